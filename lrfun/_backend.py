@@ -1,0 +1,134 @@
+"""Step -> array namespace, and the dtype policy every schedule shares.
+
+A schedule's formula is written once against the array API standard. This module turns
+whatever step the caller passes (a Python int, a NumPy array, a JAX array -- traced or not --
+or a torch tensor on any device) into an integer array in that array's own namespace, picks
+the floating dtype the formula evaluates in, and turns the result back into the caller's kind
+of value.
+
+Dtype policy:
+
+* Python numbers are evaluated with NumPy in float64 and come back as Python floats (a NumPy
+  array when the schedule has several param groups).
+* Integer arrays evaluate in their namespace's default floating dtype: float64 for NumPy,
+  float32 for JAX (float64 under ``jax_enable_x64``), ``torch.get_default_dtype()`` for torch.
+* Floating arrays evaluate in their own dtype (float16/bfloat16 are widened to float32);
+  their values are floored to whole steps and a NaN step gives a NaN result.
+* Negative steps are clamped to 0: the lr right after construction.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, NamedTuple
+
+import array_api_compat
+import array_api_compat.numpy as np_xp
+import numpy as np
+
+__all__ = ["Ctx", "evaluate", "host_values"]
+
+
+class Ctx(NamedTuple):
+    """What a formula needs besides the step: the namespace, float dtype and device."""
+
+    xp: Any
+    dtype: Any
+    device: Any
+
+    def const(self, value: float | tuple[float, ...]) -> Any:
+        """A hyperparameter as an operand: a Python float, or an array for per-group values."""
+        if isinstance(value, tuple):
+            return self.xp.asarray(value, dtype=self.dtype, device=self.device)
+        return value
+
+    def float(self, x: Any) -> Any:
+        """An integer array converted to the evaluation dtype."""
+        return self.xp.astype(x, self.dtype)
+
+
+def _namespace(x: Any) -> Any:
+    # torch is dispatched by hand: array_namespace() goes through lru_cache-wrapped helpers
+    # that torch.compile warns about on every trace.
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        import array_api_compat.torch as torch_xp
+
+        return torch_xp
+    return array_api_compat.array_namespace(x)
+
+
+def _float_dtype(xp: Any, x: Any, device: Any) -> Any:
+    if xp.isdtype(x.dtype, "real floating"):
+        if xp.isdtype(x.dtype, xp.float64) or xp.isdtype(x.dtype, xp.float32):
+            return x.dtype
+        return xp.float32
+    return xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
+
+
+def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
+    """Returns (ctx, integer step array, NaN mask or None, whether step was a Python number)."""
+    if isinstance(step, bool) or (hasattr(step, "dtype") and str(step.dtype) == "bool"):
+        raise TypeError(f"step must be an integer or an array of integers, got {step!r}")
+    python = isinstance(step, (int, float))
+    if python:
+        step = np.asarray(step)
+    elif not hasattr(step, "dtype"):
+        raise TypeError(
+            f"step must be a Python number or an array, got {type(step).__name__}"
+        )
+    xp = np_xp if python else _namespace(step)
+    device = array_api_compat.device(step)
+    dtype = np.float64 if python else _float_dtype(xp, step, device)
+    integral = xp.__array_namespace_info__().default_dtypes(device=device)["integral"]
+    nan = None
+    if xp.isdtype(step.dtype, "real floating"):
+        nan = xp.isnan(step)
+        step = xp.where(nan, 0, xp.floor(step))
+    elif not xp.isdtype(step.dtype, "integral"):
+        raise TypeError(f"step must be an integer or float array, got dtype {step.dtype}")
+    step = xp.maximum(xp.astype(step, integral), 0)
+    return Ctx(xp, dtype, device), step, nan, python
+
+
+def evaluate(formula: Callable[[Ctx, Any], Any], step: Any, groups: int | None) -> Any:
+    """Evaluates ``formula(ctx, step)`` under the dtype policy.
+
+    Args:
+      formula: the schedule's formula over an integer step array, written against the array
+        API; it broadcasts per-group hyperparameters against a trailing group axis.
+      step: the caller's step(s).
+      groups: the number of param groups when lr-valued arguments were sequences (adds a
+        trailing axis), else None.
+
+    Returns:
+      A Python float for a Python step and one group; otherwise an array of shape
+      ``step.shape`` (+ ``(groups,)``) in the caller's namespace and device.
+    """
+    ctx, s, nan, python = _prepare(step)
+    xp = ctx.xp
+    if groups is not None:
+        s = xp.expand_dims(s, axis=-1)
+        nan = None if nan is None else xp.expand_dims(nan, axis=-1)
+    out = formula(ctx, s)
+    # Formulas may return a value that does not depend on the step (a constant schedule):
+    # give it the step's shape so trajectories are always arrays of the same shape.
+    out = xp.asarray(out, dtype=ctx.dtype, device=ctx.device)
+    shape = tuple(s.shape) if groups is None else (*s.shape[:-1], groups)
+    out = xp.broadcast_to(out, shape)
+    if nan is not None:
+        out = xp.where(nan, xp.nan, out)
+    if python:
+        return float(out) if out.ndim == 0 else np.asarray(out)
+    return out
+
+
+def host_values(step: Any) -> np.ndarray:
+    """A concrete step array as a NumPy integer array (raises TypeError when traced)."""
+    detach = getattr(step, "detach", None)
+    if detach is not None:  # torch
+        return detach().cpu().numpy()
+    try:
+        return np.asarray(step)
+    except Exception as error:  # a JAX tracer has no concrete values
+        raise TypeError(f"step has no concrete values here ({type(step).__name__})") from error

@@ -1,0 +1,150 @@
+"""One argument-checking policy: every check names the argument and the value received.
+
+Wrong types raise TypeError, values out of range raise ValueError. Checks run in constructors
+only, on host values, so the traced formulas never branch on them.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = [
+    "boolean",
+    "callables",
+    "choice",
+    "group_count",
+    "integer",
+    "integers",
+    "lr_values",
+    "real",
+]
+
+LrValue = float | tuple[float, ...]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def integer(name: str, value: Any, *, minimum: int = 1) -> int:
+    """An int >= minimum (bools and integral floats are rejected, as torch rejects 2.0)."""
+    words = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    if not _is_int(value):
+        raise TypeError(f"{name} must be {words}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {words}, got {value!r}")
+    return int(value)
+
+
+def integers(name: str, values: Any, *, minimum: int = 0) -> tuple[int, ...]:
+    """A sequence of ints >= minimum, returned as a tuple."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, set, frozenset)):
+        # torch takes any iterable; a generator would be consumed, so ask for a sequence.
+        if not hasattr(values, "__iter__"):
+            raise TypeError(f"{name} must be a sequence of integers, got {values!r}")
+        values = list(values)
+    out = []
+    for value in values:
+        if not _is_int(value):
+            raise TypeError(f"{name} must hold integers, got {value!r} in {values!r}")
+        if value < minimum:
+            raise ValueError(f"{name} must hold integers >= {minimum}, got {value!r}")
+        out.append(int(value))
+    return tuple(out)
+
+
+def real(
+    name: str,
+    value: Any,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """A finite real number in the interval given (closed unless said open)."""
+    left, right = "(" if low_open else "[", ")" if high_open else "]"
+    interval = f"a finite number in {left}{low}, {high}{right}"
+    if low == -math.inf and high == math.inf:
+        interval = "a finite number"
+    elif high == math.inf:
+        interval = f"a finite number {'>' if low_open else '>='} {low}"
+    if not _is_real(value):
+        raise TypeError(f"{name} must be {interval}, got {value!r}")
+    value = float(value)
+    inside = (
+        math.isfinite(value)
+        and (value > low if low_open else value >= low)
+        and (value < high if high_open else value <= high)
+    )
+    if not inside:
+        raise ValueError(f"{name} must be {interval}, got {value!r}")
+    return value
+
+
+def lr_values(name: str, value: Any, **bounds: Any) -> LrValue:
+    """A real in bounds (default: finite and >= 0), or a non-empty sequence of them (one per
+    param group), returned as a float or a tuple of floats."""
+    bounds.setdefault("low", 0.0)
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
+    if isinstance(value, Sequence) or (hasattr(value, "__len__") and not _is_real(value)):
+        values = list(value)
+        if not values:
+            raise ValueError(f"{name} must not be empty, got {value!r}")
+        return tuple(real(f"{name}[{i}]", v, **bounds) for i, v in enumerate(values))
+    return real(name, value, **bounds)
+
+
+def callables(name: str, value: Any) -> Callable[..., Any] | tuple[Callable[..., Any], ...]:
+    """A callable, or a non-empty sequence of callables (one per param group)."""
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise ValueError(f"{name} must not be empty, got {value!r}")
+        for i, fn in enumerate(value):
+            if not callable(fn):
+                raise TypeError(f"{name}[{i}] must be callable, got {fn!r}")
+        return tuple(value)
+    if not callable(value):
+        raise TypeError(f"{name} must be callable or a list of callables, got {value!r}")
+    return value
+
+
+def choice(name: str, value: Any, options: Sequence[Any]) -> Any:
+    """One of a fixed set of values."""
+    if not any(value is option or (type(value) is type(option) and value == option)
+               for option in options):
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+    return value
+
+
+def boolean(name: str, value: Any) -> bool:
+    """A bool (not a truthy stand-in: torch would take 'no' as True)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def group_count(**per_group: Any) -> int | None:
+    """The number of param groups the tuple-valued arguments imply, None if all are scalars.
+
+    Raises ValueError when two of them disagree.
+    """
+    count, first = None, None
+    for name, value in per_group.items():
+        if isinstance(value, tuple):
+            if count is None:
+                count, first = len(value), name
+            elif len(value) != count:
+                raise ValueError(
+                    f"{name} has {len(value)} values but {first} has {count}: "
+                    "per-group arguments need one value per param group"
+                )
+    return count

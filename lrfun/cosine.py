@@ -1,0 +1,117 @@
+"""Cosine annealing: CosineAnnealingLR and CosineAnnealingWarmRestarts."""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from lrfun import _validate as check
+from lrfun._backend import Ctx
+from lrfun._math import anneal_cos, searchsorted
+from lrfun.schedule import Schedule
+
+__all__ = ["CosineAnnealingLR", "CosineAnnealingWarmRestarts"]
+
+# Restart boundaries are tabulated while they fit an int64 step.
+_INT64_MAX = 2**63 - 1
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineAnnealingLR(Schedule):
+    """Anneals the lr from ``base_lr`` to ``eta_min`` along a half cosine over ``T_max`` steps.
+
+    ``lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2``.
+
+    Torch quirk reproduced: the lr is not held at ``eta_min`` after ``T_max`` steps; it
+    follows the cosine back up to ``base_lr`` at ``2 * T_max`` and keeps oscillating with
+    period ``2 * T_max`` (torch's recursive form has an additive branch at each trough that
+    keeps it on this curve). The phase ``t mod 2 * T_max`` is taken in integers, so long runs
+    lose no precision.
+
+    Args:
+      base_lr: the optimizer's lr (a sequence: one per param group).
+      T_max: the half period, a positive integer (torch accepts 0, then divides by it).
+      eta_min: the lr at the trough, a finite number >= 0.
+
+    >>> CosineAnnealingLR(1.0, T_max=10)(5), CosineAnnealingLR(1.0, T_max=10)(20)
+    (0.5, 1.0)
+    """
+
+    base_lr: float | Sequence[float]
+    T_max: int
+    eta_min: float = 0.0
+
+    def __post_init__(self) -> None:
+        base_lr = check.lr_values("base_lr", self.base_lr)
+        self._set(
+            base_lr=base_lr,
+            _groups=check.group_count(base_lr=base_lr),
+            T_max=check.integer("T_max", self.T_max),
+            eta_min=check.real("eta_min", self.eta_min, low=0.0),
+        )
+
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        phase = ctx.float(step % (2 * self.T_max)) / self.T_max
+        return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, phase)
+
+
+@dataclasses.dataclass(frozen=True)
+class CosineAnnealingWarmRestarts(Schedule):
+    """Cosine annealing from ``base_lr`` to ``eta_min`` that restarts, each period ``T_mult``
+    times longer than the last (SGDR).
+
+    With ``T_cur`` the steps since the last restart and ``T_i`` the current period:
+    ``lr(t) = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``. Restarts
+    happen at ``T_0 * (T_mult**n - 1) / (T_mult - 1)`` (every ``T_0`` steps when
+    ``T_mult == 1``), forever; they are found by one integer lookup, never a loop.
+
+    Args:
+      base_lr: the optimizer's lr (a sequence: one per param group).
+      T_0: the first period, a positive integer.
+      T_mult: the period growth, an integer >= 1.
+      eta_min: the lr at the end of each period, a finite number >= 0.
+
+    >>> CosineAnnealingWarmRestarts(1.0, T_0=4)(2), CosineAnnealingWarmRestarts(1.0, T_0=4)(4)
+    (0.5, 1.0)
+    """
+
+    base_lr: float | Sequence[float]
+    T_0: int
+    T_mult: int = 1
+    eta_min: float = 0.0
+
+    def __post_init__(self) -> None:
+        base_lr = check.lr_values("base_lr", self.base_lr)
+        T_0 = check.integer("T_0", self.T_0)
+        T_mult = check.integer("T_mult", self.T_mult)
+        starts, periods = [0], [T_0]
+        if T_mult > 1:
+            while starts[-1] + periods[-1] <= _INT64_MAX:
+                starts.append(starts[-1] + periods[-1])
+                periods.append(periods[-1] * T_mult)
+        self._set(
+            base_lr=base_lr,
+            _groups=check.group_count(base_lr=base_lr),
+            T_0=T_0,
+            T_mult=T_mult,
+            eta_min=check.real("eta_min", self.eta_min, low=0.0),
+            _starts=tuple(starts),
+            _periods=tuple(periods),
+        )
+
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        xp = ctx.xp
+        if self.T_mult == 1:
+            since, period = step % self.T_0, self.T_0
+        else:
+            # Restarts beyond the step dtype's range are never reached (JAX counts are int32).
+            fits = bisect.bisect_right(self._starts, int(xp.iinfo(step.dtype).max))
+            cycle = searchsorted(ctx, self._starts[:fits], step) - 1
+            starts = xp.asarray(self._starts[:fits], dtype=step.dtype, device=ctx.device)
+            periods = xp.asarray(
+                [float(p) for p in self._periods[:fits]], dtype=ctx.dtype, device=ctx.device
+            )
+            since, period = step - starts[cycle], periods[cycle]
+        return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, ctx.float(since) / period)

@@ -1,0 +1,180 @@
+"""Schedules from the user's own functions: LambdaLR and MultiplicativeLR."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from lrfun import _validate as check
+from lrfun._backend import Ctx, host_values
+from lrfun._math import power
+from lrfun.schedule import Schedule
+
+__all__ = ["LambdaLR", "MultiplicativeLR", "call_user_function"]
+
+Fn = Callable[[Any], Any]
+
+
+def _traced(step: Any) -> bool:
+    jax = sys.modules.get("jax")
+    if jax is not None and isinstance(step, jax.core.Tracer):
+        return True
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.compiler.is_compiling()
+
+
+def call_user_function(ctx: Ctx, fn: Fn, step: Any, name: str) -> Any:
+    """``fn(step)`` broadcast to the step's shape, for a user's torch-style function.
+
+    The function is first called on the whole step array (``lambda e: 0.95 ** e`` works on
+    every backend, traced or not). A function that only takes Python ints (``lambda e: 1.0 if
+    e < 5 else 0.1``) fails on an array; for concrete steps it is then called once per step
+    with a Python int, as torch calls it. Traced steps cannot be enumerated: such a function
+    then raises TypeError saying why.
+    """
+    xp = ctx.xp
+    try:
+        out = fn(step)
+        return xp.broadcast_to(xp.asarray(out, dtype=ctx.dtype, device=ctx.device), step.shape)
+    except Exception as error:
+        if _traced(step):
+            raise TypeError(
+                f"{name} {fn!r} failed on a traced step array ({error}); inside jit/compile it "
+                "must use array operations (e.g. jnp.where instead of if/else)"
+            ) from error
+        host = host_values(step)
+        values = np.vectorize(lambda k: float(fn(int(k))), otypes=[np.float64])(host)
+        return xp.asarray(values, dtype=ctx.dtype, device=ctx.device)
+
+
+def _per_group(ctx: Ctx, step: Any, fns: Fn | tuple[Fn, ...], each: Callable[..., Any]) -> Any:
+    """Applies ``each(ctx, fn, step, index)`` per lambda, stacking groups on the last axis."""
+    if not isinstance(fns, tuple):
+        return each(ctx, fns, step, 0)
+    flat = step[..., 0]
+    return ctx.xp.stack([each(ctx, fn, flat, i) for i, fn in enumerate(fns)], axis=-1)
+
+
+@dataclasses.dataclass(frozen=True)
+class LambdaLR(Schedule):
+    """Scales the base lr by a function of the step: ``lr(t) = base_lr * lr_lambda(t)``.
+
+    ``lr_lambda`` receives the integer step(s): a Python int for a Python step, else the step
+    array; torch-style functions of ints keep working on concrete arrays (called per step),
+    and array-friendly ones (``lambda e: 0.95 ** e``) also work under jit and compile.
+
+    Args:
+      base_lr: the optimizer's lr (a sequence: one per param group).
+      lr_lambda: a function of the step, or a list of them (one per param group).
+
+    >>> LambdaLR(0.1, lambda e: 0.5 ** e)(2)
+    0.025
+    """
+
+    base_lr: float | Sequence[float]
+    lr_lambda: Fn | Sequence[Fn]
+
+    def __post_init__(self) -> None:
+        base_lr = check.lr_values("base_lr", self.base_lr)
+        lr_lambda = check.callables("lr_lambda", self.lr_lambda)
+        self._set(
+            base_lr=base_lr,
+            lr_lambda=lr_lambda,
+            _groups=check.group_count(base_lr=base_lr, lr_lambda=lr_lambda),
+        )
+
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        def each(ctx: Ctx, fn: Fn, step: Any, i: int) -> Any:
+            return call_user_function(ctx, fn, step, "lr_lambda")
+
+        return ctx.const(self.base_lr) * _per_group(ctx, step, self.lr_lambda, each)
+
+
+def _constant(fn: Fn) -> float | None:
+    """The value of a function that ignores its argument (``lambda e: 0.95``), else None."""
+    try:
+        probe = fn(np.arange(1, 4))
+        if np.ndim(probe) == 0 and float(probe) == float(fn(1)) == float(fn(7)):
+            return float(probe)
+    except Exception:  # a function of Python ints only: not constant as far as we can tell
+        return None
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class MultiplicativeLR(Schedule):
+    """Multiplies the lr by ``lr_lambda(t)`` at every step ``t >= 1``.
+
+    ``lr(t) = base_lr * prod(lr_lambda(k) for k in 1..t)``. A constant factor
+    (``lambda e: 0.95``) has the closed form ``base_lr * 0.95 ** t`` and works everywhere.
+    Any other function is tabulated on the host, calling it with Python ints as torch does:
+    concrete steps extend the table as needed; traced steps (jit, compile) read a table built
+    at construction up to ``horizon`` steps, and give NaN past it.
+
+    Args:
+      base_lr: the optimizer's lr (a sequence: one per param group).
+      lr_lambda: a function of the step, or a list of them (one per param group).
+      horizon: (keyword, lrfun only) steps to tabulate up front for traced evaluation of a
+        non-constant ``lr_lambda``.
+
+    >>> MultiplicativeLR(1.0, lambda e: 0.5)(3)
+    0.125
+    """
+
+    base_lr: float | Sequence[float]
+    lr_lambda: Fn | Sequence[Fn]
+    horizon: int | None = dataclasses.field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        base_lr = check.lr_values("base_lr", self.base_lr)
+        lr_lambda = check.callables("lr_lambda", self.lr_lambda)
+        fns = lr_lambda if isinstance(lr_lambda, tuple) else (lr_lambda,)
+        if self.horizon is not None:
+            check.integer("horizon", self.horizon, minimum=0)
+        tables: list[list[float]] = [[1.0] for _ in fns]
+        self._set(
+            base_lr=base_lr,
+            lr_lambda=lr_lambda,
+            _groups=check.group_count(base_lr=base_lr, lr_lambda=lr_lambda),
+            _constants=tuple(_constant(fn) for fn in fns),
+            _tables=tables,
+        )
+        for i in range(len(fns)):
+            self._extend(i, self.horizon or 0)
+
+    def _extend(self, i: int, last: int) -> list[float]:
+        # A cache, not state: it only ever holds values the function defines.
+        fns = self.lr_lambda if isinstance(self.lr_lambda, tuple) else (self.lr_lambda,)
+        table = self._tables[i]
+        for k in range(len(table), last + 1):
+            table.append(table[-1] * float(fns[i](k)))
+        return table
+
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        def each(ctx: Ctx, fn: Fn, step: Any, i: int) -> Any:
+            constant = self._constants[i]
+            xp = ctx.xp
+            if constant is not None:
+                # A negative factor flips the sign every step; the log-form power needs >= 0.
+                sign = 1.0 if constant >= 0 else xp.where(step % 2 == 0, 1.0, -1.0)
+                return sign * power(ctx, abs(constant), ctx.float(step))
+            if _traced(step):
+                if self.horizon is None:
+                    raise TypeError(
+                        f"MultiplicativeLR's lr_lambda {fn!r} is not constant, so it is "
+                        "tabulated on the host; pass horizon=N to tabulate N steps for jit "
+                        "or compile"
+                    )
+                table = self._tables[i]
+            else:
+                host = host_values(step)
+                table = self._extend(i, int(host.max()) if host.size else 0)
+            values = xp.asarray(table, dtype=ctx.dtype, device=ctx.device)
+            index = xp.minimum(step, len(table) - 1)
+            return xp.where(step < len(table), values[index], xp.nan)
+
+        return ctx.const(self.base_lr) * _per_group(ctx, step, self.lr_lambda, each)

@@ -1,0 +1,244 @@
+"""Schedules that cycle the lr and the momentum: CyclicLR and OneCycleLR."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from lrfun import _validate as check
+from lrfun._backend import Ctx
+from lrfun._math import anneal_cos, anneal_linear, power
+from lrfun.custom import call_user_function
+from lrfun.schedule import Schedule
+
+__all__ = ["CyclicLR", "OneCycleLR"]
+
+_MODES = ("triangular", "triangular2", "exp_range")
+
+
+@dataclasses.dataclass(frozen=True)
+class CyclicLR(Schedule):
+    """Cycles the lr between ``base_lr`` and ``max_lr`` (and the momentum between
+    ``max_momentum`` and ``base_momentum``), Smith's cyclical learning rates.
+
+    With ``T = step_size_up + step_size_down``, ``cycle = 1 + t // T``, ``r = t mod T``:
+    ``scale = r / step_size_up`` while rising (``r <= step_size_up``), else
+    ``(T - r) / step_size_down``; ``lr = base_lr + (max_lr - base_lr) * scale * f`` and
+    ``momentum = max_momentum - (max_momentum - base_momentum) * scale * f``, where ``f`` is
+    1 (``triangular``), ``0.5 ** (cycle - 1)`` (``triangular2``), ``gamma ** t``
+    (``exp_range``) or ``scale_fn`` of the cycle or the step (``scale_mode``). The phase is
+    taken in integers, so long runs lose no precision.
+
+    Torch behaviour reproduced: constructing the scheduler sets every group's lr to
+    ``base_lr`` (the optimizer's own lr is ignored) and its momentum (SGD) or beta1 (Adam)
+    to ``max_momentum``; ``mode`` decides ``scale_mode`` unless ``scale_fn`` is given.
+
+    Args:
+      base_lr: the lower lr (a sequence: one per param group).
+      max_lr: the upper lr (a sequence: one per param group).
+      step_size_up: steps rising, a positive integer.
+      step_size_down: steps falling, an integer >= 0 (None: ``step_size_up``).
+      mode: ``'triangular'``, ``'triangular2'`` or ``'exp_range'``.
+      gamma: ``exp_range``'s decay per step, >= 0.
+      scale_fn: a function of the cycle or step replacing ``mode``.
+      scale_mode: ``'cycle'`` or ``'iterations'``, used with ``scale_fn``.
+      cycle_momentum: whether momentum cycles (then :meth:`momentum` gives it).
+      base_momentum: the lower momentum, in [0, 1] (a sequence: one per param group).
+      max_momentum: the upper momentum, in [0, 1] (a sequence: one per param group).
+
+    >>> CyclicLR(0.1, 1.0, step_size_up=4)(2), CyclicLR(0.1, 1.0, step_size_up=4).momentum(4)
+    (0.55, 0.8)
+    """
+
+    base_lr: float | Sequence[float]
+    max_lr: float | Sequence[float]
+    step_size_up: int = 2000
+    step_size_down: int | None = None
+    mode: str = "triangular"
+    gamma: float = 1.0
+    scale_fn: Callable[[Any], Any] | None = None
+    scale_mode: str = "cycle"
+    cycle_momentum: bool = True
+    base_momentum: float | Sequence[float] = 0.8
+    max_momentum: float | Sequence[float] = 0.9
+
+    def __post_init__(self) -> None:
+        base_lr = check.lr_values("base_lr", self.base_lr)
+        max_lr = check.lr_values("max_lr", self.max_lr)
+        base_m = check.lr_values("base_momentum", self.base_momentum, high=1.0)
+        max_m = check.lr_values("max_momentum", self.max_momentum, high=1.0)
+        up = check.integer("step_size_up", self.step_size_up)
+        down = up if self.step_size_down is None else check.integer(
+            "step_size_down", self.step_size_down, minimum=0
+        )
+        if self.scale_fn is not None and not callable(self.scale_fn):
+            raise TypeError(f"scale_fn must be callable or None, got {self.scale_fn!r}")
+        self._set(
+            base_lr=base_lr,
+            max_lr=max_lr,
+            base_momentum=base_m,
+            max_momentum=max_m,
+            step_size_up=up,
+            mode=check.choice("mode", self.mode, _MODES) if self.scale_fn is None else self.mode,
+            gamma=check.real("gamma", self.gamma, low=0.0),
+            scale_mode=check.choice("scale_mode", self.scale_mode, ("cycle", "iterations")),
+            cycle_momentum=check.boolean("cycle_momentum", self.cycle_momentum),
+            _groups=check.group_count(
+                base_lr=base_lr, max_lr=max_lr, base_momentum=base_m, max_momentum=max_m
+            ),
+            _down=down,
+        )
+
+    @property
+    def cycles_momentum(self) -> bool:  # type: ignore[override]
+        return self.cycle_momentum
+
+    def _shape(self, ctx: Ctx, step: Any) -> Any:
+        """The triangle in [0, 1] times the mode's scale: the fraction of the way to the peak."""
+        up, total = self.step_size_up, self.step_size_up + self._down
+        cycle, r = step // total + 1, step % total
+        # max(down, 1): the falling branch is never selected when step_size_down is 0.
+        triangle = ctx.xp.where(
+            r <= up, ctx.float(r) / up, ctx.float(total - r) / max(self._down, 1)
+        )
+        if self.scale_fn is not None:
+            x = cycle if self.scale_mode == "cycle" else step
+            return triangle * call_user_function(ctx, self.scale_fn, x, "scale_fn")
+        if self.mode == "triangular2":
+            return triangle * power(ctx, 0.5, ctx.float(cycle - 1))
+        if self.mode == "exp_range":
+            return triangle * power(ctx, self.gamma, ctx.float(step))
+        return triangle
+
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        base, top = ctx.const(self.base_lr), ctx.const(self.max_lr)
+        return base + (top - base) * self._shape(ctx, step)
+
+    def _momentum(self, ctx: Ctx, step: Any) -> Any:
+        base, top = ctx.const(self.base_momentum), ctx.const(self.max_momentum)
+        return top - (top - base) * self._shape(ctx, step)
+
+
+@dataclasses.dataclass(frozen=True)
+class OneCycleLR(Schedule):
+    """The 1cycle policy: the lr rises from ``max_lr / div_factor`` to ``max_lr``, then anneals
+    to ``max_lr / div_factor / final_div_factor``, while momentum moves the opposite way.
+
+    Phases end, as in torch, at steps ``pct_start * total_steps - 1`` and
+    ``total_steps - 1`` (three-phase: ``pct_start * total_steps - 1``,
+    ``2 * pct_start * total_steps - 2``, ``total_steps - 1``); within a phase,
+    ``pct = (t - start) / (end - start)`` and the value is annealed by ``anneal_strategy``.
+    torch computes step ``total_steps`` too (extrapolating the last phase slightly) and refuses
+    to step further: lrfun evaluates steps past ``total_steps`` as ``total_steps``.
+
+    Args:
+      max_lr: the peak lr (a sequence: one per param group).
+      total_steps: the number of steps, a positive integer; or None with ``epochs`` and
+        ``steps_per_epoch``.
+      epochs, steps_per_epoch: positive integers whose product is ``total_steps``.
+      pct_start: a float in [0, 1]: the fraction of steps rising. A value that makes a phase
+        zero steps long (torch then divides by zero) is rejected.
+      anneal_strategy: ``'cos'`` or ``'linear'``.
+      cycle_momentum: whether momentum cycles (then :meth:`momentum` gives it).
+      base_momentum, max_momentum: in [0, 1] (sequences: one per param group).
+      div_factor: initial lr = max_lr / div_factor, > 0.
+      final_div_factor: final lr = initial lr / final_div_factor, > 0.
+      three_phase: whether to anneal back to the initial lr before the final annealing.
+
+    >>> OneCycleLR(1.0, total_steps=10, anneal_strategy="linear")(2)
+    1.0
+    """
+
+    max_lr: float | Sequence[float]
+    total_steps: int | None = None
+    epochs: int | None = None
+    steps_per_epoch: int | None = None
+    pct_start: float = 0.3
+    anneal_strategy: str = "cos"
+    cycle_momentum: bool = True
+    base_momentum: float | Sequence[float] = 0.85
+    max_momentum: float | Sequence[float] = 0.95
+    div_factor: float = 25.0
+    final_div_factor: float = 1e4
+    three_phase: bool = False
+
+    def __post_init__(self) -> None:
+        max_lr = check.lr_values("max_lr", self.max_lr)
+        base_m = check.lr_values("base_momentum", self.base_momentum, high=1.0)
+        max_m = check.lr_values("max_momentum", self.max_momentum, high=1.0)
+        if self.total_steps is not None:
+            total = check.integer("total_steps", self.total_steps)
+        elif self.epochs is not None and self.steps_per_epoch is not None:
+            total = check.integer("epochs", self.epochs) * check.integer(
+                "steps_per_epoch", self.steps_per_epoch
+            )
+        else:
+            raise ValueError(
+                "OneCycleLR needs total_steps, or epochs and steps_per_epoch; got "
+                f"total_steps={self.total_steps!r}, epochs={self.epochs!r}, "
+                f"steps_per_epoch={self.steps_per_epoch!r}"
+            )
+        # torch insists on a float here (pct_start=1 is an error there too).
+        if not isinstance(self.pct_start, float):
+            raise TypeError(f"pct_start must be a float in [0.0, 1.0], got {self.pct_start!r}")
+        pct = check.real("pct_start", self.pct_start, low=0.0, high=1.0)
+        div = check.real("div_factor", self.div_factor, low=0.0, low_open=True)
+        final_div = check.real("final_div_factor", self.final_div_factor, low=0.0, low_open=True)
+        three = check.boolean("three_phase", self.three_phase)
+        # Phase ends exactly as torch computes them (floats), so phase choice agrees.
+        if three:
+            ends = (float(pct * total) - 1, float(2 * pct * total) - 2, float(total - 1))
+        else:
+            ends = (float(pct * total) - 1, float(total - 1))
+        starts = (0.0, *ends[:-1])
+        for i, (start, end) in enumerate(zip(starts, ends)):
+            if end == start:
+                raise ValueError(
+                    f"pct_start={pct!r} with total_steps={total} makes phase {i + 1} of "
+                    f"OneCycleLR zero steps long (it would end where it starts, at step {end})"
+                )
+        self._set(
+            max_lr=max_lr,
+            base_momentum=base_m,
+            max_momentum=max_m,
+            pct_start=pct,
+            anneal_strategy=check.choice("anneal_strategy", self.anneal_strategy, ("cos", "linear")),
+            cycle_momentum=check.boolean("cycle_momentum", self.cycle_momentum),
+            div_factor=div,
+            final_div_factor=final_div,
+            three_phase=three,
+            _groups=check.group_count(max_lr=max_lr, base_momentum=base_m, max_momentum=max_m),
+            _total=total,
+            _starts=starts,
+            _ends=ends,
+        )
+
+    @property
+    def cycles_momentum(self) -> bool:  # type: ignore[override]
+        return self.cycle_momentum
+
+    def _phases(self, ctx: Ctx, step: Any, points: Sequence[Any]) -> Any:
+        """Anneals through ``points`` (the value at each phase boundary) piecewise."""
+        anneal = anneal_cos if self.anneal_strategy == "cos" else anneal_linear
+        t = ctx.float(ctx.xp.minimum(step, self._total))
+        out = None
+        # Two or three phases, fixed at construction: the last phase takes every step past
+        # the earlier ends, as torch's loop does.
+        for i in reversed(range(len(self._ends))):
+            start, end = self._starts[i], self._ends[i]
+            value = anneal(ctx, points[i], points[i + 1], (t - start) / (end - start))
+            out = value if out is None else ctx.xp.where(t <= end, value, out)
+        return out
+
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        peak = ctx.const(self.max_lr)
+        initial = peak / self.div_factor
+        final = initial / self.final_div_factor
+        points = (initial, peak, initial, final) if self.three_phase else (initial, peak, final)
+        return self._phases(ctx, step, points)
+
+    def _momentum(self, ctx: Ctx, step: Any) -> Any:
+        low, high = ctx.const(self.base_momentum), ctx.const(self.max_momentum)
+        points = (high, low, high, high) if self.three_phase else (high, low, high)
+        return self._phases(ctx, step, points)
