@@ -20,7 +20,8 @@ Dtype policy:
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import array_api_compat
 import array_api_compat.numpy as np_xp
@@ -42,16 +43,39 @@ class Ctx(NamedTuple):
             return self.xp.asarray(value, dtype=self.dtype, device=self.device)
         return value
 
+    def where(self, condition: Any, a: Any, b: Any) -> Any:
+        """``where`` in the evaluation dtype (torch would give two Python floats its default
+        float dtype)."""
+        xp = self.xp
+        return xp.where(
+            condition,
+            xp.asarray(a, dtype=self.dtype, device=self.device),
+            xp.asarray(b, dtype=self.dtype, device=self.device),
+        )
+
+    def gather(
+        self, values: tuple[float, ...] | tuple[int, ...], index: Any, dtype: Any = None
+    ) -> Any:
+        """``values[index]`` for a host table and an integer array of any shape (``take`` on
+        a flat index: plain integer indexing does not trace under torch.compile)."""
+        xp = self.xp
+        table = xp.asarray(values, dtype=self.dtype if dtype is None else dtype, device=self.device)
+        return xp.reshape(xp.take(table, xp.reshape(index, (-1,)), axis=0), index.shape)
+
     def float(self, x: Any) -> Any:
         """An integer array converted to the evaluation dtype."""
         return self.xp.astype(x, self.dtype)
 
 
+def _is_torch(x: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
 def _namespace(x: Any) -> Any:
     # torch is dispatched by hand: array_namespace() goes through lru_cache-wrapped helpers
     # that torch.compile warns about on every trace.
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(x, torch.Tensor):
+    if _is_torch(x):
         import array_api_compat.torch as torch_xp
 
         return torch_xp
@@ -74,11 +98,10 @@ def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
     if python:
         step = np.asarray(step)
     elif not hasattr(step, "dtype"):
-        raise TypeError(
-            f"step must be a Python number or an array, got {type(step).__name__}"
-        )
+        raise TypeError(f"step must be a Python number or an array, got {type(step).__name__}")
     xp = np_xp if python else _namespace(step)
-    device = array_api_compat.device(step)
+    # torch's own attribute: array_api_compat.device() is lru_cache-wrapped too.
+    device = step.device if _is_torch(step) else array_api_compat.device(step)
     dtype = np.float64 if python else _float_dtype(xp, step, device)
     integral = xp.__array_namespace_info__().default_dtypes(device=device)["integral"]
     nan = None
@@ -87,7 +110,7 @@ def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
         step = xp.where(nan, 0, xp.floor(step))
     elif not xp.isdtype(step.dtype, "integral"):
         raise TypeError(f"step must be an integer or float array, got dtype {step.dtype}")
-    step = xp.maximum(xp.astype(step, integral), 0)
+    step = xp.clip(xp.astype(step, integral), 0)
     return Ctx(xp, dtype, device), step, nan, python
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from lrfun._backend import Ctx
 
-__all__ = ["anneal_cos", "anneal_linear", "power", "searchsorted"]
+__all__ = ["anneal_cos", "anneal_linear", "integer_tables", "power", "searchsorted"]
 
 
 def power(ctx: Ctx, base: float, exponent: Any) -> Any:
@@ -18,14 +18,19 @@ def power(ctx: Ctx, base: float, exponent: Any) -> Any:
     ``float32(gamma) ** k`` would compound gamma's rounding k times.
     """
     if base == 0.0:
-        return ctx.xp.where(exponent == 0, 1.0, 0.0)
+        return ctx.where(exponent == 0, 1.0, 0.0)
     return ctx.xp.exp(exponent * math.log(base))
 
 
 def anneal_cos(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:
-    """Half-cosine from ``start`` (fraction 0) to ``end`` (fraction 1), torch's formula:
-    ``end + (start - end) / 2 * (1 + cos(pi * fraction))``."""
-    return end + (start - end) / 2.0 * (1.0 + ctx.xp.cos(math.pi * fraction))
+    """Half-cosine from ``start`` (fraction 0) to ``end`` (fraction 1).
+
+    Torch writes it ``end + (start - end) / 2 * (1 + cos(pi * fraction))``; the same curve is
+    computed here as ``start + (end - start) * sin(pi / 2 * fraction) ** 2``, which has no
+    cancellation near ``start``: a float32 warmup from a small initial lr to a large peak keeps
+    its relative precision in the first steps (torch's form loses ~peak/initial ulps there).
+    """
+    return start + (end - start) * ctx.xp.sin((math.pi / 2) * fraction) ** 2
 
 
 def anneal_linear(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:
@@ -34,14 +39,19 @@ def anneal_linear(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:
     return (end - start) * fraction + start
 
 
-def searchsorted(ctx: Ctx, boundaries: tuple[int, ...], step: Any) -> Any:
-    """How many of the sorted integer ``boundaries`` are <= ``step``: one lookup, whatever
-    the number of boundaries (no loop over them, so the traced graph does not grow)."""
+def integer_tables(values: tuple[int, ...]) -> dict[int, tuple[int, ...]]:
+    """Sorted integer boundaries, per width of step integer (32, 64 bits), built once at
+    construction. A boundary past a width's range is never reached by such a step (JAX counts
+    are int32), so it is clipped there to stay representable."""
+    return {bits: tuple(min(v, 2 ** (bits - 1) - 1) for v in values) for bits in (32, 64)}
+
+
+def searchsorted(ctx: Ctx, tables: dict[int, tuple[int, ...]], step: Any) -> Any:
+    """How many of the sorted boundaries (from :func:`integer_tables`) are <= ``step``: one
+    lookup, whatever their number, so the traced graph does not grow with them."""
     xp = ctx.xp
+    boundaries = tables[xp.iinfo(step.dtype).bits]
     if not boundaries:
         return xp.zeros_like(step)
-    # A boundary past the step dtype's range is never reached; clipping keeps it
-    # representable (JAX counts are int32).
-    top = xp.iinfo(step.dtype).max
-    table = xp.asarray([min(b, top) for b in boundaries], dtype=step.dtype, device=ctx.device)
+    table = xp.asarray(boundaries, dtype=step.dtype, device=ctx.device)
     return xp.searchsorted(table, step, side="right")

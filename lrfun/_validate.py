@@ -119,8 +119,9 @@ def callables(name: str, value: Any) -> Callable[..., Any] | tuple[Callable[...,
 
 def choice(name: str, value: Any, options: Sequence[Any]) -> Any:
     """One of a fixed set of values."""
-    if not any(value is option or (type(value) is type(option) and value == option)
-               for option in options):
+    if not any(
+        value is option or (type(value) is type(option) and value == option) for option in options
+    ):
         raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
     return value
 

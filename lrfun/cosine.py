@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
-from lrfun._math import anneal_cos, searchsorted
+from lrfun._math import anneal_cos, integer_tables, searchsorted
 from lrfun.schedule import Schedule
 
 __all__ = ["CosineAnnealingLR", "CosineAnnealingWarmRestarts"]
@@ -97,8 +96,12 @@ class CosineAnnealingWarmRestarts(Schedule):
             T_0=T_0,
             T_mult=T_mult,
             eta_min=check.real("eta_min", self.eta_min, low=0.0),
-            _starts=tuple(starts),
-            _periods=tuple(periods),
+            # Per step width: the restarts such a step can reach (int32 stops at 2**31 - 1).
+            _restarts={
+                bits: (integer_tables(fit), tuple(float(p) for p in periods[: len(fit)]))
+                for bits in (32, 64)
+                for fit in [tuple(s for s in starts if s < 2 ** (bits - 1))]
+            },
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
@@ -106,12 +109,9 @@ class CosineAnnealingWarmRestarts(Schedule):
         if self.T_mult == 1:
             since, period = step % self.T_0, self.T_0
         else:
-            # Restarts beyond the step dtype's range are never reached (JAX counts are int32).
-            fits = bisect.bisect_right(self._starts, int(xp.iinfo(step.dtype).max))
-            cycle = searchsorted(ctx, self._starts[:fits], step) - 1
-            starts = xp.asarray(self._starts[:fits], dtype=step.dtype, device=ctx.device)
-            periods = xp.asarray(
-                [float(p) for p in self._periods[:fits]], dtype=ctx.dtype, device=ctx.device
-            )
-            since, period = step - starts[cycle], periods[cycle]
+            bits = xp.iinfo(step.dtype).bits
+            starts, periods = self._restarts[bits]
+            cycle = searchsorted(ctx, starts, step) - 1
+            since = step - ctx.gather(starts[bits], cycle, dtype=step.dtype)
+            period = ctx.gather(periods, cycle)
         return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, ctx.float(since) / period)

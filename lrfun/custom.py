@@ -30,25 +30,29 @@ def _traced(step: Any) -> bool:
 def call_user_function(ctx: Ctx, fn: Fn, step: Any, name: str) -> Any:
     """``fn(step)`` broadcast to the step's shape, for a user's torch-style function.
 
-    The function is first called on the whole step array (``lambda e: 0.95 ** e`` works on
-    every backend, traced or not). A function that only takes Python ints (``lambda e: 1.0 if
-    e < 5 else 0.1``) fails on an array; for concrete steps it is then called once per step
-    with a Python int, as torch calls it. Traced steps cannot be enumerated: such a function
-    then raises TypeError saying why.
+    Concrete steps are evaluated on the host in float64, as torch evaluates them: the function
+    gets a NumPy integer array (``lambda e: 0.95 ** e``), or -- if it only takes Python ints
+    (``lambda e: 1.0 if e < 5 else 0.1``) -- one Python int per step. The result is then cast
+    to the evaluation dtype, so a float32 backend loses nothing to the function's own float32
+    rounding. Traced steps (jit, compile) are passed to the function as the integer step
+    array: it must then use array operations, and it computes in the traced dtype.
     """
     xp = ctx.xp
-    try:
-        out = fn(step)
-        return xp.broadcast_to(xp.asarray(out, dtype=ctx.dtype, device=ctx.device), step.shape)
-    except Exception as error:
-        if _traced(step):
+    if _traced(step):
+        try:
+            out = fn(step)
+        except Exception as error:
             raise TypeError(
                 f"{name} {fn!r} failed on a traced step array ({error}); inside jit/compile it "
                 "must use array operations (e.g. jnp.where instead of if/else)"
             ) from error
-        host = host_values(step)
+        return xp.broadcast_to(xp.asarray(out, dtype=ctx.dtype, device=ctx.device), step.shape)
+    host = host_values(step)
+    try:
+        values = np.array(np.broadcast_to(np.asarray(fn(host), dtype=np.float64), host.shape))
+    except Exception:  # a function of Python ints only, as torch calls it
         values = np.vectorize(lambda k: float(fn(int(k))), otypes=[np.float64])(host)
-        return xp.asarray(values, dtype=ctx.dtype, device=ctx.device)
+    return xp.asarray(values, dtype=ctx.dtype, device=ctx.device)
 
 
 def _per_group(ctx: Ctx, step: Any, fns: Fn | tuple[Fn, ...], each: Callable[..., Any]) -> Any:
@@ -160,7 +164,7 @@ class MultiplicativeLR(Schedule):
             xp = ctx.xp
             if constant is not None:
                 # A negative factor flips the sign every step; the log-form power needs >= 0.
-                sign = 1.0 if constant >= 0 else xp.where(step % 2 == 0, 1.0, -1.0)
+                sign = 1.0 if constant >= 0 else ctx.where(step % 2 == 0, 1.0, -1.0)
                 return sign * power(ctx, abs(constant), ctx.float(step))
             if _traced(step):
                 if self.horizon is None:
@@ -173,8 +177,7 @@ class MultiplicativeLR(Schedule):
             else:
                 host = host_values(step)
                 table = self._extend(i, int(host.max()) if host.size else 0)
-            values = xp.asarray(table, dtype=ctx.dtype, device=ctx.device)
-            index = xp.minimum(step, len(table) - 1)
-            return xp.where(step < len(table), values[index], xp.nan)
+            values = ctx.gather(tuple(table), xp.clip(step, None, len(table) - 1))
+            return xp.where(step < len(table), values, xp.nan)
 
         return ctx.const(self.base_lr) * _per_group(ctx, step, self.lr_lambda, each)

@@ -69,8 +69,10 @@ class CyclicLR(Schedule):
         base_m = check.lr_values("base_momentum", self.base_momentum, high=1.0)
         max_m = check.lr_values("max_momentum", self.max_momentum, high=1.0)
         up = check.integer("step_size_up", self.step_size_up)
-        down = up if self.step_size_down is None else check.integer(
-            "step_size_down", self.step_size_down, minimum=0
+        down = (
+            up
+            if self.step_size_down is None
+            else check.integer("step_size_down", self.step_size_down, minimum=0)
         )
         if self.scale_fn is not None and not callable(self.scale_fn):
             raise TypeError(f"scale_fn must be callable or None, got {self.scale_fn!r}")
@@ -192,7 +194,7 @@ class OneCycleLR(Schedule):
         else:
             ends = (float(pct * total) - 1, float(total - 1))
         starts = (0.0, *ends[:-1])
-        for i, (start, end) in enumerate(zip(starts, ends)):
+        for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
             if end == start:
                 raise ValueError(
                     f"pct_start={pct!r} with total_steps={total} makes phase {i + 1} of "
@@ -203,7 +205,9 @@ class OneCycleLR(Schedule):
             base_momentum=base_m,
             max_momentum=max_m,
             pct_start=pct,
-            anneal_strategy=check.choice("anneal_strategy", self.anneal_strategy, ("cos", "linear")),
+            anneal_strategy=check.choice(
+                "anneal_strategy", self.anneal_strategy, ("cos", "linear")
+            ),
             cycle_momentum=check.boolean("cycle_momentum", self.cycle_momentum),
             div_factor=div,
             final_div_factor=final_div,
@@ -221,7 +225,7 @@ class OneCycleLR(Schedule):
     def _phases(self, ctx: Ctx, step: Any, points: Sequence[Any]) -> Any:
         """Anneals through ``points`` (the value at each phase boundary) piecewise."""
         anneal = anneal_cos if self.anneal_strategy == "cos" else anneal_linear
-        t = ctx.float(ctx.xp.minimum(step, self._total))
+        t = ctx.float(ctx.xp.clip(step, None, self._total))
         out = None
         # Two or three phases, fixed at construction: the last phase takes every step past
         # the earlier ends, as torch's loop does.

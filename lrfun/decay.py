@@ -9,7 +9,7 @@ from typing import Any
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
-from lrfun._math import power, searchsorted
+from lrfun._math import integer_tables, power, searchsorted
 from lrfun.schedule import Schedule
 
 __all__ = [
@@ -86,13 +86,15 @@ class MultiStepLR(Schedule):
 
     def __post_init__(self) -> None:
         _base(self)
+        milestones = tuple(sorted(check.integers("milestones", self.milestones)))
         self._set(
-            milestones=tuple(sorted(check.integers("milestones", self.milestones))),
+            milestones=milestones,
             gamma=check.real("gamma", self.gamma, low=0.0),
+            _boundaries=integer_tables(milestones),
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        decays = ctx.float(searchsorted(ctx, self.milestones, step))
+        decays = ctx.float(searchsorted(ctx, self._boundaries, step))
         return ctx.const(self.base_lr) * power(ctx, self.gamma, decays)
 
 
@@ -129,7 +131,7 @@ class ConstantLR(Schedule):
         base = ctx.const(self.base_lr)
         if self.total_iters == 0:
             return base * self.factor
-        return base * ctx.xp.where(step >= self.total_iters, 1.0, self.factor)
+        return base * ctx.where(step >= self.total_iters, 1.0, self.factor)
 
 
 @_frozen
@@ -164,7 +166,7 @@ class LinearLR(Schedule):
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        done = ctx.float(ctx.xp.minimum(step, self.total_iters)) / self.total_iters
+        done = ctx.float(ctx.xp.clip(step, None, self.total_iters)) / self.total_iters
         factor = self.start_factor + (self.end_factor - self.start_factor) * done
         return ctx.const(self.base_lr) * factor
 
@@ -219,5 +221,7 @@ class PolynomialLR(Schedule):
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        done = ctx.float(ctx.xp.minimum(step, self.total_iters)) / self.total_iters
-        return ctx.const(self.base_lr) * (1.0 - done) ** self.power
+        # The remaining fraction from integers: XLA turns x / T into x * (1 / T), so 1 - T / T
+        # would be an ulp off zero, and a small power makes that ulp a visible lr.
+        left = ctx.float(self.total_iters - ctx.xp.clip(step, None, self.total_iters))
+        return ctx.const(self.base_lr) * (left / self.total_iters) ** self.power

@@ -70,12 +70,9 @@ class Schedule:
         """
         config: dict[str, Any] = {"name": type(self).__name__}
         for name, value in self.arguments().items():
-            if callable(value) or (
-                isinstance(value, tuple) and any(callable(v) for v in value)
-            ):
+            if callable(value) or (isinstance(value, tuple) and any(callable(v) for v in value)):
                 raise TypeError(
-                    f"{type(self).__name__}.{name} is a Python callable, which a config "
-                    "cannot hold"
+                    f"{type(self).__name__}.{name} is a Python callable, which a config cannot hold"
                 )
             config[name] = list(value) if isinstance(value, tuple) else value
         return config

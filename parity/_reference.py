@@ -1,0 +1,332 @@
+"""The live torch reference: run a native scheduler and record what it sets.
+
+A *config* is a flat mapping ``{"name": <torch scheduler class name>, **kwargs}`` whose
+kwargs are lrfun's constructor arguments: torch's, with the ``optimizer`` argument replaced
+by ``base_lr`` (a float, or a sequence of floats, one per param group). CyclicLR and
+OneCycleLR take their lrs as torch arguments and have no ``base_lr``. SequentialLR and
+ChainedScheduler take ``schedulers``: a list of child configs, built on the one optimizer
+in list order, as torch requires. A child's ``base_lr`` only sets that optimizer's lr (the
+children must agree on it); each child then takes its base from the optimizer's
+``initial_lr``, exactly as in torch, where a leading CyclicLR sets it to its own ``base_lr``.
+
+torch is imported inside :func:`torch_trajectory`, so importing this module stays light.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["Trajectory", "param_groups", "torch_trajectory"]
+
+# Arguments that may be a sequence with one entry per param group; every other sequence
+# (milestones, schedulers) is a plain value.
+_PER_GROUP = ("base_lr", "max_lr", "base_momentum", "max_momentum", "lr_lambda", "min_lr")
+# These take their lrs as torch arguments: their `base_lr`, if any, is passed through.
+_OWN_LRS = frozenset({"CyclicLR", "OneCycleLR"})
+_COMPOSITE = frozenset({"SequentialLR", "ChainedScheduler"})
+_PLATEAU = "ReduceLROnPlateau"
+_SGD_MOMENTUM = 0.9
+_ADAM_BETAS = (0.9, 0.999)
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """What torch set, step by step: row ``k`` is the state after ``k`` scheduler steps.
+
+    Args:
+      lr: float64 array of shape ``(steps + 1, groups)``; read-only.
+      momentum: SGD's ``momentum`` or Adam's ``betas[0]``, same shape, where the schedule
+        cycles it (CyclicLR / OneCycleLR with ``cycle_momentum=True``); else ``None``.
+      dtype: the precision torch computed the lr in: ``"float64"`` for float lrs,
+        the lr tensor's dtype (``"float32"``) for tensor lrs.
+      device: the device the parameters and any lr tensors lived on, e.g. ``"cuda:0"``.
+
+    Example:
+      >>> ref = torch_trajectory({"name": "ExponentialLR", "base_lr": 1.0, "gamma": 0.5}, 2)
+      >>> ref.lr[:, 0].tolist(), ref.dtype
+      ([1.0, 0.5, 0.25], 'float64')
+    """
+
+    lr: np.ndarray
+    momentum: np.ndarray | None
+    dtype: str
+    device: str
+
+    @property
+    def steps(self) -> int:
+        """The number of scheduler steps recorded (rows minus one)."""
+        return self.lr.shape[0] - 1
+
+
+def param_groups(config: Mapping[str, Any]) -> int:
+    """The number of param groups a config implies.
+
+    Per-group arguments (``base_lr``, ``max_lr``, ``base_momentum``, ``max_momentum``,
+    ``lr_lambda``, ``min_lr``) given as sequences must agree in length; scalars broadcast.
+
+    Args:
+      config: ``{"name": ..., **kwargs}`` as described in the module docstring.
+
+    Returns:
+      The group count, at least 1.
+
+    Example:
+      >>> param_groups({"name": "CyclicLR", "base_lr": 0.01, "max_lr": [0.1, 0.2]})
+      2
+    """
+    name = _name(config)
+    counts = {
+        key: len(value)
+        for key, value in config.items()
+        if key in _PER_GROUP and isinstance(value, (list, tuple))
+    }
+    if name in _COMPOSITE:
+        for index, child in enumerate(_children(config)):
+            counts[f"schedulers[{index}]"] = param_groups(child)
+    if len(set(counts.values())) > 1:
+        raise ValueError(f"{name}: per-group arguments disagree on the group count: {counts}")
+    groups = next(iter(counts.values()), 1)
+    if groups < 1:
+        raise ValueError(f"{name}: per-group arguments must not be empty: {counts}")
+    return groups
+
+
+def torch_trajectory(
+    config: Mapping[str, Any],
+    steps: int,
+    *,
+    optimizer: Literal["sgd", "adam"] = "sgd",
+    device: str | torch.device = "cpu",
+    tensor_lr: bool = False,
+    metrics: Sequence[float] | None = None,
+) -> Trajectory:
+    """Runs torch's native scheduler for ``steps`` steps and records every group's lr.
+
+    One tiny parameter per group gets a fixed gradient once; each step is
+    ``optimizer.step(); scheduler.step()``, in the order torch asks for, so torch's
+    step-order warnings never fire. Nothing is suppressed: any warning torch emits surfaces.
+
+    Args:
+      config: ``{"name": <torch scheduler class name>, **lrfun kwargs}``.
+      steps: scheduler steps to take; the trajectory has ``steps + 1`` rows. OneCycleLR
+        cannot be stepped past ``total_steps`` (torch raises), so larger values are a
+        ``ValueError``.
+      optimizer: ``"sgd"`` (``momentum=0.9``) or ``"adam"`` (``betas=(0.9, 0.999)``);
+        momentum cycling writes SGD's ``momentum`` or Adam's ``betas[0]``.
+      device: where the parameters (and tensor lrs) live.
+      tensor_lr: give every group ``lr=torch.tensor(lr, dtype=float32, device=device)``, so
+        torch computes the lr in float32 on ``device`` (the second reference).
+      metrics: ReduceLROnPlateau only, and required there: the metric passed to the
+        ``k``-th ``scheduler.step`` is ``metrics[k - 1]``; exactly ``steps`` values.
+
+    Returns:
+      The :class:`Trajectory`.
+
+    Example:
+      >>> ref = torch_trajectory({"name": "StepLR", "base_lr": 1.0, "step_size": 2}, 4)
+      >>> ref.lr[:, 0].tolist()
+      [1.0, 1.0, 0.1, 0.1, 0.010000000000000002]
+    """
+    import torch
+
+    steps = _check_steps(steps)
+    name = _name(config)
+    step_args = _step_args(name, steps, metrics)
+    groups = param_groups(config)
+    opt = _make_optimizer(torch, optimizer, _optimizer_lrs(config, groups), device, tensor_lr)
+    sched = _build(torch, opt, config)
+    total = getattr(sched, "total_steps", None)
+    if isinstance(sched, torch.optim.lr_scheduler.OneCycleLR) and steps > total:
+        raise ValueError(
+            f"OneCycleLR cannot be stepped past total_steps={total} (torch raises); "
+            f"got steps={steps}: cap steps at total_steps"
+        )
+    momentum_of = _momentum_reader(optimizer) if _cycles_momentum(config) else None
+    lr, momentum = _record(opt, sched, step_args, momentum_of)
+    first_lr = opt.param_groups[0]["lr"]
+    dtype = str(first_lr.dtype).removeprefix("torch.") if tensor_lr else "float64"
+    return Trajectory(lr, momentum, dtype, str(opt.param_groups[0]["params"][0].device))
+
+
+def _record(
+    opt: torch.optim.Optimizer,
+    sched: Any,
+    step_args: Sequence[tuple[float, ...]],
+    momentum_of: Callable[[dict[str, Any]], Any] | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    # The hot loop: preallocated rows, no per-step branching beyond the momentum check.
+    groups = opt.param_groups
+    lr = np.empty((len(step_args) + 1, len(groups)))
+    momentum = None if momentum_of is None else np.empty_like(lr)
+    lr[0] = [float(g["lr"]) for g in groups]
+    if momentum is not None:
+        momentum[0] = [float(momentum_of(g)) for g in groups]
+    for row, args in enumerate(step_args, start=1):
+        opt.step()
+        sched.step(*args)
+        lr[row] = [float(g["lr"]) for g in groups]
+        if momentum is not None:
+            momentum[row] = [float(momentum_of(g)) for g in groups]
+    lr.flags.writeable = False
+    if momentum is not None:
+        momentum.flags.writeable = False
+    return lr, momentum
+
+
+def _make_optimizer(
+    torch: Any,
+    kind: str,
+    lrs: Sequence[float],
+    device: str | torch.device,
+    tensor_lr: bool,
+) -> torch.optim.Optimizer:
+    if kind not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {kind!r}")
+    device = torch.device(device)
+
+    def lr_value(value: float) -> float | torch.Tensor:
+        # float32 explicitly: a changed global default dtype must not change the reference.
+        return torch.tensor(value, dtype=torch.float32, device=device) if tensor_lr else value
+
+    groups = []
+    for value in lrs:
+        param = torch.zeros(2, device=device, requires_grad=True)
+        # Set once: the optimizers never clear .grad, so no backward pass is needed per step.
+        param.grad = torch.ones_like(param)
+        groups.append({"params": [param], "lr": lr_value(value)})
+    # foreach=False: the single-tensor update is the one path that takes a tensor lr on every
+    # device without capturable=True (Adam's foreach path rejects a tensor lr otherwise, and
+    # capturable=True is refused on CPU); the update never feeds back into the schedule.
+    if kind == "sgd":
+        return torch.optim.SGD(groups, lr=lr_value(lrs[0]), momentum=_SGD_MOMENTUM, foreach=False)
+    return torch.optim.Adam(groups, lr=lr_value(lrs[0]), betas=_ADAM_BETAS, foreach=False)
+
+
+def _build(torch: Any, opt: torch.optim.Optimizer, config: Mapping[str, Any]) -> Any:
+    # Children are built first, in list order, on the one optimizer: torch's composites
+    # depend on that order (the first child sets `initial_lr`).
+    name = _name(config)
+    cls = _scheduler_class(torch, name)
+    kwargs = {
+        key: value
+        for key, value in config.items()
+        if key != "name" and (key != "base_lr" or name in _OWN_LRS)
+    }
+    if name in _COMPOSITE:
+        kwargs["schedulers"] = [_build(torch, opt, child) for child in _children(config)]
+        if name == "ChainedScheduler":
+            return cls(**kwargs)  # takes its optimizer from the children
+    return cls(opt, **kwargs)
+
+
+def _scheduler_class(torch: Any, name: str) -> type:
+    module = torch.optim.lr_scheduler
+    known = sorted(n for n in module.__all__ if n != "LRScheduler")
+    if name not in known:
+        raise ValueError(f"unknown scheduler name {name!r}; expected one of {known}")
+    return getattr(module, name)
+
+
+def _optimizer_lrs(config: Mapping[str, Any], groups: int) -> list[float]:
+    declared = _declared_lrs(config, groups)
+    if declared is not None:
+        return declared
+    # Only CyclicLR / OneCycleLR leaves: they overwrite the optimizer's lr themselves, so
+    # any positive value does; their max lr is always valid.
+    leaf = config
+    while _name(leaf) in _COMPOSITE:
+        leaf = _children(leaf)[0]
+    return _broadcast("max_lr", leaf.get("max_lr", 1.0), groups)
+
+
+def _declared_lrs(config: Mapping[str, Any], groups: int) -> list[float] | None:
+    # The lrfun-style `base_lr` a config declares: the one optimizer lr torch runs with.
+    name = _name(config)
+    if name in _OWN_LRS:
+        return None
+    if name not in _COMPOSITE:
+        if "base_lr" not in config:
+            raise ValueError(f"{name} config needs 'base_lr' (the optimizer's lr)")
+        return _broadcast("base_lr", config["base_lr"], groups)
+    declared = [
+        lrs for child in _children(config) if (lrs := _declared_lrs(child, groups)) is not None
+    ]
+    if "base_lr" in config:
+        declared.insert(0, _broadcast("base_lr", config["base_lr"], groups))
+    if any(lrs != declared[0] for lrs in declared):
+        raise ValueError(
+            f"{name}: torch runs every child on one optimizer, so their base_lr must agree; "
+            f"got {declared}"
+        )
+    return declared[0] if declared else None
+
+
+def _cycles_momentum(config: Mapping[str, Any]) -> bool:
+    name = _name(config)
+    if name in _COMPOSITE:
+        return any(_cycles_momentum(child) for child in _children(config))
+    return name in _OWN_LRS and bool(config.get("cycle_momentum", True))
+
+
+def _momentum_reader(optimizer: str) -> Callable[[dict[str, Any]], Any]:
+    if optimizer == "adam":
+        return lambda group: group["betas"][0]
+    return operator.itemgetter("momentum")
+
+
+def _step_args(
+    name: str, steps: int, metrics: Sequence[float] | None
+) -> Sequence[tuple[float, ...]]:
+    if name != _PLATEAU:
+        if metrics is not None:
+            raise ValueError(f"metrics apply to ReduceLROnPlateau only, not {name}")
+        return [()] * steps
+    if metrics is None or len(metrics) != steps:
+        got = "none" if metrics is None else f"{len(metrics)}"
+        raise ValueError(f"ReduceLROnPlateau needs exactly steps={steps} metrics; got {got}")
+    return [(float(m),) for m in metrics]
+
+
+def _check_steps(steps: int) -> int:
+    if isinstance(steps, bool):
+        raise TypeError(f"steps must be an integer; got {steps!r}")
+    try:
+        steps = operator.index(steps)
+    except TypeError:
+        raise TypeError(f"steps must be an integer; got {steps!r}") from None
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0; got {steps}")
+    return steps
+
+
+def _broadcast(key: str, value: Any, groups: int) -> list[float]:
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * groups
+    if len(values) != groups:
+        raise ValueError(f"{key} has {len(values)} values for {groups} param groups")
+    return [float(v) for v in values]
+
+
+def _name(config: Mapping[str, Any]) -> str:
+    if not isinstance(config, Mapping):
+        raise TypeError(f"config must be a mapping; got {type(config).__name__}")
+    name = config.get("name")
+    if not isinstance(name, str):
+        raise ValueError(f"config needs a 'name' (a torch scheduler class name); got {name!r}")
+    return name
+
+
+def _children(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    children = config.get("schedulers")
+    if not isinstance(children, (list, tuple)) or not children:
+        raise ValueError(
+            f"{config['name']} config needs 'schedulers': a non-empty list of child configs"
+        )
+    return list(children)

@@ -1,0 +1,346 @@
+"""Hypothesis strategies for valid scheduler configurations, edges included.
+
+A config is ``{"name": <torch scheduler name>, **arguments}`` with lrfun's arguments (torch's,
+``optimizer`` replaced by ``base_lr``); :func:`parity.torch_trajectory` runs it in torch and
+``lrfun.from_config`` builds it in lrfun. The strategies cover the whole valid range of every
+argument -- gamma=1, factor=1, step_size=1, T_max=1, tiny and huge lrs, one to three param
+groups -- so a library author can point them at their own implementation::
+
+    from hypothesis import given
+    from parity import assert_close, torch_trajectory
+    from parity.strategies import configs
+
+    @given(configs("StepLR"))
+    def test_my_step_lr(config):
+        ref = torch_trajectory(config, steps=200)
+        assert_close(my_step_lr(config)(np.arange(201)), ref, dtype="float64")
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import strategies as st
+
+__all__ = [
+    "NAMES",
+    "any_config",
+    "configs",
+    "horizon",
+    "lr_lambdas",
+    "multiplicative_lambdas",
+]
+
+NAMES = (
+    "LambdaLR",
+    "MultiplicativeLR",
+    "StepLR",
+    "MultiStepLR",
+    "ConstantLR",
+    "LinearLR",
+    "ExponentialLR",
+    "PolynomialLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "OneCycleLR",
+)
+
+Config = dict[str, Any]
+
+# lrs from 1e-8 to 1e3, sampled on a log scale, with the round values users write.
+_lr = st.one_of(
+    st.sampled_from([1e-8, 1e-3, 0.01, 0.1, 1.0, 1e3]),
+    st.floats(-8.0, 3.0).map(lambda e: 10.0**e),
+)
+_unit_open = st.floats(0.0, 1.0, exclude_min=True)  # (0, 1]
+_unit = st.floats(0.0, 1.0)
+_gamma = st.one_of(st.sampled_from([0.0, 0.1, 0.5, 1.0]), st.floats(0.0, 1.0), st.floats(1.0, 1.05))
+
+
+# Torch-style lambdas: module-level functions bound with partial, so they have a readable repr
+# and pickle. "array" ones work on step arrays (and under jit); "int" ones only on Python ints,
+# as many torch recipes write them.
+def _constant(c: float, e: Any) -> float:
+    return c
+
+
+def _geometric(c: float, e: Any) -> Any:
+    return c**e
+
+
+def _inverse(c: float, e: Any) -> Any:
+    return 1.0 / (1.0 + c * e)
+
+
+def _staircase(k: int, g: float, e: Any) -> Any:
+    return g ** (e // k)
+
+
+def _warmup(w: int, e: int) -> float:
+    return min(1.0, (e + 1) / w)
+
+
+def _alternating(a: float, e: int) -> float:
+    return a if e % 2 else 1.0
+
+
+def _scale_half(x: Any) -> Any:
+    return 0.5**x
+
+
+def _scale_inverse(x: Any) -> Any:
+    return 1.0 / (1.0 + x)
+
+
+def lr_lambdas() -> st.SearchStrategy[Callable[[Any], Any]]:
+    """Functions of the step as torch's LambdaLR takes them (array-friendly and int-only)."""
+    return st.one_of(
+        _unit_open.map(lambda c: functools.partial(_constant, c)),
+        st.floats(0.5, 1.0).map(lambda c: functools.partial(_geometric, c)),
+        st.floats(0.0, 1.0).map(lambda c: functools.partial(_inverse, c)),
+        st.tuples(st.integers(1, 20), _unit_open).map(lambda a: functools.partial(_staircase, *a)),
+        st.integers(1, 30).map(lambda w: functools.partial(_warmup, w)),
+    )
+
+
+def multiplicative_lambdas() -> st.SearchStrategy[Callable[[Any], Any]]:
+    """Per-step factors as torch's MultiplicativeLR takes them."""
+    return st.one_of(
+        # Growth up to 1.002 per step: 10,000 steps of it stay within float32 range.
+        st.one_of(st.just(1.0), st.floats(0.5, 1.002)).map(
+            lambda c: functools.partial(_constant, c)
+        ),
+        st.floats(0.0, 1.0).map(lambda c: functools.partial(_inverse, c * 0.01)),
+        st.floats(0.5, 1.0).map(lambda a: functools.partial(_alternating, a)),
+    )
+
+
+@st.composite
+def _per_group(draw: st.DrawFn, groups: int | None, values: st.SearchStrategy[float]) -> Any:
+    """A scalar, or (when the config has groups) sometimes one value per group."""
+    if groups is None or draw(st.booleans()):
+        return draw(values)
+    return [draw(values) for _ in range(groups)]
+
+
+@st.composite
+def _groups(draw: st.DrawFn) -> int | None:
+    return draw(st.sampled_from([None, None, 1, 2, 3]))
+
+
+@st.composite
+def _base_lr(draw: st.DrawFn, groups: int | None) -> Any:
+    if groups is None:
+        return draw(_lr)
+    return [draw(_lr) for _ in range(groups)]
+
+
+@st.composite
+def _lambda_lr(draw: st.DrawFn, multiplicative: bool) -> Config:
+    groups = draw(_groups())
+    fns = multiplicative_lambdas() if multiplicative else lr_lambdas()
+    lr_lambda: Any = draw(fns)
+    if groups is not None and draw(st.booleans()):
+        lr_lambda = [draw(fns) for _ in range(groups)]
+    name = "MultiplicativeLR" if multiplicative else "LambdaLR"
+    return {"name": name, "base_lr": draw(_base_lr(groups)), "lr_lambda": lr_lambda}
+
+
+@st.composite
+def _step_lr(draw: st.DrawFn) -> Config:
+    return {
+        "name": "StepLR",
+        "base_lr": draw(_base_lr(draw(_groups()))),
+        "step_size": draw(st.one_of(st.just(1), st.integers(1, 60))),
+        "gamma": draw(_gamma),
+    }
+
+
+@st.composite
+def _multi_step_lr(draw: st.DrawFn) -> Config:
+    milestones = draw(st.lists(st.integers(0, 400), max_size=25))
+    if milestones and draw(st.booleans()):
+        milestones += draw(st.lists(st.sampled_from(milestones), max_size=5))  # duplicates
+    return {
+        "name": "MultiStepLR",
+        "base_lr": draw(_base_lr(draw(_groups()))),
+        "milestones": draw(st.permutations(milestones)),
+        "gamma": draw(_gamma),
+    }
+
+
+@st.composite
+def _constant_lr(draw: st.DrawFn) -> Config:
+    return {
+        "name": "ConstantLR",
+        "base_lr": draw(_base_lr(draw(_groups()))),
+        "factor": draw(st.one_of(st.just(1.0), st.just(1.0 / 3), _unit_open)),
+        "total_iters": draw(st.one_of(st.just(0), st.integers(0, 60))),
+    }
+
+
+@st.composite
+def _linear_lr(draw: st.DrawFn) -> Config:
+    return {
+        "name": "LinearLR",
+        "base_lr": draw(_base_lr(draw(_groups()))),
+        "start_factor": draw(st.one_of(st.just(1.0), _unit_open)),
+        "end_factor": draw(st.one_of(st.sampled_from([0.0, 1.0]), _unit)),
+        "total_iters": draw(st.integers(1, 120)),
+    }
+
+
+@st.composite
+def _exponential_lr(draw: st.DrawFn) -> Config:
+    gamma = st.one_of(st.sampled_from([0.0, 0.5, 0.99, 1.0]), st.floats(0.9, 1.0), _unit)
+    return {
+        "name": "ExponentialLR",
+        "base_lr": draw(_base_lr(draw(_groups()))),
+        "gamma": draw(st.one_of(gamma, st.floats(1.0, 1.002))),
+    }
+
+
+@st.composite
+def _polynomial_lr(draw: st.DrawFn) -> Config:
+    return {
+        "name": "PolynomialLR",
+        "base_lr": draw(_base_lr(draw(_groups()))),
+        "total_iters": draw(st.integers(1, 120)),
+        "power": draw(st.one_of(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.floats(0.0, 6.0))),
+    }
+
+
+def _eta_min() -> st.SearchStrategy[float]:
+    return st.one_of(st.just(0.0), _lr)
+
+
+@st.composite
+def _cosine_annealing_lr(draw: st.DrawFn) -> Config:
+    return {
+        "name": "CosineAnnealingLR",
+        "base_lr": draw(_base_lr(draw(_groups()))),
+        "T_max": draw(st.one_of(st.just(1), st.integers(1, 150))),
+        "eta_min": draw(_eta_min()),
+    }
+
+
+@st.composite
+def _cosine_annealing_warm_restarts(draw: st.DrawFn) -> Config:
+    return {
+        "name": "CosineAnnealingWarmRestarts",
+        "base_lr": draw(_base_lr(draw(_groups()))),
+        "T_0": draw(st.integers(1, 60)),
+        "T_mult": draw(st.integers(1, 4)),
+        "eta_min": draw(_eta_min()),
+    }
+
+
+def _momenta() -> st.SearchStrategy[float]:
+    # Below 1: Adam's bias correction divides by 1 - beta1 ** t.
+    return st.one_of(
+        st.sampled_from([0.0, 0.8, 0.85, 0.9, 0.95]), st.floats(0.0, 1.0, exclude_max=True)
+    )
+
+
+@st.composite
+def _cyclic_lr(draw: st.DrawFn) -> Config:
+    groups = draw(_groups())
+    config: Config = {
+        "name": "CyclicLR",
+        "base_lr": draw(_per_group(groups, _lr)),
+        "max_lr": draw(_per_group(groups, _lr)),
+        "step_size_up": draw(st.integers(1, 60)),
+        "step_size_down": draw(st.one_of(st.none(), st.just(0), st.integers(0, 60))),
+        "mode": draw(st.sampled_from(["triangular", "triangular2", "exp_range"])),
+        "gamma": draw(st.one_of(st.just(1.0), st.floats(0.9, 1.0))),
+        "cycle_momentum": draw(st.booleans()),
+        "base_momentum": draw(_per_group(groups, _momenta())),
+        "max_momentum": draw(_per_group(groups, _momenta())),
+    }
+    if draw(st.integers(0, 3)) == 0:
+        config["scale_fn"] = draw(st.sampled_from([_scale_half, _scale_inverse]))
+        config["scale_mode"] = draw(st.sampled_from(["cycle", "iterations"]))
+    return config
+
+
+def _phases_ok(pct_start: float, total: int, three_phase: bool) -> bool:
+    # torch divides by each phase's length; a zero-length phase is an invalid config.
+    ends = (
+        [float(pct_start * total) - 1, float(2 * pct_start * total) - 2, float(total - 1)]
+        if three_phase
+        else [float(pct_start * total) - 1, float(total - 1)]
+    )
+    return all(end != start for start, end in zip([0.0, *ends[:-1]], ends, strict=True))
+
+
+@st.composite
+def _one_cycle_lr(draw: st.DrawFn) -> Config:
+    groups = draw(_groups())
+    config: Config = {"name": "OneCycleLR", "max_lr": draw(_per_group(groups, _lr))}
+    if draw(st.booleans()):
+        total = draw(st.integers(1, 400))
+        config["total_steps"] = total
+    else:
+        config["epochs"] = draw(st.integers(1, 20))
+        config["steps_per_epoch"] = draw(st.integers(1, 30))
+        total = config["epochs"] * config["steps_per_epoch"]
+    three_phase = draw(st.booleans())
+    pct = draw(
+        st.one_of(st.sampled_from([0.0, 0.25, 0.3, 0.5, 1.0]), st.floats(0.0, 1.0)).filter(
+            lambda p: _phases_ok(p, total, three_phase)
+        )
+    )
+    config.update(
+        pct_start=pct,
+        anneal_strategy=draw(st.sampled_from(["cos", "linear"])),
+        cycle_momentum=draw(st.booleans()),
+        base_momentum=draw(_per_group(groups, _momenta())),
+        max_momentum=draw(_per_group(groups, _momenta())),
+        div_factor=draw(st.one_of(st.just(25.0), st.floats(1.0, 1e3))),
+        final_div_factor=draw(st.one_of(st.just(1e4), st.floats(1.0, 1e5))),
+        three_phase=three_phase,
+    )
+    return config
+
+
+_STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Config]]] = {
+    "LambdaLR": lambda: _lambda_lr(False),
+    "MultiplicativeLR": lambda: _lambda_lr(True),
+    "StepLR": _step_lr,
+    "MultiStepLR": _multi_step_lr,
+    "ConstantLR": _constant_lr,
+    "LinearLR": _linear_lr,
+    "ExponentialLR": _exponential_lr,
+    "PolynomialLR": _polynomial_lr,
+    "CosineAnnealingLR": _cosine_annealing_lr,
+    "CosineAnnealingWarmRestarts": _cosine_annealing_warm_restarts,
+    "CyclicLR": _cyclic_lr,
+    "OneCycleLR": _one_cycle_lr,
+}
+
+
+def configs(name: str) -> st.SearchStrategy[Config]:
+    """Valid configs of the torch scheduler ``name`` (one of :data:`NAMES`).
+
+    >>> configs("StepLR").example()["name"]  # doctest: +SKIP
+    'StepLR'
+    """
+    if name not in _STRATEGIES:
+        raise ValueError(f"name must be one of {', '.join(NAMES)}; got {name!r}")
+    return _STRATEGIES[name]()
+
+
+def any_config() -> st.SearchStrategy[Config]:
+    """A valid config of any of the twelve single schedulers."""
+    return st.sampled_from(NAMES).flatmap(configs)
+
+
+def horizon(config: Config, steps: int) -> int:
+    """``steps``, capped where torch stops (OneCycleLR refuses to step past total_steps)."""
+    if config["name"] == "OneCycleLR":
+        total = config.get("total_steps") or config["epochs"] * config["steps_per_epoch"]
+        return min(steps, total)
+    return steps

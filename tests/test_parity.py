@@ -1,0 +1,74 @@
+"""Parity with the installed torch: every schedule, every backend, every step.
+
+The reference is torch's own scheduler, stepped live on a real optimizer by
+``parity.torch_trajectory``; nothing here is a number copied from torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lrfun
+from parity import assert_close, torch_trajectory
+from parity.strategies import NAMES, configs, horizon
+from tests.backends import backends, sample_rows
+
+# Mostly short horizons (cheap, and where the edges are), sometimes long ones.
+_steps = st.one_of(st.integers(0, 80), st.integers(80, 600), st.integers(600, 3000))
+
+
+def check_parity(
+    config: dict, steps: int, *, optimizer: str, tensor_lr: bool, device: str = "cpu"
+) -> None:
+    """Every backend's trajectory against torch's, lr and (where cycled) momentum."""
+    ref = torch_trajectory(config, steps, optimizer=optimizer, device=device, tensor_lr=tensor_lr)
+    schedule = lrfun.from_config(config)
+    assert (ref.momentum is not None) == schedule.cycles_momentum
+    ks = np.arange(steps + 1)
+    for backend in backends(device):
+        rows = sample_rows(len(ks)) if backend.sample else slice(None)
+        ours = backend.evaluate(schedule, ks[rows])
+        dtype = "float32" if tensor_lr else backend.dtype
+        try:
+            assert_close(ours, ref.lr[rows], dtype=dtype, what="lr")
+            if ref.momentum is not None:
+                ours = backend.evaluate(schedule.momentum, ks[rows])
+                assert_close(ours, ref.momentum[rows], dtype=dtype, what="momentum")
+        except AssertionError as error:
+            lr_kind = "tensor" if tensor_lr else "float"
+            raise AssertionError(
+                f"{backend.name} vs torch ({lr_kind} lr, {optimizer}, {device}): {error}"
+            ) from None
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+def test_parity_every_backend(name: str, data: st.DataObject) -> None:
+    config = data.draw(configs(name), label="config")
+    steps = horizon(config, data.draw(_steps, label="steps"))
+    optimizer = data.draw(st.sampled_from(["sgd", "adam"]), label="optimizer")
+    check_parity(config, steps, optimizer=optimizer, tensor_lr=False)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+@settings(max_examples=6)
+def test_parity_tensor_lr(name: str, data: st.DataObject) -> None:
+    """torch with tensor lrs computes in float32: the float32 tolerance applies."""
+    config = data.draw(configs(name), label="config")
+    steps = horizon(config, data.draw(st.integers(0, 400), label="steps"))
+    check_parity(config, steps, optimizer="sgd", tensor_lr=True)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+@settings(max_examples=2)
+def test_parity_long_horizon(name: str, data: st.DataObject) -> None:
+    """10,000 steps: closed forms do not drift from torch's recursions."""
+    # torch's recursive CosineAnnealingLR gains ~2e-15 relative per period (see
+    # test_torch_quirks): past ~500 periods that alone exceeds the float64 tolerance.
+    config = data.draw(configs(name).filter(lambda c: c.get("T_max", 20) >= 20), label="config")
+    check_parity(config, horizon(config, 10_000), optimizer="sgd", tensor_lr=False)

@@ -1,0 +1,483 @@
+"""Bad arguments: one table, each case raising at construction with the argument and value."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import lrfun
+
+# (schedule, arguments, error, words the message must hold)
+BAD = [
+    # base_lr, shared by every schedule that takes it
+    (
+        "StepLR",
+        dict(base_lr=-0.1, step_size=1),
+        ValueError,
+        "base_lr must be a finite number >= 0.0, got -0.1",
+    ),
+    (
+        "StepLR",
+        dict(base_lr=math.nan, step_size=1),
+        ValueError,
+        "base_lr must be a finite number >= 0.0, got nan",
+    ),
+    (
+        "StepLR",
+        dict(base_lr=math.inf, step_size=1),
+        ValueError,
+        "base_lr must be a finite number >= 0.0, got inf",
+    ),
+    (
+        "StepLR",
+        dict(base_lr="0.1", step_size=1),
+        TypeError,
+        "base_lr must be a number or a sequence",
+    ),
+    ("StepLR", dict(base_lr=[], step_size=1), ValueError, "base_lr must not be empty"),
+    (
+        "StepLR",
+        dict(base_lr=[0.1, -1.0], step_size=1),
+        ValueError,
+        "base_lr[1] must be a finite number >= 0.0, got -1.0",
+    ),
+    (
+        "StepLR",
+        dict(base_lr=True, step_size=1),
+        TypeError,
+        "base_lr must be a finite number >= 0.0, got True",
+    ),
+    # StepLR
+    (
+        "StepLR",
+        dict(base_lr=0.1, step_size=0),
+        ValueError,
+        "step_size must be a positive integer, got 0",
+    ),
+    (
+        "StepLR",
+        dict(base_lr=0.1, step_size=1.5),
+        TypeError,
+        "step_size must be a positive integer, got 1.5",
+    ),
+    (
+        "StepLR",
+        dict(base_lr=0.1, step_size=-3),
+        ValueError,
+        "step_size must be a positive integer, got -3",
+    ),
+    (
+        "StepLR",
+        dict(base_lr=0.1, step_size=True),
+        TypeError,
+        "step_size must be a positive integer, got True",
+    ),
+    (
+        "StepLR",
+        dict(base_lr=0.1, step_size=2, gamma=math.nan),
+        ValueError,
+        "gamma must be a finite number >= 0.0, got nan",
+    ),
+    (
+        "StepLR",
+        dict(base_lr=0.1, step_size=2, gamma=-0.5),
+        ValueError,
+        "gamma must be a finite number >= 0.0, got -0.5",
+    ),
+    # MultiStepLR
+    (
+        "MultiStepLR",
+        dict(base_lr=0.1, milestones=[3, -1]),
+        ValueError,
+        "milestones must hold integers >= 0, got -1",
+    ),
+    (
+        "MultiStepLR",
+        dict(base_lr=0.1, milestones=[3, 4.5]),
+        TypeError,
+        "milestones must hold integers, got 4.5",
+    ),
+    (
+        "MultiStepLR",
+        dict(base_lr=0.1, milestones=5),
+        TypeError,
+        "milestones must be a sequence of integers, got 5",
+    ),
+    (
+        "MultiStepLR",
+        dict(base_lr=0.1, milestones=[2], gamma=math.inf),
+        ValueError,
+        "gamma must be a finite number >= 0.0, got inf",
+    ),
+    # ConstantLR
+    (
+        "ConstantLR",
+        dict(base_lr=0.1, factor=0.0),
+        ValueError,
+        "factor must be a finite number in (0.0, 1.0], got 0.0",
+    ),
+    (
+        "ConstantLR",
+        dict(base_lr=0.1, factor=1.5),
+        ValueError,
+        "factor must be a finite number in (0.0, 1.0], got 1.5",
+    ),
+    (
+        "ConstantLR",
+        dict(base_lr=0.1, total_iters=-1),
+        ValueError,
+        "total_iters must be an integer >= 0, got -1",
+    ),
+    (
+        "ConstantLR",
+        dict(base_lr=0.1, total_iters=2.0),
+        TypeError,
+        "total_iters must be an integer >= 0, got 2.0",
+    ),
+    # LinearLR
+    (
+        "LinearLR",
+        dict(base_lr=0.1, start_factor=0.0),
+        ValueError,
+        "start_factor must be a finite number in (0.0, 1.0], got 0.0",
+    ),
+    (
+        "LinearLR",
+        dict(base_lr=0.1, start_factor=1.1),
+        ValueError,
+        "start_factor must be a finite number in (0.0, 1.0], got 1.1",
+    ),
+    (
+        "LinearLR",
+        dict(base_lr=0.1, end_factor=-0.1),
+        ValueError,
+        "end_factor must be a finite number in [0.0, 1.0], got -0.1",
+    ),
+    (
+        "LinearLR",
+        dict(base_lr=0.1, total_iters=0),
+        ValueError,
+        "total_iters must be a positive integer, got 0",
+    ),
+    # ExponentialLR
+    (
+        "ExponentialLR",
+        dict(base_lr=0.1, gamma=math.nan),
+        ValueError,
+        "gamma must be a finite number >= 0.0, got nan",
+    ),
+    (
+        "ExponentialLR",
+        dict(base_lr=0.1, gamma=None),
+        TypeError,
+        "gamma must be a finite number >= 0.0, got None",
+    ),
+    # PolynomialLR
+    (
+        "PolynomialLR",
+        dict(base_lr=0.1, total_iters=0),
+        ValueError,
+        "total_iters must be a positive integer, got 0",
+    ),
+    (
+        "PolynomialLR",
+        dict(base_lr=0.1, power=-1.0),
+        ValueError,
+        "power must be a finite number >= 0.0, got -1.0",
+    ),
+    (
+        "PolynomialLR",
+        dict(base_lr=0.1, power=math.nan),
+        ValueError,
+        "power must be a finite number >= 0.0, got nan",
+    ),
+    # CosineAnnealingLR
+    (
+        "CosineAnnealingLR",
+        dict(base_lr=0.1, T_max=0),
+        ValueError,
+        "T_max must be a positive integer, got 0",
+    ),
+    (
+        "CosineAnnealingLR",
+        dict(base_lr=0.1, T_max=10.0),
+        TypeError,
+        "T_max must be a positive integer, got 10.0",
+    ),
+    (
+        "CosineAnnealingLR",
+        dict(base_lr=0.1, T_max=10, eta_min=-1e-3),
+        ValueError,
+        "eta_min must be a finite number >= 0.0, got -0.001",
+    ),
+    (
+        "CosineAnnealingLR",
+        dict(base_lr=0.1, T_max=10, eta_min=math.nan),
+        ValueError,
+        "eta_min must be a finite number >= 0.0, got nan",
+    ),
+    # CosineAnnealingWarmRestarts
+    (
+        "CosineAnnealingWarmRestarts",
+        dict(base_lr=0.1, T_0=0),
+        ValueError,
+        "T_0 must be a positive integer, got 0",
+    ),
+    (
+        "CosineAnnealingWarmRestarts",
+        dict(base_lr=0.1, T_0=5, T_mult=0),
+        ValueError,
+        "T_mult must be a positive integer, got 0",
+    ),
+    (
+        "CosineAnnealingWarmRestarts",
+        dict(base_lr=0.1, T_0=5, T_mult=1.5),
+        TypeError,
+        "T_mult must be a positive integer, got 1.5",
+    ),
+    (
+        "CosineAnnealingWarmRestarts",
+        dict(base_lr=0.1, T_0=5, eta_min="0"),
+        TypeError,
+        "eta_min must be a finite number >= 0.0, got '0'",
+    ),
+    # CyclicLR
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, step_size_up=0),
+        ValueError,
+        "step_size_up must be a positive integer, got 0",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, step_size_up=2.5),
+        TypeError,
+        "step_size_up must be a positive integer, got 2.5",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, step_size_down=-1),
+        ValueError,
+        "step_size_down must be an integer >= 0, got -1",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, mode="cosine"),
+        ValueError,
+        "mode must be one of 'triangular', 'triangular2', 'exp_range'; got 'cosine'",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, scale_mode="epoch"),
+        ValueError,
+        "scale_mode must be one of 'cycle', 'iterations'; got 'epoch'",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, scale_fn=3),
+        TypeError,
+        "scale_fn must be callable or None, got 3",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=math.nan),
+        ValueError,
+        "max_lr must be a finite number >= 0.0, got nan",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=[0.1, 0.2], max_lr=[1.0, 2.0, 3.0]),
+        ValueError,
+        "max_lr has 3 values but base_lr has 2",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, max_momentum=1.5),
+        ValueError,
+        "max_momentum must be a finite number in [0.0, 1.0], got 1.5",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, cycle_momentum="yes"),
+        TypeError,
+        "cycle_momentum must be True or False, got 'yes'",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, gamma=math.nan),
+        ValueError,
+        "gamma must be a finite number >= 0.0, got nan",
+    ),
+    # OneCycleLR
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1),
+        ValueError,
+        "OneCycleLR needs total_steps, or epochs and steps_per_epoch",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, epochs=3),
+        ValueError,
+        "OneCycleLR needs total_steps, or epochs and steps_per_epoch",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=0),
+        ValueError,
+        "total_steps must be a positive integer, got 0",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10.0),
+        TypeError,
+        "total_steps must be a positive integer, got 10.0",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, epochs=0, steps_per_epoch=5),
+        ValueError,
+        "epochs must be a positive integer, got 0",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, epochs=2, steps_per_epoch=-5),
+        ValueError,
+        "steps_per_epoch must be a positive integer, got -5",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, pct_start=1),
+        TypeError,
+        "pct_start must be a float in [0.0, 1.0], got 1",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, pct_start=1.5),
+        ValueError,
+        "pct_start must be a finite number in [0.0, 1.0], got 1.5",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, pct_start=0.1),
+        ValueError,
+        "pct_start=0.1 with total_steps=10 makes phase 1 of OneCycleLR zero steps long",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, pct_start=1.0),
+        ValueError,
+        "makes phase 2 of OneCycleLR zero steps long",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, pct_start=0.55, three_phase=True),
+        ValueError,
+        "makes phase 3 of OneCycleLR zero steps long",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, anneal_strategy="cosine"),
+        ValueError,
+        "anneal_strategy must be one of 'cos', 'linear'; got 'cosine'",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, div_factor=0.0),
+        ValueError,
+        "div_factor must be a finite number > 0.0, got 0.0",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, final_div_factor=math.inf),
+        ValueError,
+        "final_div_factor must be a finite number > 0.0, got inf",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, three_phase=1),
+        TypeError,
+        "three_phase must be True or False, got 1",
+    ),
+    # LambdaLR / MultiplicativeLR
+    (
+        "LambdaLR",
+        dict(base_lr=0.1, lr_lambda=0.95),
+        TypeError,
+        "lr_lambda must be callable or a list of callables, got 0.95",
+    ),
+    (
+        "LambdaLR",
+        dict(base_lr=0.1, lr_lambda=[abs, 3]),
+        TypeError,
+        "lr_lambda[1] must be callable, got 3",
+    ),
+    (
+        "LambdaLR",
+        dict(base_lr=[0.1, 0.2], lr_lambda=[abs, abs, abs]),
+        ValueError,
+        "lr_lambda has 3 values but base_lr has 2",
+    ),
+    (
+        "MultiplicativeLR",
+        dict(base_lr=0.1, lr_lambda=None),
+        TypeError,
+        "lr_lambda must be callable or a list of callables, got None",
+    ),
+    (
+        "MultiplicativeLR",
+        dict(base_lr=0.1, lr_lambda=abs, horizon=-1),
+        ValueError,
+        "horizon must be an integer >= 0, got -1",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "error", "message"),
+    BAD,
+    ids=[f"{case[0]}-{i}" for i, case in enumerate(BAD)],
+)
+def test_bad_argument(name: str, arguments: dict, error: type, message: str) -> None:
+    with pytest.raises(error) as raised:
+        getattr(lrfun, name)(**arguments)
+    assert message in str(raised.value)
+
+
+def test_every_schedule_has_bad_cases() -> None:
+    assert {case[0] for case in BAD} == {
+        n for n in lrfun.__all__ if n.endswith("LR") or n == "CosineAnnealingWarmRestarts"
+    }
+
+
+# torch rejects these too: parity of rejection, checked live.
+TORCH_REJECTS = [
+    ("ConstantLR", dict(factor=1.5)),
+    ("LinearLR", dict(start_factor=0.0)),
+    ("LinearLR", dict(end_factor=1.5)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=0)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5, T_mult=0)),
+    ("OneCycleLR", dict(total_steps=0)),
+    ("OneCycleLR", dict(total_steps=10, pct_start=1)),
+    ("OneCycleLR", dict(total_steps=10, anneal_strategy="cosine")),
+    ("CyclicLR", dict(max_lr=1.0, mode="cosine")),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments"), TORCH_REJECTS)
+def test_rejected_where_torch_rejects(name: str, arguments: dict) -> None:
+    torch = pytest.importorskip("torch")
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    native = dict(arguments)
+    ours = dict(arguments)
+    if name == "CyclicLR":
+        native["base_lr"] = ours["base_lr"] = 0.1
+    elif name == "OneCycleLR":
+        native["max_lr"] = ours["max_lr"] = 0.1
+    else:
+        ours["base_lr"] = 0.1
+    with pytest.raises((ValueError, TypeError)):
+        getattr(torch.optim.lr_scheduler, name)(opt, **native)
+    with pytest.raises((ValueError, TypeError)):
+        getattr(lrfun, name)(**ours)
