@@ -13,12 +13,14 @@ __all__ = ["anneal_cos", "anneal_linear", "integer_tables", "power", "searchsort
 def power(ctx: Ctx, base: float, exponent: Any) -> Any:
     """``base ** exponent`` for a host base >= 0 and a float array exponent >= 0.
 
-    Computed as ``exp(exponent * log(base))`` with the log taken on the host in float64: a
-    float32 evaluation then stays within float32 tolerance for long decays, where
-    ``float32(gamma) ** k`` would compound gamma's rounding k times.
+    In float32 it is computed as ``exp(exponent * log(base))`` with the log taken on the host
+    in float64, so long decays stay within float32 tolerance, where ``float32(gamma) ** k``
+    would compound gamma's rounding k times. In float64, plain ``base ** exponent``.
     """
     if base == 0.0:
         return ctx.where(exponent == 0, 1.0, 0.0)
+    if ctx.dtype == ctx.xp.float64:
+        return base**exponent  # torch's own closed form, exact for powers of two
     return ctx.xp.exp(exponent * math.log(base))
 
 

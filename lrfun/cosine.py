@@ -34,8 +34,9 @@ class CosineAnnealingLR(Schedule):
       T_max: the half period, a positive integer (torch accepts 0, then divides by it).
       eta_min: the lr at the trough, a finite number >= 0.
 
-    >>> CosineAnnealingLR(1.0, T_max=10)(5), CosineAnnealingLR(1.0, T_max=10)(20)
-    (0.5, 1.0)
+    >>> s = CosineAnnealingLR(1.0, T_max=10)
+    >>> round(s(5), 12), s(10), s(20)
+    (0.5, 0.0, 1.0)
     """
 
     base_lr: float | Sequence[float]
@@ -72,7 +73,8 @@ class CosineAnnealingWarmRestarts(Schedule):
       T_mult: the period growth, an integer >= 1.
       eta_min: the lr at the end of each period, a finite number >= 0.
 
-    >>> CosineAnnealingWarmRestarts(1.0, T_0=4)(2), CosineAnnealingWarmRestarts(1.0, T_0=4)(4)
+    >>> s = CosineAnnealingWarmRestarts(1.0, T_0=4)
+    >>> round(s(2), 12), s(4)
     (0.5, 1.0)
     """
 

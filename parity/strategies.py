@@ -28,6 +28,8 @@ __all__ = [
     "NAMES",
     "any_config",
     "configs",
+    "constant",
+    "geometric",
     "horizon",
     "lr_lambdas",
     "multiplicative_lambdas",
@@ -93,6 +95,16 @@ def _scale_half(x: Any) -> Any:
 
 def _scale_inverse(x: Any) -> Any:
     return 1.0 / (1.0 + x)
+
+
+def constant(c: float) -> Callable[[Any], Any]:
+    """``lambda e: c`` with a readable repr."""
+    return functools.partial(_constant, c)
+
+
+def geometric(c: float) -> Callable[[Any], Any]:
+    """``lambda e: c ** e`` with a readable repr."""
+    return functools.partial(_geometric, c)
 
 
 def lr_lambdas() -> st.SearchStrategy[Callable[[Any], Any]]:

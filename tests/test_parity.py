@@ -6,15 +6,13 @@ The reference is torch's own scheduler, stepped live on a real optimizer by
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import lrfun
-from parity import assert_close, torch_trajectory
+from parity.backends import devices
+from parity.report import TENSOR_LR_STEPS, check
 from parity.strategies import NAMES, configs, horizon
-from tests.backends import backends, sample_rows
 
 # Mostly short horizons (cheap, and where the edges are), sometimes long ones.
 _steps = st.one_of(st.integers(0, 80), st.integers(80, 600), st.integers(600, 3000))
@@ -24,24 +22,13 @@ def check_parity(
     config: dict, steps: int, *, optimizer: str, tensor_lr: bool, device: str = "cpu"
 ) -> None:
     """Every backend's trajectory against torch's, lr and (where cycled) momentum."""
-    ref = torch_trajectory(config, steps, optimizer=optimizer, device=device, tensor_lr=tensor_lr)
-    schedule = lrfun.from_config(config)
-    assert (ref.momentum is not None) == schedule.cycles_momentum
-    ks = np.arange(steps + 1)
-    for backend in backends(device):
-        rows = sample_rows(len(ks)) if backend.sample else slice(None)
-        ours = backend.evaluate(schedule, ks[rows])
-        dtype = "float32" if tensor_lr else backend.dtype
-        try:
-            assert_close(ours, ref.lr[rows], dtype=dtype, what="lr")
-            if ref.momentum is not None:
-                ours = backend.evaluate(schedule.momentum, ks[rows])
-                assert_close(ours, ref.momentum[rows], dtype=dtype, what="momentum")
-        except AssertionError as error:
-            lr_kind = "tensor" if tensor_lr else "float"
-            raise AssertionError(
-                f"{backend.name} vs torch ({lr_kind} lr, {optimizer}, {device}): {error}"
-            ) from None
+    rows = check(config, steps, optimizer=optimizer, tensor_lr=tensor_lr, device=device)
+    failed = [
+        f"{r.backend} vs torch ({r.reference}, {optimizer}): {r.detail}"
+        for r in rows
+        if not r.passed
+    ]
+    assert not failed, "\n".join(failed)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -59,7 +46,7 @@ def test_parity_every_backend(name: str, data: st.DataObject) -> None:
 def test_parity_tensor_lr(name: str, data: st.DataObject) -> None:
     """torch with tensor lrs computes in float32: the float32 tolerance applies."""
     config = data.draw(configs(name), label="config")
-    steps = horizon(config, data.draw(st.integers(0, 400), label="steps"))
+    steps = horizon(config, data.draw(st.integers(0, TENSOR_LR_STEPS), label="steps"))
     check_parity(config, steps, optimizer="sgd", tensor_lr=True)
 
 
@@ -72,3 +59,20 @@ def test_parity_long_horizon(name: str, data: st.DataObject) -> None:
     # test_torch_quirks): past ~500 periods that alone exceeds the float64 tolerance.
     config = data.draw(configs(name).filter(lambda c: c.get("T_max", 20) >= 20), label="config")
     check_parity(config, horizon(config, 10_000), optimizer="sgd", tensor_lr=False)
+
+
+_GPUS = [d for d in devices() if d != "cpu"]
+
+
+@pytest.mark.skipif(not _GPUS, reason="no CUDA or MPS device on this machine")
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+@settings(max_examples=5)
+def test_parity_on_accelerators(name: str, data: st.DataObject) -> None:
+    """torch tensors on CUDA/MPS, float and tensor lrs, SGD and Adam."""
+    config = data.draw(configs(name), label="config")
+    steps = horizon(config, data.draw(st.integers(0, TENSOR_LR_STEPS), label="steps"))
+    optimizer = data.draw(st.sampled_from(["sgd", "adam"]), label="optimizer")
+    for device in _GPUS:
+        for tensor_lr in (False, True):
+            check_parity(config, steps, optimizer=optimizer, tensor_lr=tensor_lr, device=device)

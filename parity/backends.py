@@ -1,4 +1,11 @@
-"""Evaluate one schedule on every backend this machine has, for the parity tests."""
+"""Evaluate a schedule on every array backend: Python numbers, NumPy, JAX (float32 and x64)
+and torch (float32 and float64 steps) on a device.
+
+Each :class:`Backend` takes any callable of the step (an lrfun schedule, or your own
+function written against the array API) and a NumPy array of steps, evaluates it in that
+backend, checks the result's dtype and device, and returns float64 NumPy values to compare
+with :func:`parity.assert_close` at the backend's ``dtype``.
+"""
 
 from __future__ import annotations
 
@@ -63,6 +70,18 @@ def _torch(device: str, dtype: str | None) -> Evaluate:
         return out.detach().cpu().double().numpy()
 
     return run
+
+
+def devices() -> list[str]:
+    """The torch devices present: "cpu", then "cuda" and "mps" when available."""
+    import torch
+
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if torch.backends.mps.is_available():
+        found.append("mps")
+    return found
 
 
 def backends(device: str = "cpu") -> Iterator[Backend]:

@@ -1,0 +1,87 @@
+"""``python -m parity``: the parity report (see parity/report.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from parity.report import TENSOR_LR_STEPS, Row, run
+
+
+def _table(rows: list[Row], steps: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"lrfun vs torch, steps 0..{steps} (tensor lr: 0..{TENSOR_LR_STEPS})")
+    for column in (
+        "schedule",
+        "backend",
+        "torch reference",
+        "device",
+        "examples",
+        "values",
+        "max error / tol",
+        "pass",
+    ):
+        table.add_column(column, justify="right" if column in ("examples", "values") else "left")
+    for r in rows:
+        table.add_row(
+            r.schedule,
+            r.backend,
+            r.reference,
+            r.device,
+            str(r.examples),
+            str(r.values),
+            f"{r.max_fraction:.3g}",
+            "[green]pass[/]" if r.passed else "[red]FAIL[/]",
+        )
+    console = Console(width=max(Console().width, 120))
+    console.print(table)
+    for r in rows:
+        if not r.passed:
+            console.print(f"[red]FAIL[/] {r.schedule} on {r.backend} ({r.reference}): {r.detail}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the report; exit status 1 when any row fails."""
+    from parity.backends import devices as present
+    from parity.strategies import NAMES
+
+    parser = argparse.ArgumentParser(prog="python -m parity", description=__doc__)
+    parser.add_argument("--steps", type=int, default=1000, help="steps per trajectory")
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=3,
+        help="Hypothesis-drawn configs per schedule, beside a representative one",
+    )
+    parser.add_argument("--device", default="all", help="cpu, cuda, mps or all present")
+    parser.add_argument("--schedule", action="append", choices=NAMES, help="only these")
+    parser.add_argument("--json", action="store_true", help="rows as JSON on stdout")
+    args = parser.parse_args(argv)
+    devices = present() if args.device == "all" else [args.device]
+    names = args.schedule or list(NAMES)
+
+    if args.json:
+        rows = run(names, steps=args.steps, examples=args.examples, devices=devices)
+        json.dump([r.__dict__ for r in rows], sys.stdout, indent=1)
+        print()
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("parity", total=len(names) * (args.examples + 1))
+            rows = run(
+                names,
+                steps=args.steps,
+                examples=args.examples,
+                devices=devices,
+                advance=lambda name: progress.update(task, advance=1, description=name),
+            )
+        _table(rows, args.steps)
+    return 0 if all(r.passed for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
