@@ -62,6 +62,11 @@ class Ctx(NamedTuple):
         table = xp.asarray(values, dtype=self.dtype if dtype is None else dtype, device=self.device)
         return xp.reshape(xp.take(table, xp.reshape(index, (-1,)), axis=0), index.shape)
 
+    def minimum(self, x: Any, bound: int) -> Any:
+        """``min(x, bound)`` for an integer array (the bound as an array: compat's clip with a
+        Python bound does not trace under every torch.compile)."""
+        return self.xp.minimum(x, self.xp.asarray(bound, dtype=x.dtype, device=self.device))
+
     def float(self, x: Any) -> Any:
         """An integer array converted to the evaluation dtype."""
         return self.xp.astype(x, self.dtype)
@@ -110,7 +115,8 @@ def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
         step = xp.where(nan, 0, xp.floor(step))
     elif not xp.isdtype(step.dtype, "integral"):
         raise TypeError(f"step must be an integer or float array, got dtype {step.dtype}")
-    step = xp.clip(xp.astype(step, integral), 0)
+    step = xp.astype(step, integral)
+    step = xp.maximum(step, xp.zeros_like(step))
     return Ctx(xp, dtype, device), step, nan, python
 
 

@@ -27,12 +27,17 @@ def power(ctx: Ctx, base: float, exponent: Any) -> Any:
 def anneal_cos(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:
     """Half-cosine from ``start`` (fraction 0) to ``end`` (fraction 1).
 
-    Torch writes it ``end + (start - end) / 2 * (1 + cos(pi * fraction))``; the same curve is
-    computed here as ``start + (end - start) * sin(pi / 2 * fraction) ** 2``, which has no
-    cancellation near ``start``: a float32 warmup from a small initial lr to a large peak keeps
-    its relative precision in the first steps (torch's form loses ~peak/initial ulps there).
+    Torch writes it ``end + (start - end) / 2 * (1 + cos(pi * fraction))``. The same curve is
+    computed here from whichever end is nearer -- ``start + (end - start) * sin(a) ** 2``
+    in the first half, ``end + (start - end) * sin(pi/2 - a) ** 2`` in the second, with
+    ``a = pi/2 * fraction`` -- so neither end suffers cancellation: a float32 warmup from a
+    small initial lr keeps its relative precision, and fraction 1 lands exactly on ``end``.
     """
-    return start + (end - start) * ctx.xp.sin((math.pi / 2) * fraction) ** 2
+    xp = ctx.xp
+    near_start = start + (end - start) * xp.sin((math.pi / 2) * fraction) ** 2
+    # 1 - fraction is exact for fraction in [0.5, 2] (Sterbenz), so fraction 1 gives end.
+    near_end = end + (start - end) * xp.sin((math.pi / 2) * (1.0 - fraction)) ** 2
+    return xp.where(fraction <= 0.5, near_start, near_end)
 
 
 def anneal_linear(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:

@@ -53,8 +53,12 @@ class CosineAnnealingLR(Schedule):
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        phase = ctx.float(step % (2 * self.T_max)) / self.T_max
-        return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, phase)
+        # Fold the period onto its falling half, in integers: steps T_max..2*T_max mirror
+        # T_max..0, so the anneal always sees a fraction in [0, 1].
+        phase = step % (2 * self.T_max)
+        phase = ctx.xp.minimum(phase, 2 * self.T_max - phase)
+        fraction = ctx.float(phase) / self.T_max
+        return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, fraction)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -177,7 +177,7 @@ class MultiplicativeLR(Schedule):
             else:
                 host = host_values(step)
                 table = self._extend(i, int(host.max()) if host.size else 0)
-            values = ctx.gather(tuple(table), xp.clip(step, None, len(table) - 1))
+            values = ctx.gather(tuple(table), ctx.minimum(step, len(table) - 1))
             return xp.where(step < len(table), values, xp.nan)
 
         return ctx.const(self.base_lr) * _per_group(ctx, step, self.lr_lambda, each)

@@ -225,7 +225,7 @@ class OneCycleLR(Schedule):
     def _phases(self, ctx: Ctx, step: Any, points: Sequence[Any]) -> Any:
         """Anneals through ``points`` (the value at each phase boundary) piecewise."""
         anneal = anneal_cos if self.anneal_strategy == "cos" else anneal_linear
-        t = ctx.float(ctx.xp.clip(step, None, self._total))
+        t = ctx.float(ctx.minimum(step, self._total))
         out = None
         # Two or three phases, fixed at construction: the last phase takes every step past
         # the earlier ends, as torch's loop does.

@@ -166,7 +166,7 @@ class LinearLR(Schedule):
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        done = ctx.float(ctx.xp.clip(step, None, self.total_iters)) / self.total_iters
+        done = ctx.float(ctx.minimum(step, self.total_iters)) / self.total_iters
         factor = self.start_factor + (self.end_factor - self.start_factor) * done
         return ctx.const(self.base_lr) * factor
 
@@ -223,5 +223,5 @@ class PolynomialLR(Schedule):
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         # The remaining fraction from integers: XLA turns x / T into x * (1 / T), so 1 - T / T
         # would be an ulp off zero, and a small power makes that ulp a visible lr.
-        left = ctx.float(self.total_iters - ctx.xp.clip(step, None, self.total_iters))
+        left = ctx.float(self.total_iters - ctx.minimum(step, self.total_iters))
         return ctx.const(self.base_lr) * (left / self.total_iters) ** self.power

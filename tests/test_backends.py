@@ -295,3 +295,16 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
+@pytest.mark.parametrize("name", NAMES)
+def test_cuda_tensors_stay_on_device_and_compile(name: str) -> None:
+    schedule = lrfun.from_config({"name": name, **_EXAMPLES[name]})
+    torch._dynamo.reset()
+    steps = torch.arange(50, device="cuda")
+    out = schedule(steps)
+    assert out.device.type == "cuda"
+    torch.testing.assert_close(out.cpu(), schedule(steps.cpu()), rtol=1e-5, atol=1e-7)
+    compiled = torch.compile(schedule, fullgraph=True)
+    torch.testing.assert_close(compiled(steps), out, rtol=1e-5, atol=1e-7)

@@ -55,10 +55,12 @@ def test_parity_tensor_lr(name: str, data: st.DataObject) -> None:
 @settings(max_examples=2)
 def test_parity_long_horizon(name: str, data: st.DataObject) -> None:
     """10,000 steps: closed forms do not drift from torch's recursions."""
-    # torch's recursive CosineAnnealingLR gains ~2e-15 relative per period (see
-    # test_torch_quirks): past ~500 periods that alone exceeds the float64 tolerance.
-    config = data.draw(configs(name).filter(lambda c: c.get("T_max", 20) >= 20), label="config")
-    check_parity(config, horizon(config, 10_000), optimizer="sgd", tensor_lr=False)
+    # torch's recursive CosineAnnealingLR drifts ~2.5e-16 relative per step from its own
+    # closed form (test_torch_quirks measures it): 10,000 steps of it alone exceed the float64
+    # tolerance, so that one schedule is held to 3,000 steps here.
+    config = data.draw(configs(name), label="config")
+    steps = 3000 if name == "CosineAnnealingLR" else 10_000
+    check_parity(config, horizon(config, steps), optimizer="sgd", tensor_lr=False)
 
 
 _GPUS = [d for d in devices() if d != "cpu"]
