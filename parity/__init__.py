@@ -16,8 +16,8 @@ Importing parity imports no torch: only calling :func:`torch_trajectory` does.
 from parity._compare import TOLERANCES, Comparison, assert_close, compare, tolerance
 from parity._reference import Trajectory, param_groups, torch_trajectory
 
-# --- Hypothesis strategies (parity/strategies.py): re-export them here once it exists,
-# --- and add their names to __all__ below.
+# Hypothesis strategies live in parity.strategies, imported on demand: importing parity
+# needs neither torch nor hypothesis. parity.backends and parity.report likewise.
 
 __all__ = [
     "TOLERANCES",
