@@ -27,7 +27,7 @@ import array_api_compat
 import array_api_compat.numpy as np_xp
 import numpy as np
 
-__all__ = ["Ctx", "evaluate", "host_values"]
+__all__ = ["Ctx", "evaluate", "host_values", "is_traced"]
 
 
 class Ctx(NamedTuple):
@@ -150,6 +150,15 @@ def evaluate(formula: Callable[[Ctx, Any], Any], step: Any, groups: int | None) 
     if python:
         return float(out) if out.ndim == 0 else np.asarray(out)
     return out
+
+
+def is_traced(x: Any) -> bool:
+    """Whether ``x`` is being traced (a JAX tracer, or any tensor inside torch.compile)."""
+    jax = sys.modules.get("jax")
+    if jax is not None and isinstance(x, jax.core.Tracer):
+        return True
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.compiler.is_compiling()
 
 
 def host_values(step: Any) -> np.ndarray:

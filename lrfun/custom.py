@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx, host_values
+from lrfun._backend import Ctx, host_values, is_traced
 from lrfun._math import power
 from lrfun.schedule import Schedule
 
 __all__ = ["LambdaLR", "MultiplicativeLR", "call_user_function"]
 
 Fn = Callable[[Any], Any]
-
-
-def _traced(step: Any) -> bool:
-    jax = sys.modules.get("jax")
-    if jax is not None and isinstance(step, jax.core.Tracer):
-        return True
-    torch = sys.modules.get("torch")
-    return torch is not None and torch.compiler.is_compiling()
 
 
 def call_user_function(ctx: Ctx, fn: Fn, step: Any, name: str) -> Any:
@@ -38,7 +29,7 @@ def call_user_function(ctx: Ctx, fn: Fn, step: Any, name: str) -> Any:
     array: it must then use array operations, and it computes in the traced dtype.
     """
     xp = ctx.xp
-    if _traced(step):
+    if is_traced(step):
         try:
             out = fn(step)
         except Exception as error:
@@ -166,7 +157,7 @@ class MultiplicativeLR(Schedule):
                 # A negative factor flips the sign every step; the log-form power needs >= 0.
                 sign = 1.0 if constant >= 0 else ctx.where(step % 2 == 0, 1.0, -1.0)
                 return sign * power(ctx, abs(constant), ctx.float(step))
-            if _traced(step):
+            if is_traced(step):
                 if self.horizon is None:
                     raise TypeError(
                         f"MultiplicativeLR's lr_lambda {fn!r} is not constant, so it is "
