@@ -21,6 +21,7 @@ from lrfun.decay import (
     PolynomialLR,
     StepLR,
 )
+from lrfun.plateau import PlateauState, ReduceLROnPlateau
 from lrfun.schedule import Schedule, from_config
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "MultiStepLR",
     "MultiplicativeLR",
     "OneCycleLR",
+    "PlateauState",
     "PolynomialLR",
+    "ReduceLROnPlateau",
     "Schedule",
     "StepLR",
     "from_config",

@@ -27,7 +27,7 @@ import array_api_compat
 import array_api_compat.numpy as np_xp
 import numpy as np
 
-__all__ = ["Ctx", "evaluate", "host_values", "is_traced"]
+__all__ = ["Ctx", "device_of", "evaluate", "host_values", "is_traced", "namespace"]
 
 
 class Ctx(NamedTuple):
@@ -77,7 +77,7 @@ def _is_torch(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
-def _namespace(x: Any) -> Any:
+def namespace(x: Any) -> Any:
     # torch is dispatched by hand: array_namespace() goes through lru_cache-wrapped helpers
     # that torch.compile warns about on every trace.
     if _is_torch(x):
@@ -85,6 +85,12 @@ def _namespace(x: Any) -> Any:
 
         return torch_xp
     return array_api_compat.array_namespace(x)
+
+
+def device_of(x: Any) -> Any:
+    """The array's device (torch's own attribute: array_api_compat.device() is
+    lru_cache-wrapped too)."""
+    return x.device if _is_torch(x) else array_api_compat.device(x)
 
 
 def _float_dtype(xp: Any, x: Any, device: Any) -> Any:
@@ -104,9 +110,8 @@ def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
         step = np.asarray(step)
     elif not hasattr(step, "dtype"):
         raise TypeError(f"step must be a Python number or an array, got {type(step).__name__}")
-    xp = np_xp if python else _namespace(step)
-    # torch's own attribute: array_api_compat.device() is lru_cache-wrapped too.
-    device = step.device if _is_torch(step) else array_api_compat.device(step)
+    xp = np_xp if python else namespace(step)
+    device = device_of(step)
     dtype = np.float64 if python else _float_dtype(xp, step, device)
     integral = xp.__array_namespace_info__().default_dtypes(device=device)["integral"]
     nan = None

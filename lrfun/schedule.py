@@ -8,12 +8,48 @@ from typing import Any, ClassVar
 
 from lrfun._backend import Ctx, evaluate
 
-__all__ = ["Schedule", "from_config"]
+__all__ = ["Configurable", "Schedule", "from_config"]
 
-_REGISTRY: dict[str, type[Schedule]] = {}
+_REGISTRY: dict[str, type[Configurable]] = {}
 
 
-class Schedule:
+class Configurable:
+    """An immutable object described by its constructor arguments (a frozen dataclass whose
+    init fields are the arguments): ``to_config()`` / :func:`from_config` round-trip it."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_") and cls.__name__ != "Schedule":
+            _REGISTRY[cls.__name__] = cls
+
+    def arguments(self) -> dict[str, Any]:
+        """The constructor arguments, as given (callables included)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}  # type: ignore[arg-type]
+
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-safe dict that :func:`from_config` turns back into an equal object.
+
+        Raises:
+          TypeError: an argument is a Python callable (LambdaLR, MultiplicativeLR, a CyclicLR
+            scale_fn), which a config cannot hold.
+        """
+        config: dict[str, Any] = {"name": type(self).__name__}
+        for name, value in self.arguments().items():
+            if callable(value) or (isinstance(value, tuple) and any(callable(v) for v in value)):
+                raise TypeError(
+                    f"{type(self).__name__}.{name} is a Python callable, which a config cannot hold"
+                )
+            config[name] = list(value) if isinstance(value, tuple) else value
+        return config
+
+    def _set(self, **derived: Any) -> None:
+        # Normalised arguments and derived, private state of a frozen dataclass (private
+        # names are not fields: eq and repr ignore them).
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+
+
+class Schedule(Configurable):
     """A learning-rate schedule: ``schedule(step)`` is the lr torch has set after ``step`` calls
     of ``scheduler.step()`` (step 0 is the lr right after construction).
 
@@ -32,11 +68,6 @@ class Schedule:
 
     cycles_momentum: ClassVar[bool] = False
     _groups: int | None
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if not cls.__name__.startswith("_"):
-            _REGISTRY[cls.__name__] = cls
 
     def __call__(self, step: Any) -> Any:
         """The lr after ``step`` scheduler steps (see the class docstring for types)."""
@@ -57,40 +88,16 @@ class Schedule:
         """The number of param groups (None when every lr-valued argument is a scalar)."""
         return self._groups
 
-    def arguments(self) -> dict[str, Any]:
-        """The constructor arguments, as given (callables included)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}  # type: ignore[arg-type]
-
-    def to_config(self) -> dict[str, Any]:
-        """A JSON-safe dict that :func:`from_config` turns back into an equal schedule.
-
-        Raises:
-          TypeError: an argument is a Python callable (LambdaLR, MultiplicativeLR, a CyclicLR
-            scale_fn), which a config cannot hold.
-        """
-        config: dict[str, Any] = {"name": type(self).__name__}
-        for name, value in self.arguments().items():
-            if callable(value) or (isinstance(value, tuple) and any(callable(v) for v in value)):
-                raise TypeError(
-                    f"{type(self).__name__}.{name} is a Python callable, which a config cannot hold"
-                )
-            config[name] = list(value) if isinstance(value, tuple) else value
-        return config
-
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         raise NotImplementedError
 
     def _momentum(self, ctx: Ctx, step: Any) -> Any:
         raise NotImplementedError
 
-    def _set(self, **derived: Any) -> None:
-        # Derived, private state of a frozen dataclass (not a field: eq/repr ignore it).
-        for name, value in derived.items():
-            object.__setattr__(self, name, value)
 
-
-def from_config(config: Mapping[str, Any]) -> Schedule:
-    """Builds the schedule a config describes (the inverse of :meth:`Schedule.to_config`).
+def from_config(config: Mapping[str, Any]) -> Configurable:
+    """Builds the schedule (or plateau machine) a config describes (the inverse of
+    ``to_config``).
 
     Args:
       config: ``{"name": <schedule class name>, **constructor arguments}``. In-memory configs

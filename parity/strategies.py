@@ -19,6 +19,7 @@ groups -- so a library author can point them at their own implementation::
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "geometric",
     "horizon",
     "lr_lambdas",
+    "metric_sequences",
     "multiplicative_lambdas",
 ]
 
@@ -318,6 +320,59 @@ def _one_cycle_lr(draw: st.DrawFn) -> Config:
     return config
 
 
+@st.composite
+def _reduce_lr_on_plateau(draw: st.DrawFn, exact32: bool = False) -> Config:
+    groups = draw(_groups())
+    if exact32:
+        # Dyadic values: every comparison and product is exact in float32 as in float64, so
+        # a float32 evaluation takes torch's decisions (ties are not rounded differently).
+        lr: st.SearchStrategy[float] = st.sampled_from([2.0**-k for k in range(0, 12)])
+        factor = st.sampled_from([0.0, 0.5, 0.25, 0.125])
+        threshold = st.sampled_from([0.0, 2.0**-10, 0.25, 0.5])
+        eps = st.sampled_from([0.0, 2.0**-30, 2.0**-6])
+        floor = st.sampled_from([0.0, 2.0**-14, 2.0**-8])
+    else:
+        lr = _lr
+        factor = st.one_of(st.sampled_from([0.0, 0.1, 0.5]), st.floats(0.0, 1.0, exclude_max=True))
+        threshold = st.one_of(st.sampled_from([0.0, 1e-4, 1.0]), st.floats(0.0, 2.0))
+        eps = st.one_of(st.sampled_from([0.0, 1e-8]), st.floats(0.0, 1e-2))
+        floor = st.one_of(st.just(0.0), _lr.map(lambda v: v * 1e-3))
+    config: Config = {
+        "name": "ReduceLROnPlateau",
+        "base_lr": draw(_per_group(groups, lr)) if groups else draw(lr),
+        "mode": draw(st.sampled_from(["min", "max"])),
+        "factor": draw(factor),
+        "patience": draw(st.integers(0, 6)),
+        "threshold": draw(threshold),
+        "threshold_mode": draw(st.sampled_from(["rel", "abs"])),
+        "cooldown": draw(st.integers(0, 4)),
+        "min_lr": draw(_per_group(groups, floor)) if groups else draw(floor),
+        "eps": draw(eps),
+    }
+    return config
+
+
+def metric_sequences(max_size: int = 80, exact32: bool = False) -> st.SearchStrategy[list[float]]:
+    """Metric sequences for ReduceLROnPlateau: plateaus, improvements, noise, NaN, +-inf and
+    negative values (with ``exact32``, dyadic values float32 holds exactly)."""
+    specials = [math.nan, math.inf, -math.inf]
+    if exact32:
+        value = st.one_of(st.integers(-256, 256).map(lambda k: k / 64.0), st.sampled_from(specials))
+    else:
+        value = st.one_of(
+            st.floats(-1e3, 1e3),
+            st.sampled_from([0.0, 1.0, -1.0, *specials]),
+            st.floats(allow_nan=True, allow_infinity=True),
+        )
+    # Runs of one value make plateaus; descending and ascending runs make improvements.
+    run = st.tuples(value, st.integers(1, 12), st.sampled_from([0.0, -0.25, 0.25])).map(
+        lambda r: [r[0] + i * r[2] if math.isfinite(r[0]) else r[0] for i in range(r[1])]
+    )
+    return st.lists(run, max_size=max_size // 6 + 1).map(
+        lambda runs: [m for r in runs for m in r][:max_size]
+    )
+
+
 _STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Config]]] = {
     "LambdaLR": lambda: _lambda_lr(False),
     "MultiplicativeLR": lambda: _lambda_lr(True),
@@ -331,17 +386,21 @@ _STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Config]]] = {
     "CosineAnnealingWarmRestarts": _cosine_annealing_warm_restarts,
     "CyclicLR": _cyclic_lr,
     "OneCycleLR": _one_cycle_lr,
+    "ReduceLROnPlateau": _reduce_lr_on_plateau,
 }
 
 
-def configs(name: str) -> st.SearchStrategy[Config]:
-    """Valid configs of the torch scheduler ``name`` (one of :data:`NAMES`).
+def configs(name: str, *, exact32: bool = False) -> st.SearchStrategy[Config]:
+    """Valid configs of the torch scheduler ``name`` (one of :data:`NAMES`, or
+    ``"ReduceLROnPlateau"``; ``exact32`` asks the plateau for float32-exact values).
 
     >>> configs("StepLR").example()["name"]  # doctest: +SKIP
     'StepLR'
     """
     if name not in _STRATEGIES:
-        raise ValueError(f"name must be one of {', '.join(NAMES)}; got {name!r}")
+        raise ValueError(f"name must be one of {', '.join(_STRATEGIES)}; got {name!r}")
+    if name == "ReduceLROnPlateau":
+        return _reduce_lr_on_plateau(exact32)
     return _STRATEGIES[name]()
 
 

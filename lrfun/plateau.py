@@ -1,0 +1,198 @@
+"""ReduceLROnPlateau as a pure state machine: ``init``, ``update(state, metric)``, ``lr``."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import array_api_compat.numpy as np_xp
+import numpy as np
+
+from lrfun import _validate as check
+from lrfun._backend import Ctx, device_of, namespace
+from lrfun.schedule import Configurable
+
+__all__ = ["PlateauState", "ReduceLROnPlateau"]
+
+
+class PlateauState(NamedTuple):
+    """The state of a :class:`ReduceLROnPlateau` machine (a pytree of arrays)."""
+
+    lr: Any  # the lr now: shape () or (groups,)
+    best: Any  # the best metric seen (+inf in min mode, -inf in max mode before any)
+    num_bad_epochs: Any  # updates since the last improvement
+    cooldown_counter: Any  # updates of cooldown left
+    last_epoch: Any  # updates so far
+
+
+@dataclasses.dataclass(frozen=True)
+class ReduceLROnPlateau(Configurable):
+    """Cuts the lr by ``factor`` when a metric has stopped improving, torch's decision exactly.
+
+    Each ``update(state, metric)`` is one ``scheduler.step(metric)``: the metric improves on
+    the best so far when ``metric < best * (1 - threshold)`` (min, rel), ``metric < best -
+    threshold`` (min, abs), ``metric > best * (1 + threshold)`` (max, rel) or ``metric > best +
+    threshold`` (max, abs); otherwise it is a bad epoch. During cooldown bad epochs are not
+    counted. When more than ``patience`` bad epochs have accumulated, every group's lr becomes
+    ``max(lr * factor, min_lr)`` -- unless that changes it by no more than ``eps`` -- and
+    cooldown starts. All of it is ``where``-selection: jittable, no Python branch on values.
+
+    Torch behaviours reproduced: a NaN metric never improves (a bad epoch); +inf never improves
+    in min mode; relative thresholds scale negative bests the way torch's formula does (toward
+    zero); the cut applies from the step after the metric that triggered it.
+
+    Args:
+      base_lr: the optimizer's lr (a sequence: one per param group).
+      mode: ``'min'`` or ``'max'``.
+      factor: the cut, in [0, 1).
+      patience: bad epochs tolerated, an integer >= 0.
+      threshold: the least improvement that counts, a finite number >= 0.
+      threshold_mode: ``'rel'`` or ``'abs'``.
+      cooldown: updates to wait after a cut, an integer >= 0.
+      min_lr: the floor (a sequence: one per param group), >= 0.
+      eps: cuts of at most this much are skipped, >= 0.
+
+    >>> p = ReduceLROnPlateau(1.0, patience=1)
+    >>> s = p.init()
+    >>> for metric in [3.0, 3.0, 3.0]:
+    ...     s = p.update(s, metric)
+    >>> float(p.lr(s))
+    0.1
+    """
+
+    base_lr: float | Sequence[float]
+    mode: str = "min"
+    factor: float = 0.1
+    patience: int = 10
+    threshold: float = 1e-4
+    threshold_mode: str = "rel"
+    cooldown: int = 0
+    min_lr: float | Sequence[float] = 0.0
+    eps: float = 1e-8
+
+    def __post_init__(self) -> None:
+        base_lr = check.lr_values("base_lr", self.base_lr)
+        min_lr = check.lr_values("min_lr", self.min_lr)
+        self._set(
+            base_lr=base_lr,
+            min_lr=min_lr,
+            mode=check.choice("mode", self.mode, ("min", "max")),
+            factor=check.real("factor", self.factor, low=0.0, high=1.0, high_open=True),
+            patience=check.integer("patience", self.patience, minimum=0),
+            threshold=check.real("threshold", self.threshold, low=0.0),
+            threshold_mode=check.choice("threshold_mode", self.threshold_mode, ("rel", "abs")),
+            cooldown=check.integer("cooldown", self.cooldown, minimum=0),
+            eps=check.real("eps", self.eps, low=0.0),
+            _groups=check.group_count(base_lr=base_lr, min_lr=min_lr),
+        )
+
+    @property
+    def groups(self) -> int | None:
+        """The number of param groups (None when every lr-valued argument is a scalar)."""
+        return self._groups
+
+    def init(self, like: Any = None) -> PlateauState:
+        """The state right after construction.
+
+        Args:
+          like: an array whose namespace, device and floating dtype the state takes (a JAX
+            array, a torch tensor); default NumPy float64.
+        """
+        xp = np_xp if like is None else namespace(like)
+        device = None if like is None else device_of(like)
+        info = xp.__array_namespace_info__().default_dtypes(device=device)
+        dtype = info["real floating"]
+        if like is not None and xp.isdtype(like.dtype, "real floating"):
+            dtype = like.dtype
+        lr: Any = self.base_lr
+        if self._groups is not None and not isinstance(lr, tuple):
+            lr = [lr] * self._groups  # one value per group, as torch broadcasts min_lr
+        lr = list(lr) if isinstance(lr, tuple) else lr
+        worst = math.inf if self.mode == "min" else -math.inf
+
+        def zero() -> Any:
+            # Separate arrays: aliased fields would make torch.compile guard on the aliasing.
+            return xp.asarray(0, dtype=info["integral"], device=device)
+
+        return PlateauState(
+            lr=xp.asarray(lr, dtype=dtype, device=device),
+            best=xp.asarray(worst, dtype=dtype, device=device),
+            num_bad_epochs=zero(),
+            cooldown_counter=zero(),
+            last_epoch=zero(),
+        )
+
+    def update(self, state: PlateauState, metric: Any) -> PlateauState:
+        """One ``scheduler.step(metric)``: the state after seeing ``metric``."""
+        xp = namespace(state.lr)
+        device = device_of(state.lr)
+        ctx = Ctx(xp, state.lr.dtype, device)
+        current = xp.asarray(metric, dtype=ctx.dtype, device=device)
+        if xp is np_xp:
+            # NaN from inf * 0 (threshold 1, rel) is torch's answer too: no NumPy warning.
+            with np.errstate(invalid="ignore", over="ignore"):
+                return self._update(ctx, state, current)
+        return self._update(ctx, state, current)
+
+    def _update(self, ctx: Ctx, state: PlateauState, current: Any) -> PlateauState:
+        xp, device = ctx.xp, ctx.device
+        best = state.best
+        if self.threshold_mode == "rel":
+            bound = best * (
+                (1.0 - self.threshold) if self.mode == "min" else (1.0 + self.threshold)
+            )
+        else:
+            bound = best - self.threshold if self.mode == "min" else best + self.threshold
+        better = current < bound if self.mode == "min" else current > bound
+        best = xp.where(better, current, best)
+        bad = xp.where(better, xp.zeros_like(state.num_bad_epochs), state.num_bad_epochs + 1)
+        cooling = state.cooldown_counter > 0
+        counter = xp.where(cooling, state.cooldown_counter - 1, state.cooldown_counter)
+        bad = xp.where(cooling, xp.zeros_like(bad), bad)
+        cut = bad > self.patience
+        floor = ctx.const(self.min_lr)
+        new_lr = xp.maximum(
+            state.lr * self.factor, xp.asarray(floor, dtype=ctx.dtype, device=device)
+        )
+        lr = xp.where(cut & (state.lr - new_lr > self.eps), new_lr, state.lr)
+        counter = xp.where(cut, xp.full_like(counter, self.cooldown), counter)
+        bad = xp.where(cut, xp.zeros_like(bad), bad)
+        return PlateauState(lr, best, bad, counter, state.last_epoch + 1)
+
+    def lr(self, state: PlateauState) -> Any:
+        """The lr the state holds (shape () or (groups,))."""
+        return state.lr
+
+    def trajectory(self, metrics: Any) -> Any:
+        """The lr after 0, 1, ..., n updates with ``metrics`` (n values): shape (n + 1[, groups]).
+
+        A JAX array runs as one ``lax.scan``; NumPy arrays and sequences of numbers run on the
+        host in float64; a torch tensor runs on its device.
+        """
+        jax = sys.modules.get("jax")
+        if jax is not None and isinstance(metrics, jax.Array):
+            state = self.init(like=metrics)
+
+            def body(state: PlateauState, metric: Any) -> tuple[PlateauState, Any]:
+                state = self.update(state, metric)
+                return state, state.lr
+
+            _, lrs = jax.lax.scan(body, state, metrics)
+            return jax.numpy.concatenate([state.lr[None], lrs])
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(metrics, torch.Tensor):
+            state = self.init(like=metrics if metrics.is_floating_point() else metrics.float())
+            out = [state.lr]
+            for metric in metrics:
+                state = self.update(state, metric)
+                out.append(state.lr)
+            return torch.stack(out)
+        state = self.init()
+        out = [state.lr]
+        for metric in np.asarray(metrics, dtype=np.float64).reshape(-1):
+            state = self.update(state, metric)
+            out.append(state.lr)
+        return np.stack(out)

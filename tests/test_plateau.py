@@ -1,0 +1,117 @@
+"""ReduceLROnPlateau: torch's decision on every metric sequence, on every backend."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lrfun
+from parity import assert_close, torch_trajectory
+from parity.strategies import configs, metric_sequences
+
+
+def _reference(config: dict, metrics: list[float], **kwargs: object):
+    return torch_trajectory(config, len(metrics), metrics=metrics, **kwargs)
+
+
+@given(config=configs("ReduceLROnPlateau"), metrics=metric_sequences())
+def test_parity_float64_backends(config: dict, metrics: list[float]) -> None:
+    ref = _reference(config, metrics)
+    plateau = lrfun.from_config(config)
+    assert_close(plateau.trajectory(metrics), ref, dtype="float64")  # NumPy, on the host
+    with jax.enable_x64(True):
+        assert_close(plateau.trajectory(jnp.asarray(metrics)), ref, dtype="float64")
+    assert_close(plateau.trajectory(torch.tensor(metrics, dtype=torch.float64)), ref,
+                 dtype="float64")
+    # one update at a time, Python floats in
+    state, lrs = plateau.init(), [plateau.lr(plateau.init())]
+    for metric in metrics:
+        state = plateau.update(state, metric)
+        lrs.append(plateau.lr(state))
+    assert_close(np.stack(lrs), ref, dtype="float64")
+    assert int(state.last_epoch) == len(metrics)
+
+
+@given(config=configs("ReduceLROnPlateau", exact32=True),
+       metrics=metric_sequences(exact32=True), tensor_lr=st.booleans())
+def test_parity_float32_backends(config: dict, metrics: list[float], tensor_lr: bool) -> None:
+    ref = _reference(config, metrics, tensor_lr=tensor_lr)
+    plateau = lrfun.from_config(config)
+    assert_close(plateau.trajectory(jnp.asarray(metrics, dtype=jnp.float32)), ref,
+                 dtype="float32")
+    assert_close(plateau.trajectory(torch.tensor(metrics, dtype=torch.float32)), ref,
+                 dtype="float32")
+
+
+@given(config=configs("ReduceLROnPlateau"), metrics=metric_sequences(max_size=30))
+@settings(max_examples=10)
+def test_jit_update_equals_eager(config: dict, metrics: list[float]) -> None:
+    plateau = lrfun.from_config(config)
+    with jax.enable_x64(True):
+        eager = plateau.trajectory(np.asarray(metrics))
+        update = jax.jit(plateau.update)
+        state = plateau.init(like=jnp.zeros((), jnp.float64))
+        lrs = [state.lr]
+        for metric in metrics:
+            state = update(state, metric)
+            lrs.append(state.lr)
+        np.testing.assert_array_equal(np.stack(lrs), eager)
+
+
+def test_compiled_update_has_no_graph_break() -> None:
+    import torch._dynamo.testing
+
+    config = {"name": "ReduceLROnPlateau", "base_lr": [0.1, 0.2], "patience": 0,
+              "min_lr": [0.0, 0.05]}
+    metrics = [1.0, 1.0, 0.5, 0.5, math.nan]
+    plateau = lrfun.from_config(config)
+    counter = torch._dynamo.testing.CompileCounter()
+    torch._dynamo.reset()
+    update = torch.compile(plateau.update, fullgraph=True, backend=counter)
+    state = plateau.init(like=torch.zeros(()))
+    lrs = [state.lr]
+    for metric in metrics:
+        state = update(state, torch.tensor(metric))
+        lrs.append(state.lr)
+    assert counter.frame_count == 1  # one graph, whatever the metric
+    assert_close(torch.stack(lrs), _reference(config, metrics), dtype="float32")
+
+
+def test_state_is_a_pytree_of_arrays() -> None:
+    plateau = lrfun.ReduceLROnPlateau(0.1)
+    leaves = jax.tree_util.tree_leaves(plateau.init(like=jnp.zeros(())))
+    assert len(leaves) == 5 and all(isinstance(x, jax.Array) for x in leaves)
+
+
+def test_config_round_trip() -> None:
+    plateau = lrfun.ReduceLROnPlateau([0.1, 0.2], mode="max", min_lr=[0.0, 1e-3], cooldown=2)
+    assert lrfun.from_config(plateau.to_config()) == plateau
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        (dict(factor=1.0), ValueError, "factor must be a finite number in [0.0, 1.0), got 1.0"),
+        (dict(factor=-0.5), ValueError, "factor must be a finite number in [0.0, 1.0), got -0.5"),
+        (dict(mode="minimum"), ValueError, "mode must be one of 'min', 'max'; got 'minimum'"),
+        (dict(threshold_mode="pct"), ValueError, "threshold_mode must be one of 'rel', 'abs'"),
+        (dict(patience=-1), ValueError, "patience must be an integer >= 0, got -1"),
+        (dict(patience=2.5), TypeError, "patience must be an integer >= 0, got 2.5"),
+        (dict(cooldown=-1), ValueError, "cooldown must be an integer >= 0, got -1"),
+        (dict(threshold=math.nan), ValueError, "threshold must be a finite number >= 0.0, got nan"),
+        (dict(eps=-1.0), ValueError, "eps must be a finite number >= 0.0, got -1.0"),
+        (dict(min_lr=[0.0, 0.1, 0.2]), ValueError, "min_lr has 3 values but base_lr has 2"),
+        (dict(min_lr=-1.0), ValueError, "min_lr must be a finite number >= 0.0, got -1.0"),
+    ],
+)
+def test_bad_arguments(arguments: dict, error: type, message: str) -> None:
+    with pytest.raises(error) as raised:
+        lrfun.ReduceLROnPlateau([0.1, 0.2], **arguments)
+    assert message in str(raised.value)
