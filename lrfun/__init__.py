@@ -10,6 +10,7 @@ on Python numbers, NumPy, JAX (inside ``jit``/``vmap``/``scan``) and torch tenso
 0.010000000000000002
 """
 
+from lrfun.convert import from_torch
 from lrfun.cosine import CosineAnnealingLR, CosineAnnealingWarmRestarts
 from lrfun.custom import LambdaLR, MultiplicativeLR
 from lrfun.cyclic import CyclicLR, OneCycleLR
@@ -41,6 +42,7 @@ __all__ = [
     "Schedule",
     "StepLR",
     "from_config",
+    "from_torch",
 ]
 
 __version__ = "0.1.0"

@@ -14,7 +14,7 @@ Importing parity imports no torch: only calling :func:`torch_trajectory` does.
 """
 
 from parity._compare import TOLERANCES, Comparison, assert_close, compare, tolerance
-from parity._reference import Trajectory, param_groups, torch_trajectory
+from parity._reference import Trajectory, param_groups, torch_scheduler, torch_trajectory
 
 # Hypothesis strategies live in parity.strategies, imported on demand: importing parity
 # needs neither torch nor hypothesis. parity.backends and parity.report likewise.
@@ -27,5 +27,6 @@ __all__ = [
     "compare",
     "param_groups",
     "tolerance",
+    "torch_scheduler",
     "torch_trajectory",
 ]

@@ -57,11 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         help="Hypothesis-drawn configs per schedule, beside a representative one",
     )
     parser.add_argument("--device", default="all", help="cpu, cuda, mps or all present")
-    parser.add_argument("--schedule", action="append", choices=NAMES, help="only these")
+    parser.add_argument(
+        "--schedule", action="append", choices=[*NAMES, "ReduceLROnPlateau"], help="only these"
+    )
     parser.add_argument("--json", action="store_true", help="rows as JSON on stdout")
     args = parser.parse_args(argv)
     devices = present() if args.device == "all" else [args.device]
-    names = args.schedule or list(NAMES)
+    names = args.schedule or [*NAMES, "ReduceLROnPlateau"]
 
     if args.json:
         rows = run(names, steps=args.steps, examples=args.examples, devices=devices)
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         from rich.progress import Progress
 
         with Progress(transient=True) as progress:
-            task = progress.add_task("parity", total=len(names) * (args.examples + 1))
+            total = sum(1 if n == "ReduceLROnPlateau" else args.examples + 1 for n in names)
+            task = progress.add_task("parity", total=total)
             rows = run(
                 names,
                 steps=args.steps,

@@ -24,7 +24,7 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Trajectory", "param_groups", "torch_trajectory"]
+__all__ = ["Trajectory", "param_groups", "torch_scheduler", "torch_trajectory"]
 
 # Arguments that may be a sequence with one entry per param group; every other sequence
 # (milestones, schedulers) is a plain value.
@@ -138,11 +138,8 @@ def torch_trajectory(
     import torch
 
     steps = _check_steps(steps)
-    name = _name(config)
-    step_args = _step_args(name, steps, metrics)
-    groups = param_groups(config)
-    opt = _make_optimizer(torch, optimizer, _optimizer_lrs(config, groups), device, tensor_lr)
-    sched = _build(torch, opt, config)
+    step_args = _step_args(_name(config), steps, metrics)
+    opt, sched = torch_scheduler(config, optimizer=optimizer, device=device, tensor_lr=tensor_lr)
     total = getattr(sched, "total_steps", None)
     if isinstance(sched, torch.optim.lr_scheduler.OneCycleLR) and steps > total:
         raise ValueError(
@@ -154,6 +151,28 @@ def torch_trajectory(
     first_lr = opt.param_groups[0]["lr"]
     dtype = str(first_lr.dtype).removeprefix("torch.") if tensor_lr else "float64"
     return Trajectory(lr, momentum, dtype, str(opt.param_groups[0]["params"][0].device))
+
+
+def torch_scheduler(
+    config: Mapping[str, Any],
+    *,
+    optimizer: Literal["sgd", "adam"] = "sgd",
+    device: str | torch.device = "cpu",
+    tensor_lr: bool = False,
+) -> tuple[torch.optim.Optimizer, Any]:
+    """The native torch optimizer and scheduler a config describes, freshly constructed
+    (what :func:`torch_trajectory` steps; arguments as there).
+
+    Example:
+      >>> opt, sched = torch_scheduler({"name": "StepLR", "base_lr": 1.0, "step_size": 2})
+      >>> type(sched).__name__, opt.param_groups[0]["lr"]
+      ('StepLR', 1.0)
+    """
+    import torch
+
+    groups = param_groups(config)
+    opt = _make_optimizer(torch, optimizer, _optimizer_lrs(config, groups), device, tensor_lr)
+    return opt, _build(torch, opt, config)
 
 
 def _record(

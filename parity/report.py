@@ -17,7 +17,7 @@ from parity._compare import compare
 from parity._reference import torch_trajectory
 from parity.backends import backends, sample_rows
 
-__all__ = ["TENSOR_LR_STEPS", "Row", "check", "merge", "representative", "run"]
+__all__ = ["TENSOR_LR_STEPS", "Row", "check", "check_plateau", "merge", "representative", "run"]
 
 # torch's tensor-lr reference recurses in float32 (ExponentialLR(gamma=0.9995) drifts 5.4x past
 # the float32 tolerance by step 10,000 on torch's side alone): tensor-lr rows stop here, and
@@ -165,24 +165,151 @@ def representative(name: str) -> dict[str, Any]:
     return {"name": name, **_REPRESENTATIVE[name]}
 
 
-def _drawn(name: str, count: int) -> list[dict[str, Any]]:
-    """``count`` configs from the Hypothesis strategies, the same ones every run."""
+def _drawn(strategy: Any, count: int) -> list[Any]:
+    """``count`` examples of a Hypothesis strategy, the same ones every run."""
     from hypothesis import given, settings
 
-    from parity.strategies import configs
-
-    found: list[dict[str, Any]] = []
+    found: list[Any] = []
     if count <= 0:
         return found
 
     @settings(max_examples=count, database=None, derandomize=True)
-    @given(configs(name))
-    def collect(config: dict[str, Any]) -> None:
+    @given(strategy)
+    def collect(example: Any) -> None:
         if len(found) < count:
-            found.append(config)
+            found.append(example)
 
     collect()
     return found
+
+
+def _plateau_backends(device: str, float32: bool) -> list[tuple[str, str, Callable[..., Any]]]:
+    """(name, dtype, (plateau, metrics) -> lrs as float64 NumPy) for the plateau machine."""
+
+    def python(plateau: Any, metrics: list[float]) -> np.ndarray:
+        state = plateau.init()
+        lrs = [plateau.lr(state)]
+        for metric in metrics:
+            state = plateau.update(state, metric)
+            lrs.append(plateau.lr(state))
+        return np.stack(lrs)
+
+    def jax_backend(x64: bool) -> Callable[..., Any]:
+        def run(plateau: Any, metrics: list[float]) -> np.ndarray:
+            import jax
+            import jax.numpy as jnp
+
+            with jax.enable_x64(x64):
+                values = jnp.asarray(metrics, dtype=jnp.float64 if x64 else jnp.float32)
+                return np.asarray(plateau.trajectory(values), dtype=np.float64)
+
+        return run
+
+    def torch_backend(dtype: str) -> Callable[..., Any]:
+        def run(plateau: Any, metrics: list[float]) -> np.ndarray:
+            import torch
+
+            values = torch.tensor(metrics, dtype=getattr(torch, dtype), device=device)
+            return plateau.trajectory(values).cpu().double().numpy()
+
+        return run
+
+    found: list[tuple[str, str, Callable[..., Any]]] = []
+    if device == "cpu":
+        found += [
+            ("python", "float64", python),
+            ("numpy", "float64", lambda p, m: np.asarray(p.trajectory(m))),
+            ("jax-x64", "float64", jax_backend(True)),
+        ]
+        if float32:
+            found.append(("jax", "float32", jax_backend(False)))
+    if float32:
+        found.append((f"torch-{device}", "float32", torch_backend("float32")))
+    if device != "mps":
+        found.append((f"torch-{device}-f64", "float64", torch_backend("float64")))
+    return found
+
+
+def check_plateau(
+    config: dict[str, Any],
+    metrics: list[float],
+    *,
+    tensor_lr: bool = False,
+    device: str = "cpu",
+    float32: bool = True,
+) -> list[Row]:
+    """Compares the lrfun plateau machine with torch's ReduceLROnPlateau fed ``metrics``, on
+    every backend of ``device`` (float32 ones only when ``float32``: float32 comparisons of
+    metrics take float32 decisions, which only float32-exact configs share with torch)."""
+    import lrfun
+
+    ref = torch_trajectory(
+        config, len(metrics), device=device, tensor_lr=tensor_lr, metrics=metrics
+    )
+    slack: Any = 0.0
+    if tensor_lr:
+        slack = np.abs(ref.lr - torch_trajectory(config, len(metrics), metrics=metrics).lr)
+    plateau = lrfun.from_config(config)
+    rows = []
+    for name, dtype, run in _plateau_backends(device, float32):
+        result = compare(
+            run(plateau, metrics), ref.lr, dtype="float32" if tensor_lr else dtype, slack=slack
+        )
+        rows.append(
+            Row(
+                schedule="ReduceLROnPlateau",
+                backend=name,
+                reference="tensor lr" if tensor_lr else "float lr",
+                device=str(device),
+                examples=1,
+                values=ref.lr.size,
+                max_fraction=result.max_fraction,
+                passed=result.passed,
+                detail=""
+                if result.passed
+                else (
+                    f"{config} with metrics {metrics} at update {result.worst_step}: error "
+                    f"{result.max_error:.3g} is {result.max_fraction:.3g}x the tolerance"
+                ),
+            )
+        )
+    return rows
+
+
+def _plateau_rows(examples: int, devices: Sequence[str]) -> list[Row]:
+    from hypothesis import strategies as st
+
+    from parity.strategies import configs, metric_sequences
+
+    representative = (
+        {
+            "name": "ReduceLROnPlateau",
+            "base_lr": [0.5, 0.25],
+            "mode": "min",
+            "factor": 0.5,
+            "patience": 2,
+            "cooldown": 1,
+            "min_lr": [0.0, 2.0**-6],
+        },
+        [1.0, 0.75, 0.75, 0.75, 0.75, float("nan"), 0.5, 0.5, 0.5, 0.5, float("inf"), 0.5] * 4,
+    )
+    exact = _drawn(
+        st.tuples(configs("ReduceLROnPlateau", exact32=True), metric_sequences(exact32=True)),
+        examples,
+    )
+    general = _drawn(st.tuples(configs("ReduceLROnPlateau"), metric_sequences()), examples)
+    rows: list[Row] = []
+    for device in devices:
+        for tensor_lr in (False, True):
+            for (config, metrics), float32 in [
+                (representative, True),
+                *((c, True) for c in exact),
+                *((c, False) for c in general),
+            ]:
+                rows += check_plateau(
+                    config, metrics, tensor_lr=tensor_lr, device=device, float32=float32
+                )
+    return rows
 
 
 def run(
@@ -194,11 +321,15 @@ def run(
     advance: Callable[[str], None] = lambda _: None,
 ) -> list[Row]:
     """The whole report: representative plus ``examples`` drawn configs per schedule."""
-    from parity.strategies import horizon
+    from parity.strategies import configs, horizon
 
     rows: list[Row] = []
     for name in names:
-        for config in [representative(name), *_drawn(name, examples)]:
+        if name == "ReduceLROnPlateau":
+            rows += _plateau_rows(examples, devices)
+            advance(name)
+            continue
+        for config in [representative(name), *_drawn(configs(name), examples)]:
             for device in devices:
                 for tensor_lr in (False, True):
                     n = min(steps, TENSOR_LR_STEPS) if tensor_lr else steps

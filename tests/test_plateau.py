@@ -28,8 +28,9 @@ def test_parity_float64_backends(config: dict, metrics: list[float]) -> None:
     assert_close(plateau.trajectory(metrics), ref, dtype="float64")  # NumPy, on the host
     with jax.enable_x64(True):
         assert_close(plateau.trajectory(jnp.asarray(metrics)), ref, dtype="float64")
-    assert_close(plateau.trajectory(torch.tensor(metrics, dtype=torch.float64)), ref,
-                 dtype="float64")
+    assert_close(
+        plateau.trajectory(torch.tensor(metrics, dtype=torch.float64)), ref, dtype="float64"
+    )
     # one update at a time, Python floats in
     state, lrs = plateau.init(), [plateau.lr(plateau.init())]
     for metric in metrics:
@@ -39,15 +40,18 @@ def test_parity_float64_backends(config: dict, metrics: list[float]) -> None:
     assert int(state.last_epoch) == len(metrics)
 
 
-@given(config=configs("ReduceLROnPlateau", exact32=True),
-       metrics=metric_sequences(exact32=True), tensor_lr=st.booleans())
+@given(
+    config=configs("ReduceLROnPlateau", exact32=True),
+    metrics=metric_sequences(exact32=True),
+    tensor_lr=st.booleans(),
+)
 def test_parity_float32_backends(config: dict, metrics: list[float], tensor_lr: bool) -> None:
     ref = _reference(config, metrics, tensor_lr=tensor_lr)
     plateau = lrfun.from_config(config)
-    assert_close(plateau.trajectory(jnp.asarray(metrics, dtype=jnp.float32)), ref,
-                 dtype="float32")
-    assert_close(plateau.trajectory(torch.tensor(metrics, dtype=torch.float32)), ref,
-                 dtype="float32")
+    assert_close(plateau.trajectory(jnp.asarray(metrics, dtype=jnp.float32)), ref, dtype="float32")
+    assert_close(
+        plateau.trajectory(torch.tensor(metrics, dtype=torch.float32)), ref, dtype="float32"
+    )
 
 
 @given(config=configs("ReduceLROnPlateau"), metrics=metric_sequences(max_size=30))
@@ -68,8 +72,12 @@ def test_jit_update_equals_eager(config: dict, metrics: list[float]) -> None:
 def test_compiled_update_has_no_graph_break() -> None:
     import torch._dynamo.testing
 
-    config = {"name": "ReduceLROnPlateau", "base_lr": [0.1, 0.2], "patience": 0,
-              "min_lr": [0.0, 0.05]}
+    config = {
+        "name": "ReduceLROnPlateau",
+        "base_lr": [0.1, 0.2],
+        "patience": 0,
+        "min_lr": [0.0, 0.05],
+    }
     metrics = [1.0, 1.0, 0.5, 0.5, math.nan]
     plateau = lrfun.from_config(config)
     counter = torch._dynamo.testing.CompileCounter()

@@ -1,0 +1,57 @@
+"""from_torch: a constructed torch scheduler becomes the lrfun object with torch's trajectory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lrfun
+from parity import assert_close, torch_scheduler, torch_trajectory
+from parity.strategies import any_config, configs, horizon, metric_sequences
+
+
+@given(config=any_config(), steps=st.integers(0, 300), tensor_lr=st.booleans())
+def test_from_torch_follows_torch(config: dict, steps: int, tensor_lr: bool) -> None:
+    steps = horizon(config, steps)
+    _, native = torch_scheduler(config, tensor_lr=tensor_lr)
+    schedule = lrfun.from_torch(native)
+    ref = torch_trajectory(config, steps)
+    ks = np.arange(steps + 1)
+    # float32 base lrs read from tensor-lr groups carry float32 rounding
+    dtype = "float32" if tensor_lr else "float64"
+    assert_close(schedule(ks), ref, dtype=dtype)
+    if ref.momentum is not None:
+        assert_close(schedule.momentum(ks), ref.momentum, dtype=dtype, what="momentum")
+
+
+@given(config=configs("ReduceLROnPlateau"), metrics=metric_sequences(max_size=40))
+@settings(max_examples=15)
+def test_from_torch_plateau(config: dict, metrics: list[float]) -> None:
+    _, native = torch_scheduler(config)
+    plateau = lrfun.from_torch(native)
+    assert isinstance(plateau, lrfun.ReduceLROnPlateau)
+    ref = torch_trajectory(config, len(metrics), metrics=metrics)
+    assert_close(plateau.trajectory(metrics), ref, dtype="float64")
+
+
+def test_from_torch_keeps_the_users_function() -> None:
+    def fn(e: int) -> float:
+        return 0.9**e
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    schedule = lrfun.from_torch(torch.optim.lr_scheduler.LambdaLR(opt, fn))
+    assert schedule.lr_lambda is fn
+
+
+def test_from_torch_refuses_what_it_cannot_express() -> None:
+    class Mine(torch.optim.lr_scheduler.StepLR):
+        pass
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(TypeError, match=r"cannot express .*Mine"):
+        lrfun.from_torch(Mine(opt, 3))
+    with pytest.raises(TypeError, match=r"cannot express builtins\.str"):
+        lrfun.from_torch("StepLR")
