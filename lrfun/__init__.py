@@ -10,6 +10,7 @@ on Python numbers, NumPy, JAX (inside ``jit``/``vmap``/``scan``) and torch tenso
 0.010000000000000002
 """
 
+from lrfun.compose import ChainedScheduler, SequentialLR
 from lrfun.convert import from_torch
 from lrfun.cosine import CosineAnnealingLR, CosineAnnealingWarmRestarts
 from lrfun.custom import LambdaLR, MultiplicativeLR
@@ -26,6 +27,7 @@ from lrfun.plateau import PlateauState, ReduceLROnPlateau
 from lrfun.schedule import Schedule, from_config
 
 __all__ = [
+    "ChainedScheduler",
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
@@ -40,6 +42,7 @@ __all__ = [
     "PolynomialLR",
     "ReduceLROnPlateau",
     "Schedule",
+    "SequentialLR",
     "StepLR",
     "from_config",
     "from_torch",

@@ -53,11 +53,10 @@ class Ctx(NamedTuple):
             xp.asarray(b, dtype=self.dtype, device=self.device),
         )
 
-    def gather(
-        self, values: tuple[float, ...] | tuple[int, ...], index: Any, dtype: Any = None
-    ) -> Any:
-        """``values[index]`` for a host table and an integer array of any shape (``take`` on
-        a flat index: plain integer indexing does not trace under torch.compile)."""
+    def gather(self, values: Any, index: Any, dtype: Any = None) -> Any:
+        """``values[index]`` for a host table (a sequence or NumPy array) and an integer array
+        of any shape (``take`` on a flat index: plain integer indexing does not trace under
+        torch.compile)."""
         xp = self.xp
         table = xp.asarray(values, dtype=self.dtype if dtype is None else dtype, device=self.device)
         return xp.reshape(xp.take(table, xp.reshape(index, (-1,)), axis=0), index.shape)

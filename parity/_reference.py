@@ -15,6 +15,7 @@ torch is imported inside :func:`torch_trajectory`, so importing this module stay
 from __future__ import annotations
 
 import operator
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -172,7 +173,12 @@ def torch_scheduler(
 
     groups = param_groups(config)
     opt = _make_optimizer(torch, optimizer, _optimizer_lrs(config, groups), device, tensor_lr)
-    return opt, _build(torch, opt, config)
+    with warnings.catch_warnings():
+        # A composite whose first child is itself composite steps that child's children
+        # inside torch's own constructor, before any optimizer step can exist; torch then
+        # warns about the step order. Only that construction-time warning is silenced.
+        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
+        return opt, _build(torch, opt, config)
 
 
 def _record(
