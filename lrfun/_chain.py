@@ -12,13 +12,14 @@ in list order. Cost: O(steps x children), once per horizon (the caller caches th
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["simulate"]
+__all__ = ["shared_group_keys", "simulate"]
 
 
 @dataclass
@@ -191,19 +192,70 @@ class _Sequential(_Node):
     initial_step = step  # torch's _initial_step calls step()
 
 
-def _tree(s: Any, n: int, groups: int, base: np.ndarray) -> _Node:
+def _leaves(s: Any) -> list[Any]:
+    """Single schedules in construction order (torch builds children before parents)."""
+    if type(s).__name__ in ("SequentialLR", "ChainedScheduler"):
+        return [leaf for child in s.schedulers for leaf in _leaves(child)]
+    return [s]
+
+
+def shared_group_keys(root: Any) -> dict[int, Any]:
+    """OneCycleLR children as torch really runs them inside ``root``.
+
+    OneCycleLR keeps its lr bounds (``initial_lr``, ``max_lr``, ``min_lr``) and momentum
+    bounds (``max_momentum``, ``base_momentum``) in the optimizer's param groups, where every
+    OneCycleLR -- and every CyclicLR that cycles momentum -- writes its own at construction:
+    after construction, each OneCycleLR reads the last writer's. Returns ``id(leaf) ->`` the
+    OneCycleLR with those values, for the leaves it changes.
+    """
+    leaves = _leaves(root)
+    bounds, momenta = None, None
+    for leaf in leaves:
+        name = type(leaf).__name__
+        if name == "OneCycleLR":
+            bounds = leaf
+        if name in ("OneCycleLR", "CyclicLR") and leaf.cycle_momentum:
+            momenta = leaf
+    out = {}
+    for leaf in leaves:
+        if type(leaf).__name__ != "OneCycleLR":
+            continue
+        changes: dict[str, Any] = {}
+        if bounds is not leaf:
+            changes.update(
+                max_lr=bounds.max_lr,
+                div_factor=bounds.div_factor,
+                final_div_factor=bounds.final_div_factor,
+            )
+        if leaf.cycle_momentum and momenta is not leaf:
+            changes.update(base_momentum=momenta.base_momentum, max_momentum=momenta.max_momentum)
+        if changes:
+            out[id(leaf)] = dataclasses.replace(leaf, **changes)
+    return out
+
+
+def _tree(s: Any, n: int, groups: int, base: np.ndarray, shared: dict[int, Any]) -> _Node:
     name = type(s).__name__
     if name == "SequentialLR":
-        children = [_tree(c, n, groups, base) for c in s.schedulers]
+        children = [_tree(c, n, groups, base, shared) for c in s.schedulers]
         return _Sequential(children, s.milestones, base)
     if name == "ChainedScheduler":
-        return _Chained([_tree(c, n, groups, base) for c in s.schedulers])
-    return _Single(_maps(s, n + 2, groups, base))
+        return _Chained([_tree(c, n, groups, base, shared) for c in s.schedulers])
+    own = _maps(s, n + 2, groups, base)
+    if id(s) not in shared:
+        return _Single(own)
+    # Its own values at construction, the shared ones for every later step.
+    maps = _maps(shared[id(s)], n + 2, groups, base)
+    maps.initial = own.initial
+    if maps.momentum is not None and own.momentum is not None:
+        maps.momentum = maps.momentum.copy()
+        maps.momentum[0] = own.momentum[0]
+    return _Single(maps)
 
 
 def simulate(s: Any, n: int, groups: int, base: np.ndarray) -> tuple[np.ndarray, Any]:
     """lr (and momentum, None if nothing cycles it) after 0..n steps of torch's composite."""
-    root = _tree(s, n, groups, base)
+    root = _tree(s, n, groups, base, shared_group_keys(s))
     lr, mom = root.construct(base.copy(), None)
     lrs, moms = [lr], [mom]
     for _ in range(n):

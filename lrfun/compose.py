@@ -12,7 +12,7 @@ import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx, host_values, is_traced
-from lrfun._chain import simulate
+from lrfun._chain import shared_group_keys, simulate
 from lrfun._math import integer_tables, searchsorted
 from lrfun.schedule import Schedule, from_config
 
@@ -222,20 +222,26 @@ class SequentialLR(_Composite):
             _boundaries=integer_tables(milestones),
             _first=first,
             _reached=tuple(reached),
-            _closed=not any(type(c).__name__ in _COMPOSITES for c in children),
+            # Closed form for single children, unless OneCycleLR children share their
+            # param-group bounds with another cycling child (then simulated, as torch runs it).
+            _closed=not any(type(c).__name__ in _COMPOSITES for c in children)
+            and not shared_group_keys(self),
         )
         self._set(_prevs=self._previous_lrs() if self._closed else {})
 
     def _previous_lrs(self) -> dict[int, Any]:
         """The lr just before each MultiplicativeLR child's milestone (host, float64)."""
-        prevs: dict[int, Any] = {}
-        for i, child in enumerate(self.schedulers):
-            if self._reached[i] and i != self._first and type(child).__name__ == "MultiplicativeLR":
-                # Earlier segments only decide the value at milestone - 1; this one and later
-                # ones are computed but not selected there, so a placeholder stands in.
-                prevs[i] = 0.0
-                self._set(_prevs=prevs)
-                prevs[i] = self(self.milestones[i - 1] - 1)
+        later = [
+            i
+            for i, child in enumerate(self.schedulers)
+            if self._reached[i] and i != self._first and type(child).__name__ == "MultiplicativeLR"
+        ]
+        # Only earlier segments decide the value at a milestone - 1; this one and later ones
+        # are computed there but not selected, so placeholders stand in until they are known.
+        prevs: dict[int, Any] = dict.fromkeys(later, 0.0)
+        self._set(_prevs=prevs)
+        for i in later:
+            prevs[i] = self(self.milestones[i - 1] - 1)
         return prevs
 
     def _segment(self, ctx: Ctx, i: int, since: Any) -> Any:

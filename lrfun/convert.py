@@ -106,12 +106,18 @@ _READERS = {
     },
     "CyclicLR": _cyclic,
     "OneCycleLR": _one_cycle,
+    "SequentialLR": lambda s: {
+        "schedulers": [from_torch(c) for c in s._schedulers],
+        "milestones": list(s._milestones),
+    },
+    "ChainedScheduler": lambda s: {"schedulers": [from_torch(c) for c in s._schedulers]},
 }
-_OWN_LRS = ("CyclicLR", "OneCycleLR", "ReduceLROnPlateau")
+_OWN_LRS = ("CyclicLR", "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler")
 
 
 def from_torch(scheduler: Any) -> Configurable:
-    """The lrfun equivalent of a constructed torch scheduler.
+    """The lrfun equivalent of a constructed torch scheduler (nested SequentialLR and
+    ChainedScheduler included).
 
     Per-group base lrs come from the scheduler's ``base_lrs`` (the optimizer's
     ``initial_lr``); ReduceLROnPlateau becomes the :class:`~lrfun.ReduceLROnPlateau` machine

@@ -4,6 +4,7 @@ ExponentialLR, PolynomialLR."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -109,7 +110,8 @@ class ConstantLR(Schedule):
 
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
-      factor: in (0, 1] (torch allows 0, then divides by it at ``total_iters``).
+      factor: in (0, 1], a normal float (torch allows 0, then divides by it at
+        ``total_iters``).
       total_iters: an integer >= 0.
 
     >>> ConstantLR(0.3, factor=0.5, total_iters=2)(1), ConstantLR(0.3, factor=0.5, total_iters=2)(2)
@@ -123,7 +125,9 @@ class ConstantLR(Schedule):
     def __post_init__(self) -> None:
         _base(self)
         self._set(
-            factor=check.real("factor", self.factor, low=0.0, high=1.0, low_open=True),
+            # Normal floats only: torch divides by the factor at total_iters, and 1 / a
+            # subnormal overflows to inf (then the lr is inf or NaN).
+            factor=check.real("factor", self.factor, low=sys.float_info.min, high=1.0),
             total_iters=check.integer("total_iters", self.total_iters, minimum=0),
         )
 
@@ -142,7 +146,7 @@ class LinearLR(Schedule):
 
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
-      start_factor: in (0, 1].
+      start_factor: in (0, 1], a normal float.
       end_factor: in [0, 1].
       total_iters: a positive integer (torch accepts 0, then never leaves ``start_factor``).
 
@@ -158,8 +162,10 @@ class LinearLR(Schedule):
     def __post_init__(self) -> None:
         _base(self)
         self._set(
+            # Normal floats only: torch's update divides by total_iters * start_factor, which
+            # overflows for a subnormal start (then the lr is NaN).
             start_factor=check.real(
-                "start_factor", self.start_factor, low=0.0, high=1.0, low_open=True
+                "start_factor", self.start_factor, low=sys.float_info.min, high=1.0
             ),
             end_factor=check.real("end_factor", self.end_factor, low=0.0, high=1.0),
             total_iters=check.integer("total_iters", self.total_iters),
@@ -224,4 +230,8 @@ class PolynomialLR(Schedule):
         # The remaining fraction from integers: XLA turns x / T into x * (1 / T), so 1 - T / T
         # would be an ulp off zero, and a small power makes that ulp a visible lr.
         left = ctx.float(self.total_iters - ctx.minimum(step, self.total_iters))
-        return ctx.const(self.base_lr) * (left / self.total_iters) ** self.power
+        decay = (left / self.total_iters) ** self.power
+        if self.power > 0:
+            # 0 ** power is 0 even when float32 flushes a tiny power to 0 (0 ** 0 is 1).
+            decay = ctx.where(left == 0, 0.0, decay)
+        return ctx.const(self.base_lr) * decay

@@ -14,7 +14,13 @@ Importing parity imports no torch: only calling :func:`torch_trajectory` does.
 """
 
 from parity._compare import TOLERANCES, Comparison, assert_close, compare, tolerance
-from parity._reference import Trajectory, param_groups, torch_scheduler, torch_trajectory
+from parity._reference import (
+    Trajectory,
+    lr_scale,
+    param_groups,
+    torch_scheduler,
+    torch_trajectory,
+)
 
 # Hypothesis strategies live in parity.strategies, imported on demand: importing parity
 # needs neither torch nor hypothesis. parity.backends and parity.report likewise.
@@ -25,6 +31,7 @@ __all__ = [
     "Trajectory",
     "assert_close",
     "compare",
+    "lr_scale",
     "param_groups",
     "tolerance",
     "torch_scheduler",

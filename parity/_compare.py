@@ -83,6 +83,7 @@ def compare(
     dtype: object,
     what: Literal["lr", "momentum"] = "lr",
     slack: Any = 0.0,
+    scale: float = 0.0,
 ) -> Comparison:
     """Compares our values with torch's under the one tolerance policy.
 
@@ -97,6 +98,9 @@ def compare(
       slack: per-element error the reference itself carries, added to what is allowed (the
         report passes torch's own float32-vs-float64 difference for tensor-lr references,
         whose recursion rounds to float32 at every step). Default 0.
+      scale: the schedule's largest lr when larger than any value the reference reaches (an
+        eta_min above base_lr, a peak past the horizon): torch computes with it, so its
+        rounding is relative to it. The absolute term uses the larger of the two.
 
     Returns:
       The :class:`Comparison`.
@@ -105,7 +109,7 @@ def compare(
       >>> compare([0.1, 0.05], [[0.1], [0.05]], dtype="float32").max_error
       0.0
     """
-    return _evaluate(ours, reference, dtype=dtype, what=what, slack=slack).comparison
+    return _evaluate(ours, reference, dtype=dtype, what=what, slack=slack, scale=scale).comparison
 
 
 def assert_close(
@@ -114,6 +118,8 @@ def assert_close(
     *,
     dtype: object,
     what: Literal["lr", "momentum"] = "lr",
+    slack: Any = 0.0,
+    scale: float = 0.0,
 ) -> Comparison:
     """Like :func:`compare`, but raises ``AssertionError`` when not within tolerance.
 
@@ -134,7 +140,7 @@ def assert_close(
       >>> assert_close([1.0, 0.5], [1.0, 0.5 + 1e-13], dtype="float64").passed
       True
     """
-    result = _evaluate(ours, reference, dtype=dtype, what=what)
+    result = _evaluate(ours, reference, dtype=dtype, what=what, slack=slack, scale=scale)
     if not result.comparison.passed:
         raise AssertionError(result.message())
     return result.comparison
@@ -167,7 +173,7 @@ class _Evaluation:
 
 
 def _evaluate(
-    ours: Any, reference: Any, *, dtype: object, what: str, slack: Any = 0.0
+    ours: Any, reference: Any, *, dtype: object, what: str, slack: Any = 0.0, scale: float = 0.0
 ) -> _Evaluation:
     if what not in ("lr", "momentum"):
         raise ValueError(f"what must be 'lr' or 'momentum'; got {what!r}")
@@ -193,7 +199,7 @@ def _evaluate(
         raise ValueError("nothing to compare: the arrays are empty")
 
     finite = np.abs(r[np.isfinite(r)])
-    scale = float(finite.max()) if finite.size else 0.0
+    scale = max(float(finite.max()) if finite.size else 0.0, abs(float(scale)))
     # Equal values (equal infinities) and NaN against NaN agree; a lone NaN or an
     # unequal infinity can never be within tolerance.
     same = (o == r) | (np.isnan(o) & np.isnan(r))

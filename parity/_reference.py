@@ -25,7 +25,7 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Trajectory", "param_groups", "torch_scheduler", "torch_trajectory"]
+__all__ = ["Trajectory", "lr_scale", "param_groups", "torch_scheduler", "torch_trajectory"]
 
 # Arguments that may be a sequence with one entry per param group; every other sequence
 # (milestones, schedulers) is a plain value.
@@ -152,6 +152,27 @@ def torch_trajectory(
     first_lr = opt.param_groups[0]["lr"]
     dtype = str(first_lr.dtype).removeprefix("torch.") if tensor_lr else "float64"
     return Trajectory(lr, momentum, dtype, str(opt.param_groups[0]["params"][0].device))
+
+
+_LR_KEYS = ("base_lr", "max_lr", "eta_min", "min_lr")
+
+
+def lr_scale(config: Mapping[str, Any]) -> float:
+    """The schedule's largest lr-valued argument (base_lr, max_lr, eta_min, min_lr; children
+    included): the magnitude torch computes with, which sets the absolute tolerance.
+
+    Example:
+      >>> lr_scale({"name": "CosineAnnealingLR", "base_lr": 1e-8, "T_max": 5, "eta_min": 1e-3})
+      0.001
+    """
+    values = [
+        abs(float(v))
+        for key in _LR_KEYS
+        if key in config
+        for v in (config[key] if isinstance(config[key], (list, tuple)) else [config[key]])
+    ]
+    values += [lr_scale(child) for child in config.get("schedulers", [])]
+    return max(values, default=0.0)
 
 
 def torch_scheduler(

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 __all__ = [
     "NAMES",
     "any_config",
+    "compositions",
     "configs",
     "constant",
     "geometric",
@@ -59,7 +60,9 @@ _lr = st.one_of(
     st.sampled_from([1e-8, 1e-3, 0.01, 0.1, 1.0, 1e3]),
     st.floats(-8.0, 3.0).map(lambda e: 10.0**e),
 )
-_unit_open = st.floats(0.0, 1.0, exclude_min=True)  # (0, 1]
+# (0, 1] down to 1e-200: with lrs >= 1e-8 the lr times the factor stays a normal float (torch's
+# recursions lose precision once an lr goes subnormal).
+_unit_open = st.floats(1e-200, 1.0)
 _unit = st.floats(0.0, 1.0)
 _gamma = st.one_of(st.sampled_from([0.0, 0.1, 0.5, 1.0]), st.floats(0.0, 1.0), st.floats(1.0, 1.05))
 
@@ -410,8 +413,68 @@ def any_config() -> st.SearchStrategy[Config]:
 
 
 def horizon(config: Config, steps: int) -> int:
-    """``steps``, capped where torch stops (OneCycleLR refuses to step past total_steps)."""
+    """``steps``, capped where torch stops: OneCycleLR refuses to step past total_steps (in a
+    composite, whose nested children can run a step ahead, one step earlier)."""
     if config["name"] == "OneCycleLR":
-        total = config.get("total_steps") or config["epochs"] * config["steps_per_epoch"]
-        return min(steps, total)
-    return steps
+        return min(steps, _total_steps(config))
+    totals = _one_cycle_totals(config)
+    return max(0, min(steps, min(totals) - 1)) if totals else steps
+
+
+def _total_steps(config: Config) -> int:
+    return config.get("total_steps") or config["epochs"] * config["steps_per_epoch"]
+
+
+def _one_cycle_totals(config: Config) -> list[int]:
+    if config["name"] == "OneCycleLR":
+        return [_total_steps(config)]
+    return [t for c in config.get("schedulers", []) for t in _one_cycle_totals(c)]
+
+
+_COMPOSITES = ("SequentialLR", "ChainedScheduler")
+_PER_GROUP = ("max_lr", "base_momentum", "max_momentum", "lr_lambda")
+
+
+def _rebase(config: Config, base: Any) -> Config:
+    """A leaf config moved onto the composite's base lr (torch runs all children on one
+    optimizer): per-group arguments other than the base become scalars."""
+    config = {
+        k: (v[0] if k in _PER_GROUP and isinstance(v, list) else v) for k, v in config.items()
+    }
+    if config["name"] == "OneCycleLR":  # its initial lr, max_lr / div_factor, is the base
+        div = config["div_factor"]
+        config["max_lr"] = [b * div for b in base] if isinstance(base, list) else base * div
+    else:
+        config["base_lr"] = base
+    return config
+
+
+@st.composite
+def _composite(draw: st.DrawFn, depth: int, base: Any, root: bool) -> Config:
+    if not root and (depth == 0 or draw(st.integers(0, 2)) > 0):
+        return _rebase(draw(any_config()), base)
+    name = draw(st.sampled_from(_COMPOSITES))
+    count = draw(st.integers(1, 4))
+    children = [draw(_composite(depth - 1, base, False)) for _ in range(count)]
+    if name == "ChainedScheduler":
+        return {"name": name, "schedulers": children}
+    # milestones: 0, equal ones and ones past any horizon all occur
+    points = st.one_of(st.just(0), st.integers(0, 40), st.integers(40, 400))
+    milestones = sorted(draw(st.lists(points, min_size=count - 1, max_size=count - 1)))
+    # torch cannot restart a composite at a milestone: only the first active child may be one
+    first = sum(m <= 0 for m in milestones)
+    for i in range(first + 1, count):
+        if children[i]["name"] in _COMPOSITES:
+            children[i] = _rebase(draw(any_config()), base)
+    return {"name": name, "schedulers": children, "milestones": milestones}
+
+
+def compositions(max_depth: int = 3) -> st.SearchStrategy[Config]:
+    """SequentialLR / ChainedScheduler configs nested up to ``max_depth`` levels, up to four
+    children per node, any of the twelve single schedulers as leaves, one to three param
+    groups, milestones at 0, equal and beyond the horizon."""
+    return (
+        st.tuples(_groups(), st.data())
+        .map(lambda g: g)
+        .flatmap(lambda g: _base_lr(g[0]).flatmap(lambda base: _composite(max_depth, base, True)))
+    )

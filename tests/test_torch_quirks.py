@@ -124,3 +124,11 @@ def test_step_size_fraction_decays_at_odd_steps_in_torch() -> None:
     assert lrs[3] == 0.5 and lrs[6] == 0.25  # decays at 3 and 6 only: not every 1.5 steps
     with pytest.raises(TypeError, match=r"step_size must be a positive integer, got 1\.5"):
         lrfun.StepLR(1.0, step_size=1.5)
+
+
+def test_subnormal_start_factor_gives_nan_in_torch() -> None:
+    opt = _sgd(lr=1e-8)
+    sched = torch.optim.lr_scheduler.LinearLR(opt, start_factor=5e-324, total_iters=1)
+    assert math.isnan(_run(sched, opt, 1)[1])  # 0 * (1 + 1 / 5e-324) = 0 * inf
+    with pytest.raises(ValueError, match="start_factor must be a finite number in"):
+        lrfun.LinearLR(1e-8, start_factor=5e-324, total_iters=1)
