@@ -109,6 +109,15 @@ class _Node:
         raise NotImplementedError
 
 
+class _Group:
+    """The param-group keys OneCycleLR reads back (see :func:`shared_group_keys`): which
+    construction wrote the lr bounds and the momentum bounds last."""
+
+    def __init__(self) -> None:
+        self.bounds: Any = None
+        self.momenta: Any = None
+
+
 class _Single(_Node):
     def __init__(self, maps: _Maps) -> None:
         self.maps, self.epoch = maps, -1
@@ -139,6 +148,51 @@ class _Single(_Node):
     def restart(self, lr: np.ndarray, mom: Any) -> tuple[np.ndarray, Any]:
         self.epoch = 0
         return self._apply(self.maps.restart, lr, mom)
+
+
+class _OneCycle(_Single):
+    """A OneCycleLR child: its maps follow whatever bounds the param groups hold now."""
+
+    def __init__(self, leaf: Any, group: _Group, build: Any) -> None:
+        self.leaf, self.group, self.build, self.cache = leaf, group, build, {}
+        super().__init__(build(leaf))
+
+    def _refresh(self) -> None:
+        key = (id(self.group.bounds), id(self.group.momenta))
+        if key not in self.cache:
+            self.cache[key] = self.build(_as_read(self.leaf, self.group))
+        self.maps = self.cache[key]
+
+    def construct(self, lr: np.ndarray, mom: Any) -> tuple[np.ndarray, Any]:
+        self.group.bounds = self.leaf
+        if self.leaf.cycle_momentum:
+            self.group.momenta = self.leaf
+        self._refresh()
+        return super().construct(lr, mom)
+
+    def initial_step(self, lr: np.ndarray, mom: Any) -> tuple[np.ndarray, Any]:
+        self._refresh()
+        return super().initial_step(lr, mom)
+
+    def step(self, lr: np.ndarray, mom: Any) -> tuple[np.ndarray, Any]:
+        self._refresh()
+        return super().step(lr, mom)
+
+    def restart(self, lr: np.ndarray, mom: Any) -> tuple[np.ndarray, Any]:
+        self._refresh()
+        return super().restart(lr, mom)
+
+
+class _CyclicMomentum(_Single):
+    """A CyclicLR that cycles momentum: it writes the momentum bounds at construction."""
+
+    def __init__(self, leaf: Any, group: _Group, maps: _Maps) -> None:
+        self.leaf, self.group = leaf, group
+        super().__init__(maps)
+
+    def construct(self, lr: np.ndarray, mom: Any) -> tuple[np.ndarray, Any]:
+        self.group.momenta = self.leaf
+        return super().construct(lr, mom)
 
 
 class _Chained(_Node):
@@ -199,63 +253,59 @@ def _leaves(s: Any) -> list[Any]:
     return [s]
 
 
-def shared_group_keys(root: Any) -> dict[int, Any]:
-    """OneCycleLR children as torch really runs them inside ``root``.
+def _as_read(leaf: Any, group: Any) -> Any:
+    """A OneCycleLR with the bounds the param groups hold (``group.bounds``: the OneCycleLR
+    that wrote ``initial_lr``/``max_lr``/``min_lr`` last; ``group.momenta``: the cycling child
+    that wrote ``max_momentum``/``base_momentum`` last)."""
+    changes: dict[str, Any] = {}
+    bounds, momenta = group.bounds, group.momenta
+    if bounds is not None and bounds is not leaf:
+        changes.update(
+            max_lr=bounds.max_lr,
+            div_factor=bounds.div_factor,
+            final_div_factor=bounds.final_div_factor,
+        )
+    if leaf.cycle_momentum and momenta is not None and momenta is not leaf:
+        changes.update(base_momentum=momenta.base_momentum, max_momentum=momenta.max_momentum)
+    return dataclasses.replace(leaf, **changes) if changes else leaf
+
+
+def shared_group_keys(root: Any) -> bool:
+    """Whether some OneCycleLR in ``root`` reads bounds another child wrote.
 
     OneCycleLR keeps its lr bounds (``initial_lr``, ``max_lr``, ``min_lr``) and momentum
     bounds (``max_momentum``, ``base_momentum``) in the optimizer's param groups, where every
-    OneCycleLR -- and every CyclicLR that cycles momentum -- writes its own at construction:
-    after construction, each OneCycleLR reads the last writer's. Returns ``id(leaf) ->`` the
-    OneCycleLR with those values, for the leaves it changes.
+    OneCycleLR -- and every CyclicLR that cycles momentum -- writes its own at construction;
+    each OneCycleLR reads whatever is there when it steps.
     """
     leaves = _leaves(root)
-    bounds, momenta = None, None
-    for leaf in leaves:
-        name = type(leaf).__name__
-        if name == "OneCycleLR":
-            bounds = leaf
-        if name in ("OneCycleLR", "CyclicLR") and leaf.cycle_momentum:
-            momenta = leaf
-    out = {}
-    for leaf in leaves:
-        if type(leaf).__name__ != "OneCycleLR":
-            continue
-        changes: dict[str, Any] = {}
-        if bounds is not leaf:
-            changes.update(
-                max_lr=bounds.max_lr,
-                div_factor=bounds.div_factor,
-                final_div_factor=bounds.final_div_factor,
-            )
-        if leaf.cycle_momentum and momenta is not leaf:
-            changes.update(base_momentum=momenta.base_momentum, max_momentum=momenta.max_momentum)
-        if changes:
-            out[id(leaf)] = dataclasses.replace(leaf, **changes)
-    return out
+    one_cycles = [leaf for leaf in leaves if type(leaf).__name__ == "OneCycleLR"]
+    writers = [
+        leaf
+        for leaf in leaves
+        if type(leaf).__name__ in ("OneCycleLR", "CyclicLR")
+        and (type(leaf).__name__ == "OneCycleLR" or leaf.cycle_momentum)
+    ]
+    return bool(one_cycles) and len(writers) > 1
 
 
-def _tree(s: Any, n: int, groups: int, base: np.ndarray, shared: dict[int, Any]) -> _Node:
+def _tree(s: Any, n: int, groups: int, base: np.ndarray, group: _Group) -> _Node:
     name = type(s).__name__
     if name == "SequentialLR":
-        children = [_tree(c, n, groups, base, shared) for c in s.schedulers]
+        children = [_tree(c, n, groups, base, group) for c in s.schedulers]
         return _Sequential(children, s.milestones, base)
     if name == "ChainedScheduler":
-        return _Chained([_tree(c, n, groups, base, shared) for c in s.schedulers])
-    own = _maps(s, n + 2, groups, base)
-    if id(s) not in shared:
-        return _Single(own)
-    # Its own values at construction, the shared ones for every later step.
-    maps = _maps(shared[id(s)], n + 2, groups, base)
-    maps.initial = own.initial
-    if maps.momentum is not None and own.momentum is not None:
-        maps.momentum = maps.momentum.copy()
-        maps.momentum[0] = own.momentum[0]
-    return _Single(maps)
+        return _Chained([_tree(c, n, groups, base, group) for c in s.schedulers])
+    if name == "OneCycleLR":
+        return _OneCycle(s, group, lambda leaf: _maps(leaf, n + 2, groups, base))
+    if name == "CyclicLR" and s.cycle_momentum:
+        return _CyclicMomentum(s, group, _maps(s, n + 2, groups, base))
+    return _Single(_maps(s, n + 2, groups, base))
 
 
 def simulate(s: Any, n: int, groups: int, base: np.ndarray) -> tuple[np.ndarray, Any]:
     """lr (and momentum, None if nothing cycles it) after 0..n steps of torch's composite."""
-    root = _tree(s, n, groups, base, shared_group_keys(s))
+    root = _tree(s, n, groups, base, _Group())
     lr, mom = root.construct(base.copy(), None)
     lrs, moms = [lr], [mom]
     for _ in range(n):

@@ -176,8 +176,8 @@ class SequentialLR(_Composite):
     child left, times ``lr_lambda(0)``; ConstantLR with ``total_iters=0`` restarts at the base
     lr (torch's closed form), not ``base * factor``; equal milestones skip a child; a
     milestone at 0 starts with a later child; milestones past the horizon never switch.
-    Composite children, and momentum, are simulated step by step on the host (see
-    ``horizon``).
+    Composite children, OneCycleLR children that share their param-group bounds with another
+    cycling child, and momentum are simulated step by step on the host (see ``horizon``).
 
     Args:
       schedulers: lrfun schedules (or their configs), sharing one base lr per group.
@@ -185,6 +185,7 @@ class SequentialLR(_Composite):
       horizon: (keyword, lrfun only) steps to simulate up front, for jit/compile evaluation of
         what has no closed form.
 
+    >>> from lrfun import ExponentialLR, LinearLR
     >>> warmup = SequentialLR([LinearLR(0.1, 0.1, total_iters=4), ExponentialLR(0.1, 0.5)], [4])
     >>> [round(warmup(t), 6) for t in (0, 2, 4, 5)]
     [0.01, 0.055, 0.1, 0.05]
@@ -290,6 +291,7 @@ class ChainedScheduler(_Composite):
       horizon: (keyword, lrfun only) steps to simulate up front, for jit/compile evaluation of
         what has no closed form.
 
+    >>> from lrfun import ConstantLR, ExponentialLR
     >>> both = ChainedScheduler([ConstantLR(1.0, 0.5, 2), ExponentialLR(1.0, 0.5)])
     >>> [both(t) for t in range(4)]
     [0.5, 0.25, 0.25, 0.125]

@@ -8,6 +8,9 @@ import sys
 
 from parity.report import TENSOR_LR_STEPS, Row, run
 
+# Beside the twelve single schedules: the composites and the plateau machine.
+EXTRA = ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau")
+
 
 def _table(rows: list[Row], steps: int) -> None:
     from rich.console import Console
@@ -57,13 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         help="Hypothesis-drawn configs per schedule, beside a representative one",
     )
     parser.add_argument("--device", default="all", help="cpu, cuda, mps or all present")
-    parser.add_argument(
-        "--schedule", action="append", choices=[*NAMES, "ReduceLROnPlateau"], help="only these"
-    )
+    parser.add_argument("--schedule", action="append", choices=[*NAMES, *EXTRA], help="only these")
     parser.add_argument("--json", action="store_true", help="rows as JSON on stdout")
     args = parser.parse_args(argv)
     devices = present() if args.device == "all" else [args.device]
-    names = args.schedule or [*NAMES, "ReduceLROnPlateau"]
+    names = args.schedule or [*NAMES, *EXTRA]
 
     if args.json:
         rows = run(names, steps=args.steps, examples=args.examples, devices=devices)

@@ -187,6 +187,23 @@ _REPRESENTATIVE: dict[str, dict[str, Any]] = {
 }
 
 
+_COMPOSED: dict[str, dict[str, Any]] = {
+    "SequentialLR": {
+        "schedulers": [
+            {"name": "LinearLR", "base_lr": 0.1, "start_factor": 0.01, "total_iters": 100},
+            {"name": "CosineAnnealingLR", "base_lr": 0.1, "T_max": 900, "eta_min": 1e-4},
+        ],
+        "milestones": [100],
+    },
+    "ChainedScheduler": {
+        "schedulers": [
+            {"name": "CosineAnnealingLR", "base_lr": 0.1, "T_max": 120, "eta_min": 1e-3},
+            {"name": "StepLR", "base_lr": 0.1, "step_size": 200, "gamma": 0.5},
+        ],
+    },
+}
+
+
 def representative(name: str) -> dict[str, Any]:
     """A typical config of ``name`` (LambdaLR/MultiplicativeLR get torch-doc-style lambdas)."""
     from parity import strategies
@@ -195,6 +212,8 @@ def representative(name: str) -> dict[str, Any]:
         return {"name": name, "base_lr": 0.1, "lr_lambda": strategies.geometric(0.99)}
     if name == "MultiplicativeLR":
         return {"name": name, "base_lr": 0.1, "lr_lambda": strategies.constant(0.95)}
+    if name in _COMPOSED:
+        return {"name": name, **_COMPOSED[name]}
     return {"name": name, **_REPRESENTATIVE[name]}
 
 
@@ -359,7 +378,7 @@ def run(
     advance: Callable[[str], None] = lambda _: None,
 ) -> list[Row]:
     """The whole report: representative plus ``examples`` drawn configs per schedule."""
-    from parity.strategies import configs, horizon
+    from parity.strategies import compositions, configs, horizon
 
     rows: list[Row] = []
     for name in names:
@@ -367,10 +386,17 @@ def run(
             rows += _plateau_rows(examples, devices)
             advance(name)
             continue
-        for config in [representative(name), *_drawn(configs(name), examples)]:
+        drawn = (
+            compositions().filter(lambda c, name=name: c["name"] == name)
+            if name in _COMPOSED
+            else configs(name)
+        )
+        for config in [representative(name), *_drawn(drawn, examples)]:
             for device in devices:
                 for tensor_lr in (False, True):
-                    n = min(steps, TENSOR_LR_STEPS) if tensor_lr else steps
-                    rows += check(config, horizon(config, n), tensor_lr=tensor_lr, device=device)
+                    n = horizon(config, min(steps, TENSOR_LR_STEPS) if tensor_lr else steps)
+                    if tensor_lr and not float32_representable(config, n):
+                        continue  # torch itself cannot hold these lrs in float32
+                    rows += check(config, n, tensor_lr=tensor_lr, device=device)
             advance(name)
     return merge(rows)
