@@ -151,7 +151,7 @@ class _Composite(Schedule):
         else:
             host = host_values(step)
             last = int(host.max()) if host.size else 0
-        table = self._table(max(last, self.horizon or 0))[which][: max(last, self.horizon or 0) + 1]
+        table = self._table(last)[which][: last + 1]
         index = ctx.minimum(step, table.shape[0] - 1)
         if self._groups is None:
             values = ctx.gather(table[:, 0], index)

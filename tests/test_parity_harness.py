@@ -431,8 +431,10 @@ def test_public_names() -> None:
         "Trajectory",
         "assert_close",
         "compare",
+        "lr_scale",
         "param_groups",
         "tolerance",
+        "torch_scheduler",
         "torch_trajectory",
     }
     assert isinstance(compare([1.0], [1.0], dtype="float64"), Comparison)
