@@ -132,9 +132,9 @@ def from_torch(scheduler: Any) -> Configurable:
     Raises:
       TypeError: any other object, naming its class.
 
-    >>> import torch  # doctest: +SKIP
-    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # doctest: +SKIP
-    >>> from_torch(torch.optim.lr_scheduler.StepLR(opt, 30))  # doctest: +SKIP
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    >>> from_torch(torch.optim.lr_scheduler.StepLR(opt, 30))
     StepLR(base_lr=0.1, step_size=30, gamma=0.1)
     """
     cls = type(scheduler)
