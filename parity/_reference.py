@@ -108,6 +108,7 @@ def torch_trajectory(
     device: str | torch.device = "cpu",
     tensor_lr: bool = False,
     metrics: Sequence[float] | None = None,
+    scheduler: Callable[[torch.optim.Optimizer], Any] | None = None,
 ) -> Trajectory:
     """Runs torch's native scheduler for ``steps`` steps and records every group's lr.
 
@@ -140,7 +141,14 @@ def torch_trajectory(
 
     steps = _check_steps(steps)
     step_args = _step_args(_name(config), steps, metrics)
-    opt, sched = torch_scheduler(config, optimizer=optimizer, device=device, tensor_lr=tensor_lr)
+    if scheduler is None:
+        opt, sched = torch_scheduler(
+            config, optimizer=optimizer, device=device, tensor_lr=tensor_lr
+        )
+    else:
+        lrs = _optimizer_lrs(config, param_groups(config))
+        opt = _make_optimizer(torch, optimizer, lrs, device, tensor_lr)
+        sched = scheduler(opt)
     total = getattr(sched, "total_steps", None)
     if isinstance(sched, torch.optim.lr_scheduler.OneCycleLR) and steps > total:
         raise ValueError(

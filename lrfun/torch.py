@@ -1,0 +1,426 @@
+"""torch adapters: a pure lrfun schedule drives a torch optimizer through torch's own protocol.
+
+:class:`Scheduler` is an ``LRScheduler`` and :class:`PlateauScheduler` a ``ReduceLROnPlateau``,
+so training loops, Lightning-style trainers and checkpoint code that know torch's schedulers
+work unchanged. The schedule is the truth: every ``step()`` writes ``schedule(last_epoch)``
+into the param groups (and the momentum / ``betas[0]`` where the schedule cycles it). There
+is no recursion to drift or to replay, so a checkpoint is a step count and resuming is exact.
+
+This module imports torch; ``import lrfun`` does not.
+"""
+
+from __future__ import annotations
+
+import operator
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, SupportsFloat
+
+import numpy as np
+import torch
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
+
+from lrfun.plateau import PlateauState, ReduceLROnPlateau
+from lrfun.schedule import Configurable, Schedule
+
+__all__ = ["PlateauScheduler", "Scheduler"]
+
+# Steps evaluated per vectorised call: a step then costs a list lookup. Chunks start at
+# multiples of this, so the value at a step never depends on where a run was resumed.
+_CHUNK = 1024
+
+_STEP_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+    "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
+    "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
+    "will result in PyTorch skipping the first value of the learning rate schedule. "
+    "See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+
+
+class Scheduler(LRScheduler):
+    """A torch ``LRScheduler`` whose lrs come from a pure lrfun schedule.
+
+    Construction writes the step-0 lrs into the optimizer; each ``step()`` advances
+    ``last_epoch`` and writes ``schedule(last_epoch)`` -- one value for every param group, or
+    one per group when the schedule's lr-valued arguments are sequences -- and, when the
+    schedule cycles momentum, ``schedule.momentum(last_epoch)`` into SGD/RMSprop's
+    ``momentum`` or the Adam family's ``betas[0]``. A tensor lr (or beta1) is updated in place
+    on its device, so a compiled optimizer step that reads it is not recompiled.
+
+    ``state_dict()`` is plain data (ints, floats, strings, lists: it loads with
+    ``torch.load(..., weights_only=True)`` and is JSON-serialisable); ``load_state_dict``
+    restores the step and writes that step's lrs into the optimizer, so it does not matter
+    whether the optimizer's state is loaded before or after.
+
+    Unlike torch's schedulers, values are never computed from the previous lr: an lr set on
+    the optimizer by hand is overwritten at the next step, and the values do not depend on the
+    number of param groups a composite was built with.
+
+    Args:
+      optimizer: the torch optimizer.
+      schedule: any lrfun schedule (``lrfun.from_torch(native)`` converts a torch scheduler).
+
+    Raises:
+      TypeError: ``optimizer`` is not a torch Optimizer or ``schedule`` not an lrfun schedule.
+      ValueError: the schedule has per-group values for a different number of param groups,
+        or cycles momentum on an optimizer without ``momentum`` or ``betas``.
+
+    Example:
+      >>> import torch, lrfun, lrfun.torch
+      >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+      >>> sched = lrfun.torch.Scheduler(opt, lrfun.StepLR(0.1, step_size=2))
+      >>> for _ in range(2):
+      ...     opt.step()
+      ...     sched.step()
+      >>> sched.get_last_lr()
+      [0.010000000000000002]
+    """
+
+    def __init__(self, optimizer: Optimizer, schedule: Schedule) -> None:
+        _check_optimizer(optimizer)
+        if not isinstance(schedule, Schedule):
+            hint = (
+                " (use lrfun.torch.PlateauScheduler for ReduceLROnPlateau)"
+                if isinstance(schedule, ReduceLROnPlateau)
+                else ""
+            )
+            raise TypeError(f"schedule must be an lrfun schedule, got {schedule!r}{hint}")
+        _check_groups("schedule", schedule.groups, optimizer)
+        self.schedule = schedule
+        self._momentum_key = _momentum_key(optimizer) if schedule.cycles_momentum else None
+        # A user function may be defined only over the steps a run reaches (a lambda that
+        # indexes a list): evaluate those one step at a time, as torch calls them.
+        self._chunk = 1 if _holds_callable(schedule) else _CHUNK
+        self._chunk_start = -1
+        self._lr_rows: list[Any] = []
+        self._momentum_rows: list[Any] = []
+        super().__init__(optimizer)
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advances one step (or jumps to step ``epoch``) and writes its lrs.
+
+        Args:
+          epoch: optional: the step to jump to (torch deprecates this argument for its
+            recursive schedulers; here every step has a closed form, so a jump is exact).
+        """
+        step = self.last_epoch + 1 if epoch is None else _step_number(epoch)
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=2)
+        self._step_count += 1
+        self.last_epoch = step
+        self._write(step)
+
+    def get_lr(self) -> list[float]:
+        """The lrs of the current step, one per param group (Python floats)."""
+        return self._values(self.last_epoch)[0]
+
+    def get_last_lr(self) -> list[float | torch.Tensor]:
+        """The lrs last written, one per param group, of the same types as the groups' lrs
+        (a tensor lr gives a new tensor that does not alias it)."""
+        return _typed(self.optimizer, self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The scheduler's state as plain data: the step, the last lrs and the schedule's
+        config (``None`` when it holds a Python callable)."""
+        return {
+            "last_epoch": self.last_epoch,
+            "_step_count": self._step_count,
+            "_last_lr": list(self._last_lr),
+            "base_lrs": [float(v) for v in self.base_lrs],
+            "schedule": _config_or_none(self.schedule),
+        }
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restores a :meth:`state_dict` and writes that step's lrs into the optimizer.
+
+        Raises:
+          ValueError: the state was written by a scheduler running a different schedule
+            (delete its ``"schedule"`` entry to load it anyway), or is malformed.
+        """
+        _check_keys(state_dict, ("last_epoch", "_step_count"))
+        _check_same("schedule", state_dict.get("schedule"), _config_or_none(self.schedule))
+        self.last_epoch = _step_number(state_dict["last_epoch"], "last_epoch")
+        self._step_count = _step_number(state_dict["_step_count"], "_step_count")
+        if "base_lrs" in state_dict:
+            self.base_lrs = list(state_dict["base_lrs"])
+        self._write(self.last_epoch)
+
+    def _values(self, step: int) -> tuple[list[float], list[float] | None]:
+        """The lrs (and momenta) at ``step``, one per current param group."""
+        start = step - step % self._chunk
+        if start != self._chunk_start:
+            steps = np.arange(start, start + self._chunk)
+            self._lr_rows = np.asarray(self.schedule(steps), dtype=np.float64).tolist()
+            if self._momentum_key is not None:
+                momenta = self.schedule.momentum(steps)
+                self._momentum_rows = np.asarray(momenta, dtype=np.float64).tolist()
+            self._chunk_start = start
+        index = step - start
+        groups = len(self.optimizer.param_groups)
+        lrs = _row(self._lr_rows[index], groups, self.schedule)
+        if self._momentum_key is None:
+            return lrs, None
+        return lrs, _row(self._momentum_rows[index], groups, self.schedule)
+
+    def _write(self, step: int) -> None:
+        lrs, momenta = self._values(step)
+        groups = self.optimizer.param_groups
+        for group, lr in zip(groups, lrs, strict=True):
+            _set(group, "lr", lr)
+        if momenta is not None:
+            for group, momentum in zip(groups, momenta, strict=True):
+                _set_momentum(group, self._momentum_key, momentum)
+        self._last_lr = lrs
+
+
+class PlateauScheduler(_TorchPlateau):
+    """A torch ``ReduceLROnPlateau`` whose decisions are an lrfun plateau machine's.
+
+    ``step(metric)`` is ``plateau.update`` on a host float64 state, then writes the state's
+    lrs into the optimizer (a tensor lr in place). It is an instance of torch's
+    ``ReduceLROnPlateau``, so trainers that pass the metric to such schedulers pass it here;
+    ``best``, ``num_bad_epochs``, ``cooldown_counter`` and ``in_cooldown`` read the state.
+    The state, not the optimizer, holds the lr: a value set on the optimizer by hand is
+    overwritten at the next step (torch's scheduler would cut from it).
+
+    Args:
+      optimizer: the torch optimizer.
+      plateau: an :class:`lrfun.ReduceLROnPlateau` (its ``base_lr`` is written into the
+        optimizer at construction).
+
+    Example:
+      >>> import torch, lrfun, lrfun.torch
+      >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+      >>> sched = lrfun.torch.PlateauScheduler(opt, lrfun.ReduceLROnPlateau(1.0, patience=1))
+      >>> for loss in [3.0, 3.0, 3.0]:
+      ...     opt.step()
+      ...     sched.step(loss)
+      >>> sched.get_last_lr()
+      [0.1]
+    """
+
+    def __init__(self, optimizer: Optimizer, plateau: ReduceLROnPlateau) -> None:
+        # torch's own constructor is not called: it derives its state from the optimizer's
+        # lrs, while here the plateau machine is the state.
+        _check_optimizer(optimizer)
+        if not isinstance(plateau, ReduceLROnPlateau):
+            raise TypeError(f"plateau must be an lrfun.ReduceLROnPlateau, got {plateau!r}")
+        _check_groups("plateau", plateau.groups, optimizer)
+        self.optimizer = optimizer
+        self.plateau = plateau
+        self.mode, self.factor, self.patience = plateau.mode, plateau.factor, plateau.patience
+        self.threshold, self.threshold_mode = plateau.threshold, plateau.threshold_mode
+        self.cooldown, self.eps = plateau.cooldown, plateau.eps
+        self.state = plateau.init()
+        self.base_lrs = self._lrs()
+        self.last_epoch = 0
+        self._step_count = 0
+        self._write()
+
+    @property
+    def best(self) -> float:
+        """The best metric so far (``inf`` in min mode, ``-inf`` in max mode before any)."""
+        return float(self.state.best)
+
+    @property
+    def num_bad_epochs(self) -> int:
+        """Steps since the last improvement (reset by a cut and during cooldown)."""
+        return int(self.state.num_bad_epochs)
+
+    @property
+    def cooldown_counter(self) -> int:
+        """Steps of cooldown left."""
+        return int(self.state.cooldown_counter)
+
+    @property
+    def min_lrs(self) -> list[float]:
+        """The lr floor of each param group."""
+        return _row(self.plateau.min_lr, len(self.optimizer.param_groups), self.plateau)
+
+    def step(self, metrics: SupportsFloat, epoch: None = None) -> None:  # type: ignore[override]
+        """One plateau step with this step's metric (a number or a 0-d tensor/array; a NaN
+        metric is a bad epoch, as in torch)."""
+        if epoch is not None:
+            raise TypeError("PlateauScheduler.step takes no epoch: the state counts its steps")
+        if isinstance(metrics, torch.Tensor):
+            metrics = metrics.detach()  # a loss with its graph: only the value is wanted
+        self.state = self.plateau.update(self.state, float(metrics))
+        self.last_epoch = int(self.state.last_epoch)
+        self._step_count += 1
+        self._write()
+
+    def get_last_lr(self) -> list[float | torch.Tensor]:
+        """The lrs last written, typed like the groups' lrs (as :meth:`Scheduler.get_last_lr`)."""
+        return _typed(self.optimizer, self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The plateau state as plain data, with the plateau's config."""
+        lr = np.asarray(self.state.lr, dtype=np.float64)
+        return {
+            "last_epoch": self.last_epoch,
+            "_step_count": self._step_count,
+            "lr": lr.tolist(),
+            "best": self.best,
+            "num_bad_epochs": self.num_bad_epochs,
+            "cooldown_counter": self.cooldown_counter,
+            "_last_lr": list(self._last_lr),
+            "plateau": self.plateau.to_config(),
+        }
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restores a :meth:`state_dict` and writes its lrs into the optimizer.
+
+        Raises:
+          ValueError: the state belongs to a different plateau configuration (delete its
+            ``"plateau"`` entry to load it anyway), or is malformed.
+        """
+        keys = ("last_epoch", "lr", "best", "num_bad_epochs", "cooldown_counter")
+        _check_keys(state_dict, keys)
+        _check_same("plateau", state_dict.get("plateau"), self.plateau.to_config())
+        template = self.plateau.init()
+        lr = np.asarray(state_dict["lr"], dtype=template.lr.dtype)
+        if lr.shape != template.lr.shape:
+            raise ValueError(
+                f"state_dict['lr'] has shape {lr.shape}, this plateau's lr has shape "
+                f"{template.lr.shape}"
+            )
+        integral = template.last_epoch.dtype
+        self.state = PlateauState(
+            lr=lr,
+            best=np.asarray(float(state_dict["best"]), dtype=template.best.dtype),
+            num_bad_epochs=np.asarray(
+                _step_number(state_dict["num_bad_epochs"], "num_bad_epochs"), dtype=integral
+            ),
+            cooldown_counter=np.asarray(
+                _step_number(state_dict["cooldown_counter"], "cooldown_counter"), dtype=integral
+            ),
+            last_epoch=np.asarray(
+                _step_number(state_dict["last_epoch"], "last_epoch"), dtype=integral
+            ),
+        )
+        self.last_epoch = int(self.state.last_epoch)
+        self._step_count = _step_number(state_dict.get("_step_count", 0), "_step_count")
+        self._write()
+
+    def _lrs(self) -> list[float]:
+        lr = np.asarray(self.state.lr, dtype=np.float64).tolist()
+        return _row(lr, len(self.optimizer.param_groups), self.plateau)
+
+    def _write(self) -> None:
+        lrs = self._lrs()
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
+            _set(group, "lr", lr)
+        self._last_lr = lrs
+
+
+def _check_optimizer(optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {optimizer!r}")
+
+
+def _check_groups(name: str, groups: int | None, optimizer: Optimizer) -> None:
+    have = len(optimizer.param_groups)
+    if groups is not None and groups != have:
+        raise ValueError(f"{name} has values for {groups} param groups; the optimizer has {have}")
+
+
+def _momentum_key(optimizer: Optimizer) -> str:
+    # torch's CyclicLR/OneCycleLR rule: beta1 when the optimizer has betas, else momentum.
+    if "betas" in optimizer.defaults:
+        return "betas"
+    if "momentum" in optimizer.defaults:
+        return "momentum"
+    raise ValueError(
+        f"the schedule cycles momentum, but {type(optimizer).__name__} has neither 'momentum' "
+        "nor 'betas' (torch refuses this too; pass cycle_momentum=False)"
+    )
+
+
+def _holds_callable(value: Any) -> bool:
+    if isinstance(value, Configurable):
+        return any(_holds_callable(v) for v in value.arguments().values())
+    if isinstance(value, (tuple, list)):
+        return any(_holds_callable(v) for v in value)
+    return callable(value)
+
+
+def _config_or_none(schedule: Schedule) -> dict[str, Any] | None:
+    try:
+        return schedule.to_config()
+    except TypeError:  # a Python callable: only the step can be saved
+        return None
+
+
+def _row(values: Any, groups: int, owner: Any) -> list[float]:
+    """One value per param group from a scalar or a per-group row."""
+    if not isinstance(values, (list, tuple)):
+        return [values] * groups
+    if len(values) != groups:
+        raise RuntimeError(
+            f"{owner!r} has values for {len(values)} param groups, but the optimizer now has "
+            f"{groups} (a group was added after the scheduler was built)"
+        )
+    return list(values)
+
+
+def _set(group: dict[str, Any], key: str, value: float) -> None:
+    current = group[key]
+    if isinstance(current, torch.Tensor):
+        current.fill_(value)  # in place: a compiled step reading it keeps its graph
+    else:
+        group[key] = value
+
+
+def _set_momentum(group: dict[str, Any], key: str | None, value: float) -> None:
+    if key == "momentum":
+        _set(group, "momentum", value)
+        return
+    betas = group["betas"]
+    if isinstance(betas[0], torch.Tensor):
+        betas[0].fill_(value)
+    else:
+        group["betas"] = (value, *betas[1:])
+
+
+def _typed(optimizer: Optimizer, values: Sequence[float]) -> list[float | torch.Tensor]:
+    out: list[float | torch.Tensor] = []
+    # Groups added since the last step have no last lr yet, as in torch.
+    for group, value in zip(optimizer.param_groups, values, strict=False):
+        lr = group["lr"]
+        if isinstance(lr, torch.Tensor):
+            out.append(torch.tensor(value, dtype=lr.dtype, device=lr.device))
+        else:
+            out.append(value)
+    return out
+
+
+def _step_number(value: Any, name: str = "epoch") -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer >= 0, got {value!r}")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer >= 0, got {value!r}") from None
+    if number < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return number
+
+
+def _check_keys(state_dict: Any, keys: Sequence[str]) -> None:
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+    missing = [key for key in keys if key not in state_dict]
+    if missing:
+        raise ValueError(f"state_dict lacks {missing} (it was not written by this scheduler)")
+
+
+def _check_same(name: str, saved: Any, current: Any) -> None:
+    if saved is not None and current is not None and saved != current:
+        raise ValueError(
+            f"the state_dict was written for {name} {saved}, but this scheduler runs "
+            f"{current}; delete state_dict[{name!r}] to load it anyway"
+        )

@@ -1,0 +1,355 @@
+"""lrfun.torch: the adapters set what torch's native schedulers set, and resume exactly.
+
+Both sides run the same optimizer and loop (``parity.torch_trajectory``): once with torch's
+native scheduler, once with ``lrfun.torch.Scheduler`` / ``PlateauScheduler`` built from the
+same config.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import lrfun
+import lrfun.torch
+from parity import assert_close, lr_scale, torch_trajectory
+from parity.backends import devices
+from parity.report import TENSOR_LR_STEPS, float32_representable
+from parity.strategies import (
+    NAMES,
+    compositions,
+    configs,
+    constant,
+    horizon,
+    metric_sequences,
+)
+
+_GPUS = [d for d in devices() if d != "cpu"]
+_DEVICES = ["cpu", *_GPUS]
+_PLATEAU = "ReduceLROnPlateau"
+
+
+def adapter(config: dict[str, Any]) -> Any:
+    """config -> (optimizer -> lrfun adapter)."""
+    schedule = lrfun.from_config(config)
+    if config["name"] == _PLATEAU:
+        return lambda opt: lrfun.torch.PlateauScheduler(opt, schedule)
+    return lambda opt: lrfun.torch.Scheduler(opt, schedule)
+
+
+def check_adapter(
+    config: dict[str, Any],
+    steps: int,
+    *,
+    optimizer: str,
+    device: str,
+    tensor_lr: bool,
+    metrics: list[float] | None = None,
+) -> None:
+    """The adapter's lrs (and momentum/beta1) at every step against torch's native run."""
+    kwargs: dict[str, Any] = dict(optimizer=optimizer, device=device, metrics=metrics)
+    native = torch_trajectory(config, steps, **kwargs)
+    ours = torch_trajectory(config, steps, tensor_lr=tensor_lr, scheduler=adapter(config), **kwargs)
+    # With tensor lrs the adapter writes the float64 value into a float32 tensor once per
+    # step: the float32 rounding of torch's float64 run, not of torch's float32 recursion.
+    dtype = "float32" if tensor_lr else "float64"
+    assert_close(ours.lr, native.lr, dtype=dtype, scale=lr_scale(config))
+    assert (ours.momentum is None) == (native.momentum is None)
+    if native.momentum is not None:
+        assert_close(ours.momentum, native.momentum, dtype=dtype, what="momentum")
+    if tensor_lr:
+        floats = torch_trajectory(config, steps, scheduler=adapter(config), **kwargs)
+        np.testing.assert_array_equal(ours.lr, floats.lr.astype(np.float32))
+
+
+_steps = st.one_of(st.integers(0, 60), st.integers(60, 600))
+_optimizer = st.sampled_from(["sgd", "adam"])
+
+
+@pytest.mark.parametrize("device", _DEVICES)
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+@settings(max_examples=10)
+def test_scheduler_matches_native(name: str, device: str, data: st.DataObject) -> None:
+    config = data.draw(configs(name), label="config")
+    steps = horizon(config, data.draw(_steps, label="steps"))
+    tensor_lr = data.draw(st.booleans(), label="tensor_lr")
+    if tensor_lr:
+        steps = min(steps, TENSOR_LR_STEPS)
+        assume(float32_representable(config, steps))
+    optimizer = data.draw(_optimizer, label="optimizer")
+    check_adapter(config, steps, optimizer=optimizer, device=device, tensor_lr=tensor_lr)
+
+
+@pytest.mark.parametrize("device", _DEVICES)
+@given(data=st.data())
+@settings(max_examples=15)
+def test_scheduler_matches_native_compositions(device: str, data: st.DataObject) -> None:
+    config = data.draw(compositions(), label="config")
+    steps = horizon(config, data.draw(st.integers(0, 300), label="steps"))
+    optimizer = data.draw(_optimizer, label="optimizer")
+    check_adapter(config, steps, optimizer=optimizer, device=device, tensor_lr=False)
+
+
+@pytest.mark.parametrize("device", _DEVICES)
+@given(data=st.data())
+def test_plateau_scheduler_matches_native(device: str, data: st.DataObject) -> None:
+    config = data.draw(configs(_PLATEAU), label="config")
+    metrics = data.draw(metric_sequences(), label="metrics")
+    tensor_lr = data.draw(st.booleans(), label="tensor_lr")
+    optimizer = data.draw(_optimizer, label="optimizer")
+    check_adapter(
+        config,
+        len(metrics),
+        optimizer=optimizer,
+        device=device,
+        tensor_lr=tensor_lr,
+        metrics=metrics,
+    )
+
+
+def _run(
+    config: dict[str, Any],
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    steps: range,
+    metrics: list[float] | None,
+) -> list[list[float]]:
+    """Steps an adapter over ``steps``, returning the lrs (and momenta) after each step."""
+    rows = []
+    for k in steps:
+        optimizer.step()
+        if metrics is None:
+            scheduler.step()
+        else:
+            scheduler.step(metrics[k])
+        row = [float(g["lr"]) for g in optimizer.param_groups]
+        row += [float(g.get("momentum", g.get("betas", (0.0,))[0])) for g in optimizer.param_groups]
+        rows.append(row)
+    return rows
+
+
+def _optimizer_for(config: dict[str, Any], kind: str, tensor_lr: bool) -> torch.optim.Optimizer:
+    from parity._reference import _make_optimizer, _optimizer_lrs, param_groups
+
+    lrs = _optimizer_lrs(config, param_groups(config))
+    return _make_optimizer(torch, kind, lrs, "cpu", tensor_lr)
+
+
+def _round_trip(state: dict[str, Any]) -> dict[str, Any]:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
+
+
+_resumable = st.one_of(
+    st.sampled_from(NAMES).flatmap(configs),
+    compositions(max_depth=2),
+    configs(_PLATEAU),
+)
+
+
+@given(data=st.data())
+@settings(max_examples=30)
+def test_resume_equals_uninterrupted(data: st.DataObject) -> None:
+    """Stop after k steps, save scheduler and optimizer with torch.save, load them with
+    weights_only=True into fresh objects, continue: every later lr and momentum is the
+    uninterrupted run's, bit for bit."""
+    config = data.draw(_resumable, label="config")
+    steps = horizon(config, data.draw(st.integers(1, 200), label="steps"))
+    plateau = config["name"] == _PLATEAU
+    metrics = data.draw(metric_sequences(max_size=200), label="metrics") if plateau else None
+    if metrics is not None:
+        assume(metrics)
+        steps = len(metrics)
+    k = data.draw(st.integers(0, steps), label="k")
+    kind = data.draw(_optimizer, label="optimizer")
+    tensor_lr = data.draw(st.booleans(), label="tensor_lr")
+    load_optimizer_last = data.draw(st.booleans(), label="load_optimizer_last")
+
+    opt = _optimizer_for(config, kind, tensor_lr)
+    whole = _run(config, opt, adapter(config)(opt), range(steps), metrics)
+
+    opt = _optimizer_for(config, kind, tensor_lr)
+    sched = adapter(config)(opt)
+    first = _run(config, opt, sched, range(k), metrics)
+    saved = _round_trip({"scheduler": sched.state_dict(), "optimizer": opt.state_dict()})
+    json.dumps(saved["scheduler"])  # plain data: no tensors, no pickled callables
+
+    opt = _optimizer_for(config, kind, tensor_lr)
+    sched = adapter(config)(opt)
+    if load_optimizer_last:
+        sched.load_state_dict(saved["scheduler"])
+        opt.load_state_dict(saved["optimizer"])
+    else:
+        opt.load_state_dict(saved["optimizer"])
+        sched.load_state_dict(saved["scheduler"])
+    assert sched.last_epoch == k
+    rest = _run(config, opt, sched, range(k, steps), metrics)
+    assert first + rest == whole
+
+
+def test_state_dict_is_plain_data_even_with_callables() -> None:
+    schedule = lrfun.LambdaLR([0.1, 0.2], [constant(0.5), constant(2.0)])
+    opt = torch.optim.SGD([{"params": [torch.zeros(1)]}, {"params": [torch.zeros(1)]}], lr=0.1)
+    sched = lrfun.torch.Scheduler(opt, schedule)
+    state = sched.state_dict()
+    assert state["schedule"] is None
+    assert json.loads(json.dumps(state)) == state
+    assert _round_trip(state) == state
+
+
+def test_load_refuses_another_schedule() -> None:
+    opt = torch.optim.SGD([torch.zeros(1)], lr=0.1)
+    state = lrfun.torch.Scheduler(opt, lrfun.StepLR(0.1, step_size=3)).state_dict()
+    other = lrfun.torch.Scheduler(opt, lrfun.StepLR(0.1, step_size=4))
+    with pytest.raises(ValueError, match="step_size"):
+        other.load_state_dict(state)
+    del state["schedule"]
+    other.load_state_dict(state)  # the documented way to load it anyway
+    plateau_state = lrfun.torch.PlateauScheduler(opt, lrfun.ReduceLROnPlateau(0.1)).state_dict()
+    other_plateau = lrfun.torch.PlateauScheduler(opt, lrfun.ReduceLROnPlateau(0.1, patience=3))
+    with pytest.raises(ValueError, match="patience"):
+        other_plateau.load_state_dict(plateau_state)
+
+
+def test_tensor_lr_is_updated_in_place() -> None:
+    lr = torch.tensor(0.1)
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr, momentum=0.9)
+    sched = lrfun.torch.Scheduler(opt, lrfun.OneCycleLR(0.1, total_steps=10))
+    opt.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] is lr
+    assert float(lr) == np.float32(lrfun.OneCycleLR(0.1, total_steps=10)(1))
+    last = sched.get_last_lr()[0]
+    assert isinstance(last, torch.Tensor) and last is not lr and float(last) == float(lr)
+
+
+def test_compiled_optimizer_step_does_not_recompile() -> None:
+    """A tensor lr written in place keeps a compiled optimizer step's graph (after the first
+    step, which creates the momentum buffers), and the compiled step applies the new lrs."""
+    from torch._dynamo.testing import CompileCounter
+
+    torch._dynamo.reset()
+    schedule = lrfun.CosineAnnealingLR(0.1, T_max=7)
+    runs = []
+    for compiled in (False, True):
+        param = torch.zeros(3, requires_grad=True)
+        param.grad = torch.ones(3)
+        opt = torch.optim.SGD([param], lr=torch.tensor(0.1), momentum=0.9, foreach=False)
+        sched = lrfun.torch.Scheduler(opt, schedule)
+        counter = CompileCounter()
+        step = torch.compile(opt.step, backend=counter) if compiled else opt.step
+        counts = []
+        for _ in range(12):
+            step()
+            sched.step()
+            counts.append(counter.frame_count)
+        runs.append(param.detach().clone())
+    assert counts[1] == counts[-1] > 0
+    torch.testing.assert_close(runs[1], runs[0])
+
+
+def test_plateau_scheduler_is_torch_reduce_lr_on_plateau() -> None:
+    """Trainers pass the metric to instances of torch's ReduceLROnPlateau; the attributes they
+    read are the state's."""
+    opt = torch.optim.SGD([torch.zeros(1)], lr=1.0)
+    sched = lrfun.torch.PlateauScheduler(opt, lrfun.ReduceLROnPlateau(1.0, patience=0, cooldown=2))
+    assert isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    loss = torch.tensor(5.0, requires_grad=True) * 1.0
+    sched.step(loss)  # a 0-d tensor with its graph: torch warns converting it; no warning here
+    assert sched.best == 5.0 and sched.num_bad_epochs == 0
+    sched.step(6.0)
+    assert sched.get_last_lr() == [0.1] and sched.in_cooldown and sched.cooldown_counter == 2
+
+
+def _sgd(groups: int = 1, **kwargs: Any) -> torch.optim.Optimizer:
+    return torch.optim.SGD([{"params": [torch.zeros(1)]} for _ in range(groups)], lr=0.1, **kwargs)
+
+
+_BAD = [
+    (lambda: lrfun.torch.Scheduler(object(), lrfun.StepLR(0.1, 2)), TypeError, "optimizer"),
+    (lambda: lrfun.torch.Scheduler(_sgd(), lambda e: 0.1), TypeError, "schedule"),
+    (
+        lambda: lrfun.torch.Scheduler(_sgd(), lrfun.ReduceLROnPlateau(0.1)),
+        TypeError,
+        "PlateauScheduler",
+    ),
+    (
+        lambda: lrfun.torch.Scheduler(_sgd(3), lrfun.StepLR([0.1, 0.2], 2)),
+        ValueError,
+        "2 param groups; the optimizer has 3",
+    ),
+    (
+        lambda: lrfun.torch.Scheduler(
+            torch.optim.Adagrad([torch.zeros(1)]), lrfun.OneCycleLR(0.1, total_steps=5)
+        ),
+        ValueError,
+        "Adagrad has neither 'momentum' nor 'betas'",
+    ),
+    (lambda: lrfun.torch.PlateauScheduler(_sgd(), lrfun.StepLR(0.1, 2)), TypeError, "plateau"),
+    (
+        lambda: lrfun.torch.PlateauScheduler(_sgd(2), lrfun.ReduceLROnPlateau(0.1, min_lr=[0] * 3)),
+        ValueError,
+        "3 param groups; the optimizer has 2",
+    ),
+    (
+        lambda: lrfun.torch.Scheduler(_sgd(), lrfun.StepLR(0.1, 2)).load_state_dict({}),
+        ValueError,
+        "last_epoch",
+    ),
+    (
+        lambda: lrfun.torch.Scheduler(_sgd(), lrfun.StepLR(0.1, 2)).step(1.5),
+        TypeError,
+        "epoch must be an integer >= 0, got 1.5",
+    ),
+    (
+        lambda: lrfun.torch.Scheduler(_sgd(), lrfun.StepLR(0.1, 2)).step(-2),
+        ValueError,
+        "epoch must be an integer >= 0, got -2",
+    ),
+    (
+        lambda: lrfun.torch.PlateauScheduler(_sgd(), lrfun.ReduceLROnPlateau(0.1)).step(1.0, 3),
+        TypeError,
+        "no epoch",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "error", "words"), _BAD)
+def test_bad_arguments(make: Any, error: type[Exception], words: str) -> None:
+    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+        make()
+
+
+def test_group_added_after_construction() -> None:
+    opt = _sgd(2)
+    sched = lrfun.torch.Scheduler(opt, lrfun.StepLR([0.1, 0.2], 2))
+    opt.add_param_group({"params": [torch.zeros(1)]})
+    opt.step()
+    with pytest.raises(RuntimeError, match="a group was added"):
+        sched.step()
+
+
+def test_step_epoch_jumps_to_the_closed_form() -> None:
+    schedule = lrfun.CosineAnnealingLR(1.0, T_max=10)
+    opt = _sgd()
+    sched = lrfun.torch.Scheduler(opt, schedule)
+    opt.step()
+    sched.step(7)
+    assert sched.last_epoch == 7 and sched.get_last_lr() == [schedule(7)]
+
+
+def test_step_order_warning_as_torch() -> None:
+    opt = _sgd()
+    sched = lrfun.torch.Scheduler(opt, lrfun.StepLR(0.1, 2))
+    with pytest.warns(UserWarning, match="before `optimizer.step\\(\\)`"):
+        sched.step()
