@@ -23,11 +23,11 @@ from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 
 from lrfun.plateau import PlateauState, ReduceLROnPlateau
-from lrfun.schedule import Configurable, Schedule
+from lrfun.schedule import Schedule
 
 __all__ = ["PlateauScheduler", "Scheduler"]
 
-# Steps evaluated per vectorised call: a step then costs a list lookup. Chunks start at
+# Steps evaluated per vectorised call: a step then costs a list lookup. Stretches start at
 # multiples of this, so the value at a step never depends on where a run was resumed.
 _CHUNK = 1024
 
@@ -92,12 +92,8 @@ class Scheduler(LRScheduler):
         _check_groups("schedule", schedule.groups, optimizer)
         self.schedule = schedule
         self._momentum_key = _momentum_key(optimizer) if schedule.cycles_momentum else None
-        # A user function may be defined only over the steps a run reaches (a lambda that
-        # indexes a list): evaluate those one step at a time, as torch calls them.
-        self._chunk = 1 if _holds_callable(schedule) else _CHUNK
-        self._chunk_start = -1
-        self._lr_rows: list[Any] = []
-        self._momentum_rows: list[Any] = []
+        self._rows: dict[int, tuple[list[Any], list[Any]]] = {}
+        self._stepwise = -1  # the stretch evaluated step by step, if any
         super().__init__(optimizer)
 
     def step(self, epoch: int | None = None) -> None:
@@ -151,20 +147,33 @@ class Scheduler(LRScheduler):
 
     def _values(self, step: int) -> tuple[list[float], list[float] | None]:
         """The lrs (and momenta) at ``step``, one per current param group."""
-        start = step - step % self._chunk
-        if start != self._chunk_start:
-            steps = np.arange(start, start + self._chunk)
-            self._lr_rows = np.asarray(self.schedule(steps), dtype=np.float64).tolist()
-            if self._momentum_key is not None:
-                momenta = self.schedule.momentum(steps)
-                self._momentum_rows = np.asarray(momenta, dtype=np.float64).tolist()
-            self._chunk_start = start
-        index = step - start
+        start = step - step % _CHUNK
+        rows = self._rows.get(start)
+        if rows is None and start != self._stepwise:
+            try:
+                rows = self._evaluate(np.arange(start, start + _CHUNK))
+            except Exception:
+                # A user function may be defined only over the steps a run reaches (a lambda
+                # indexing a list): then this stretch goes one step at a time, so an error
+                # surfaces at the step where torch would meet it.
+                self._stepwise = start
+            else:
+                self._rows = {start: rows}  # one stretch kept: memory stays O(_CHUNK)
+        if rows is None:
+            rows = self._evaluate(np.arange(step, step + 1))
+            start = step
+        lr_rows, momentum_rows = rows
         groups = len(self.optimizer.param_groups)
-        lrs = _row(self._lr_rows[index], groups, self.schedule)
+        lrs = _row(lr_rows[step - start], groups, self.schedule)
         if self._momentum_key is None:
             return lrs, None
-        return lrs, _row(self._momentum_rows[index], groups, self.schedule)
+        return lrs, _row(momentum_rows[step - start], groups, self.schedule)
+
+    def _evaluate(self, steps: np.ndarray) -> tuple[list[Any], list[Any]]:
+        lrs = np.asarray(self.schedule(steps), dtype=np.float64).tolist()
+        if self._momentum_key is None:
+            return lrs, []
+        return lrs, np.asarray(self.schedule.momentum(steps), dtype=np.float64).tolist()
 
     def _write(self, step: int) -> None:
         lrs, momenta = self._values(step)
@@ -338,14 +347,6 @@ def _momentum_key(optimizer: Optimizer) -> str:
         f"the schedule cycles momentum, but {type(optimizer).__name__} has neither 'momentum' "
         "nor 'betas' (torch refuses this too; pass cycle_momentum=False)"
     )
-
-
-def _holds_callable(value: Any) -> bool:
-    if isinstance(value, Configurable):
-        return any(_holds_callable(v) for v in value.arguments().values())
-    if isinstance(value, (tuple, list)):
-        return any(_holds_callable(v) for v in value)
-    return callable(value)
 
 
 def _config_or_none(schedule: Schedule) -> dict[str, Any] | None:
