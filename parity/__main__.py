@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from parity.report import TENSOR_LR_STEPS, Row, run
 
@@ -14,26 +15,33 @@ EXTRA = ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau")
 
 def _table(rows: list[Row], steps: int) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"lrfun vs torch, steps 0..{steps} (tensor lr: 0..{TENSOR_LR_STEPS})")
+    table = Table(
+        title=f"lrfun vs torch, steps 0..{steps} (tensor lr: 0..{min(steps, TENSOR_LR_STEPS)})"
+    )
     for column in (
         "schedule",
         "backend",
         "torch reference",
         "device",
+        "steps",
         "examples",
         "values",
         "max error / tol",
         "pass",
     ):
-        table.add_column(column, justify="right" if column in ("examples", "values") else "left")
+        table.add_column(
+            column, justify="right" if column in ("steps", "examples", "values") else "left"
+        )
     for r in rows:
         table.add_row(
             r.schedule,
             r.backend,
             r.reference,
             r.device,
+            f"0..{r.steps}",
             str(r.examples),
             str(r.values),
             f"{r.max_fraction:.3g}",
@@ -43,7 +51,22 @@ def _table(rows: list[Row], steps: int) -> None:
     console.print(table)
     for r in rows:
         if not r.passed:
-            console.print(f"[red]FAIL[/] {r.schedule} on {r.backend} ({r.reference}): {r.detail}")
+            console.print(
+                f"[red]FAIL[/] {r.schedule} on {r.backend} ({r.reference}): {escape(r.detail)}"
+            )
+
+
+def _at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        return value
+
+    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,10 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     from parity.strategies import NAMES
 
     parser = argparse.ArgumentParser(prog="python -m parity", description=__doc__)
-    parser.add_argument("--steps", type=int, default=1000, help="steps per trajectory")
+    parser.add_argument(
+        "--steps", type=_at_least(1), default=1000, help="steps per trajectory (1000)"
+    )
     parser.add_argument(
         "--examples",
-        type=int,
+        type=_at_least(0),
         default=3,
         help="Hypothesis-drawn configs per schedule, beside a representative one",
     )
@@ -63,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schedule", action="append", choices=[*NAMES, *EXTRA], help="only these")
     parser.add_argument("--json", action="store_true", help="rows as JSON on stdout")
     args = parser.parse_args(argv)
-    devices = present() if args.device == "all" else [args.device]
+    found = present()
+    if args.device != "all" and args.device.split(":")[0] not in found:
+        parser.error(f"device {args.device!r} is not present here (present: {', '.join(found)})")
+    devices = found if args.device == "all" else [args.device]
     names = args.schedule or [*NAMES, *EXTRA]
 
     if args.json:

@@ -1,8 +1,8 @@
 """The parity report: every schedule on every backend and device, against live torch.
 
 ``python -m parity`` prints one row per schedule x backend x reference (torch with float lrs,
-torch with tensor lrs) x device: how many values were checked, the worst error as a fraction
-of the tolerance, and whether every value passed.
+torch with tensor lrs) x device: the steps and how many values were checked, the worst error
+as a fraction of the tolerance, and whether every value passed.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class Row:
     max_fraction: float  # worst |error| / allowed; <= 1 passes
     passed: bool
     detail: str = ""  # the worst case, when failing
+    steps: int = 0  # the last step compared (0..steps), the largest over merged examples
 
 
 def float32_representable(config: dict[str, Any], steps: int) -> bool:
@@ -147,6 +148,7 @@ def check(
                 max_fraction=worst.max_fraction,
                 passed=all(c.passed for c in results),
                 detail=detail,
+                steps=steps,
             )
         )
     return rows
@@ -168,6 +170,7 @@ def merge(rows: Iterable[Row]) -> list[Row]:
             values=old.values + row.values,
             passed=old.passed and row.passed,
             detail=old.detail or row.detail,
+            steps=max(old.steps, row.steps),
         )
     return list(merged.values())
 
@@ -322,6 +325,7 @@ def check_plateau(
                 values=ref.lr.size,
                 max_fraction=result.max_fraction,
                 passed=result.passed,
+                steps=len(metrics),
                 detail=""
                 if result.passed
                 else (

@@ -1,0 +1,327 @@
+"""Schedule specs: a constructor call as one writes it in Python, parsed by a strict grammar.
+
+A spec is one call of a schedule class with literal arguments, e.g.
+``OneCycleLR(max_lr=0.1, total_steps=1000)`` or
+``SequentialLR([LinearLR(0.1, 0.01, total_iters=5), StepLR(0.1, 30)], milestones=[5])``;
+or ``@path.json``: a file holding a ``to_config()`` dict. The text is parsed with
+:func:`ast.parse` and the tree is checked node by node: nothing is evaluated, looked up or
+imported, so a spec can never run code. Every failure is a :class:`SpecError` with one line
+naming what was wrong and where.
+
+Grammar (anything else is rejected)::
+
+    spec      := NAME "(" [argument ("," argument)*] ")"   NAME: one of the schedule classes
+    argument  := literal | IDENT "=" literal
+    literal   := int | float | str | True | False | None | ("-" | "+") number
+               | "[" literal, ... "]" | "(" literal, ... ")"
+    schedulers argument of SequentialLR / ChainedScheduler := "[" spec, ... "]"
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import lrfun
+from lrfun.schedule import Configurable
+
+__all__ = ["NAMES", "SpecError", "load", "parse", "to_spec"]
+
+# torch's fifteen scheduler names, the only callables a spec may name.
+NAMES = (
+    "LambdaLR",
+    "MultiplicativeLR",
+    "StepLR",
+    "MultiStepLR",
+    "ConstantLR",
+    "LinearLR",
+    "ExponentialLR",
+    "PolynomialLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "OneCycleLR",
+    "SequentialLR",
+    "ChainedScheduler",
+    "ReduceLROnPlateau",
+)
+_CALLABLE_ONLY = {"LambdaLR": "lr_lambda", "MultiplicativeLR": "lr_lambda"}
+_COMPOSITES = ("SequentialLR", "ChainedScheduler")
+# Bounds that keep a hostile spec from exhausting the parser or the constructors.
+_MAX_LENGTH = 100_000
+_MAX_DEPTH = 32
+
+# What a rejected node is, in words.
+_KINDS: dict[type[ast.AST], str] = {
+    ast.Attribute: "an attribute access",
+    ast.Subscript: "a subscript",
+    ast.Lambda: "a lambda",
+    ast.BinOp: "an arithmetic operation",
+    ast.BoolOp: "a boolean operation",
+    ast.Compare: "a comparison",
+    ast.IfExp: "a conditional expression",
+    ast.JoinedStr: "an f-string",
+    ast.Starred: "a starred argument",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.NamedExpr: "an assignment expression",
+    ast.Await: "an await",
+    ast.Yield: "a yield",
+    ast.YieldFrom: "a yield",
+    ast.Slice: "a slice",
+}
+
+
+class SpecError(ValueError):
+    """A spec that does not describe a schedule; the message is one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+def parse(text: str) -> Configurable:
+    """Builds the schedule a spec describes.
+
+    Args:
+      text: one schedule constructor call with literal arguments (see the module docstring).
+
+    Returns:
+      The schedule (or the ReduceLROnPlateau machine).
+
+    Raises:
+      SpecError: the text is not a spec, names something that is not a schedule, holds
+        anything but literals, or the constructor rejects an argument.
+
+    >>> parse("StepLR(0.1, step_size=30)")
+    StepLR(base_lr=0.1, step_size=30, gamma=0.1)
+    """
+    if not isinstance(text, str):
+        raise SpecError(f"a spec must be a string, got {type(text).__name__}")
+    if len(text) > _MAX_LENGTH:
+        raise SpecError(f"the spec is {len(text)} characters long; at most {_MAX_LENGTH}")
+    if not text.strip():
+        raise SpecError("the spec is empty: write a schedule call such as 'StepLR(0.1, 30)'")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        where = f" at column {e.offset}" if e.offset else ""
+        raise SpecError(f"the spec is not a Python expression ({e.msg}{where})") from None
+    except (RecursionError, MemoryError):
+        raise SpecError("the spec is nested too deeply to parse") from None
+    except ValueError as e:  # null bytes, over-long integer literals
+        raise SpecError(f"the spec cannot be parsed: {e}") from None
+    source = text.strip()
+    call = _Reader(source).call(tree.body, depth=0)
+    return _construct(call)
+
+
+def load(spec: str) -> Configurable:
+    """A spec, or ``@path`` to a JSON file holding a ``to_config()`` dict.
+
+    Raises:
+      SpecError: the file cannot be read, is not JSON, or is not a valid config.
+    """
+    if not isinstance(spec, str) or not spec.startswith("@"):
+        return parse(spec)
+    path = Path(spec[1:])
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(f"cannot read {str(path)!r}: {getattr(e, 'strerror', None) or e}") from None
+    except (ValueError, RecursionError) as e:
+        raise SpecError(f"{str(path)!r} is not valid JSON: {e}") from None
+    if not isinstance(config, Mapping):
+        raise SpecError(f"{str(path)!r} must hold a config object, got {type(config).__name__}")
+    return _from_config(config, where=repr(str(path)))
+
+
+def to_spec(schedule: Configurable) -> str:
+    """The shortest spec that :func:`parse` turns back into an equal schedule: the
+    arguments that differ from their defaults, by keyword (the first lr positionally).
+
+    Raises:
+      TypeError: an argument is a Python callable, which a spec cannot hold.
+      ValueError: an argument is a non-finite float, which no literal spells.
+
+    >>> to_spec(parse("OneCycleLR(0.1, total_steps=100)"))
+    'OneCycleLR(0.1, total_steps=100)'
+    """
+    return _spec_of(schedule.to_config())
+
+
+def _spec_of(config: Mapping[str, Any]) -> str:
+    name = config["name"]
+    cls = getattr(lrfun, name)
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    parts = []
+    for i, field in enumerate(fields):
+        if field.name not in config:
+            continue
+        value = config[field.name]
+        has_default = field.default is not dataclasses.MISSING
+        if has_default and _same(value, field.default):
+            continue
+        text = _literal_text(value)
+        parts.append(text if i == 0 and not field.kw_only else f"{field.name}={text}")
+    return f"{name}({', '.join(parts)})"
+
+
+def _same(value: Any, default: Any) -> bool:
+    # bools are not numbers here: cycle_momentum=1 is not the default True.
+    if isinstance(value, bool) or isinstance(default, bool):
+        return type(value) is type(default) and value == default
+    return value == default
+
+
+def _literal_text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return _spec_of(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal_text(v) for v in value) + "]"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value!r} has no literal a spec can hold")
+    return repr(value)
+
+
+class _Reader:
+    """Walks the parsed tree, accepting only the spec grammar; builds nested configs."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def where(self, node: ast.AST) -> str:
+        line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
+        return f"at column {col}" if line == 1 else f"at line {line}, column {col}"
+
+    def found(self, node: ast.AST) -> str:
+        """What a node is, with its text (shortened)."""
+        kind = _KINDS.get(type(node))
+        if isinstance(node, ast.Name):
+            kind = f"the name {node.id!r}"
+        elif isinstance(node, ast.Call):
+            kind = "a call"
+        elif isinstance(node, ast.Constant):
+            kind = f"a {type(node.value).__name__} constant"
+        elif isinstance(node, ast.UnaryOp):
+            kind = "a unary operation"
+        elif kind is None:
+            kind = f"an expression ({type(node).__name__})"
+        segment = ast.get_source_segment(self.source, node) or ""
+        if len(segment) > 40:
+            segment = segment[:37] + "..."
+        return f"{kind} {segment!r}" if segment and "the name" not in kind else kind
+
+    def reject(self, node: ast.AST, expected: str) -> SpecError:
+        return SpecError(f"{expected}, found {self.found(node)} {self.where(node)}")
+
+    def call(self, node: ast.AST, depth: int) -> dict[str, Any]:
+        """A schedule call -> ``{"name", "args", "kwargs"}`` with literal values."""
+        if depth > _MAX_DEPTH:
+            raise SpecError(f"schedules are nested more than {_MAX_DEPTH} deep {self.where(node)}")
+        if not isinstance(node, ast.Call):
+            raise self.reject(node, "a spec must be a schedule call such as 'StepLR(0.1, 30)'")
+        if not isinstance(node.func, ast.Name):
+            raise self.reject(node.func, "a spec calls a schedule by its bare name")
+        name = node.func.id
+        if name not in NAMES:
+            raise SpecError(
+                f"unknown schedule {name!r} {self.where(node.func)}; "
+                f"a spec names one of {', '.join(NAMES)}"
+            )
+        if name in _CALLABLE_ONLY:
+            raise SpecError(
+                f"{name} takes a Python function ({_CALLABLE_ONLY[name]}), which a spec cannot "
+                "hold: build it in Python"
+            )
+        args = []
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, ast.Starred):
+                raise self.reject(arg, f"{name}'s arguments must be literals")
+            composite = name in _COMPOSITES and i == 0
+            args.append(self.schedulers(arg, name, depth) if composite else self.literal(arg, name))
+        kwargs: dict[str, Any] = {}
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                raise SpecError(
+                    f"{name}'s arguments must be literals, found '**' unpacking "
+                    f"{self.where(keyword)}"
+                )
+            if keyword.arg in kwargs:
+                raise SpecError(f"{name} got argument {keyword.arg!r} twice {self.where(keyword)}")
+            if name in _COMPOSITES and keyword.arg == "schedulers":
+                kwargs[keyword.arg] = self.schedulers(keyword.value, name, depth)
+            else:
+                kwargs[keyword.arg] = self.literal(keyword.value, name)
+        return {"name": name, "args": args, "kwargs": kwargs, "where": self.where(node)}
+
+    def schedulers(self, node: ast.AST, name: str, depth: int) -> list[dict[str, Any]]:
+        if not isinstance(node, (ast.List, ast.Tuple)):
+            raise self.reject(node, f"{name}'s schedulers must be a list of schedule calls")
+        return [self.call(child, depth + 1) for child in node.elts]
+
+    def literal(self, node: ast.AST, name: str, depth: int = 0) -> Any:
+        expected = f"{name}'s arguments must be literals (numbers, strings, True/False/None, lists)"
+        if depth > _MAX_DEPTH:
+            raise SpecError(f"a literal is nested more than {_MAX_DEPTH} deep {self.where(node)}")
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if value is None or isinstance(value, (bool, int, float, str)):
+                return value
+            raise self.reject(node, expected)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = node.operand
+            if (
+                isinstance(operand, ast.Constant)
+                and isinstance(operand.value, (int, float))
+                and not isinstance(operand.value, bool)
+            ):
+                return -operand.value if isinstance(node.op, ast.USub) else operand.value
+            raise self.reject(node, "a sign applies to a number only")
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self.literal(element, name, depth + 1) for element in node.elts]
+        if isinstance(node, ast.Call):
+            raise self.reject(node, f"only {'/'.join(_COMPOSITES)}'s schedulers may be calls")
+        raise self.reject(node, expected)
+
+
+def _construct(call: dict[str, Any]) -> Configurable:
+    """Builds a parsed call (children first), turning the constructor's complaints into
+    :class:`SpecError`."""
+    name, kwargs = call["name"], dict(call["kwargs"])
+    args = [
+        [_construct(child) for child in arg] if i == 0 and name in _COMPOSITES else arg
+        for i, arg in enumerate(call["args"])
+    ]
+    if name in _COMPOSITES and "schedulers" in kwargs:
+        kwargs["schedulers"] = [_construct(child) for child in kwargs["schedulers"]]
+    cls = getattr(lrfun, name)
+    try:
+        return cls(*args, **kwargs)
+    except (TypeError, ValueError, ArithmeticError) as e:
+        raise SpecError(f"{name} {call['where']}: {_constructor_message(name, e)}") from None
+
+
+def _constructor_message(name: str, e: Exception) -> str:
+    # Python's own signature errors say "__init__()"; users wrote the class name.
+    return str(e).replace(f"{name}.__init__()", name).replace("__init__()", name)
+
+
+def _from_config(config: Mapping[str, Any], where: str) -> Configurable:
+    name = config.get("name")
+    if not isinstance(name, str):
+        raise SpecError(f"{where}: 'name' must be a schedule name, got {name!r:.60}")
+    if name in _CALLABLE_ONLY:
+        raise SpecError(f"{where}: {name} takes a Python function, which JSON cannot hold")
+    try:
+        return lrfun.from_config(config)
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as e:
+        raise SpecError(f"{where}: {_constructor_message(str(name), e)}") from None

@@ -1,0 +1,512 @@
+"""Pictures of schedules: lr (and momentum) per step, milestones, torch's trajectory laid over.
+
+Needs matplotlib (``pip install lrfun[plot]``); the torch overlay also needs torch. Figures
+are built as :class:`matplotlib.figure.Figure` objects, never through pyplot, so plotting
+touches no global state and needs no display.
+
+Every curve carries a ``gid`` so its data can be read back (``line.get_gid()``):
+
+=========================  ==============================================================
+``lr/{i}/{g}``             schedule ``i``'s lr, param group ``g``
+``momentum/{i}/{g}``       its momentum / beta1 (schedules that cycle it)
+``torch/lr/{i}/{g}``       torch's lr (``torch=True``); ``torch/momentum/{i}/{g}`` likewise
+``error/{i}``              ``|ours - torch| / tolerance``, the worst over groups, lr and momentum
+``tolerance``              the line at 1.0 in the error panel
+``metric``                 the metric fed to ReduceLROnPlateau, at updates 1..n
+``milestone/{i}``          a vertical line where schedule ``i`` switches, decays or restarts
+=========================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lrfun._spec import load, to_spec
+from lrfun.plateau import ReduceLROnPlateau
+from lrfun.schedule import Configurable, Schedule, from_config
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["gallery", "label", "plot"]
+
+_FORMATS = ("png", "svg", "pdf")
+_GROUP_STYLES = ("-", "--", ":", "-.")
+# More vertical lines than this say nothing (StepLR(step_size=1)): none are drawn then.
+_MAX_MILESTONES = 60
+
+Plottable = Configurable | str | Mapping[str, Any]
+
+
+def label(schedule: Configurable, width: int = 60) -> str:
+    """A short description of a schedule: its spec (arguments differing from the defaults),
+    wrapped to ``width`` columns; the class name where the spec cannot be written (Python
+    callables).
+
+    >>> from lrfun import StepLR
+    >>> label(StepLR(0.1, step_size=30))
+    'StepLR(0.1, step_size=30)'
+    """
+    try:
+        text = to_spec(schedule)
+    except (TypeError, ValueError):
+        text = type(schedule).__name__
+    return textwrap.fill(text, width, break_long_words=False, subsequent_indent="  ")
+
+
+def plot(
+    schedules: Plottable | Sequence[Plottable],
+    steps: int | None = None,
+    *,
+    metrics: Sequence[float] | np.ndarray | None = None,
+    torch: bool = False,
+    log: bool = False,
+    labels: Sequence[str] | None = None,
+    milestones: bool = True,
+    title: str | None = None,
+    figsize: tuple[float, float] | None = None,
+    dpi: float = 100,
+    path: str | os.PathLike[str] | None = None,
+) -> Figure:
+    """Plots schedules over steps ``0 .. steps - 1``: one curve per schedule and param group.
+
+    Panels, top to bottom: the lr; momentum / beta1 when a schedule cycles it; the metric when
+    a ReduceLROnPlateau is plotted; with ``torch=True``, the error against torch as a fraction
+    of the parity tolerance (1.0 is the tolerance: ``|ours - torch| / (atol + rtol * |torch|)``,
+    float64 row of :data:`parity.TOLERANCES`).
+
+    Args:
+      schedules: a schedule, a ReduceLROnPlateau, a spec string (see ``lrfun show --help``),
+        a config dict, or a sequence of them.
+      steps: the number of steps plotted. Required unless every schedule is a plateau, which
+        is plotted over its ``len(metrics) + 1`` updates (cut to ``steps`` when given).
+      metrics: the metric fed to every ReduceLROnPlateau, one value per update.
+      torch: lay torch's native trajectory (run live on CPU) over each schedule and add the
+        error panel. OneCycleLR cannot be stepped by torch past ``total_steps``: torch's
+        curve stops there.
+      log: a log lr axis.
+      labels: one legend label per schedule (default: each schedule's spec).
+      milestones: mark where schedules decay, switch phase or restart, and where a plateau
+        cuts the lr.
+      title: the figure title (default: the label, when one schedule is plotted).
+      figsize: inches (default: 6 wide, taller per panel).
+      dpi: dots per inch of the saved raster file.
+      path: when given, the figure is also saved there; the format (png, svg or pdf) comes
+        from the suffix.
+
+    Returns:
+      The :class:`matplotlib.figure.Figure`.
+
+    Raises:
+      ValueError: missing ``steps`` or ``metrics``, a bad ``path`` suffix, labels of the wrong
+        length; TypeError: something that is not a schedule.
+
+    >>> from lrfun import StepLR
+    >>> fig = plot(StepLR(0.1, step_size=3), steps=8)
+    >>> line = next(line for line in fig.axes[0].lines if line.get_gid() == "lr/0/0")
+    >>> float(line.get_ydata()[3])
+    0.010000000000000002
+    """
+    from matplotlib.figure import Figure
+
+    items = _as_list(schedules)
+    fmt = _format_of(path) if path is not None else None
+    if labels is not None and len(labels) != len(items):
+        raise ValueError(f"labels must have one entry per schedule ({len(items)}), got {labels!r}")
+    names = list(labels) if labels is not None else [label(s) for s in items]
+    curves = [_curve(s, steps, metrics) for s in items]
+    refs = [_torch_reference(s, c) for s, c in zip(items, curves, strict=True)] if torch else None
+
+    has_momentum = any(c.momentum is not None for c in curves)
+    has_metric = any(c.metric is not None for c in curves)
+    panels = ["lr", *(["momentum"] * has_momentum), *(["metric"] * has_metric)]
+    panels += ["error"] * bool(torch)
+    if figsize is None:
+        figsize = (6.0, 2.4 + 1.1 * (len(panels) - 1))
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    ratios = [2.6] + [1.0] * (len(panels) - 1)
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False, height_ratios=ratios)[:, 0]
+    ax = dict(zip(panels, axes, strict=True))
+    colors = [f"C{i % 10}" for i in range(len(items))]
+    several = len(items) > 1
+
+    for i, (curve, name, color) in enumerate(zip(curves, names, colors, strict=True)):
+        groups = curve.lr.shape[1]
+        for g in range(groups):
+            text = _legend(name if several else "", g if groups > 1 else None)
+            style = _GROUP_STYLES[g % len(_GROUP_STYLES)]
+            ax["lr"].plot(
+                curve.steps,
+                curve.lr[:, g],
+                style,
+                color=color,
+                lw=1.4,
+                label=text,
+                gid=f"lr/{i}/{g}",
+            )
+            if curve.momentum is not None:
+                ax["momentum"].plot(
+                    curve.steps,
+                    curve.momentum[:, g],
+                    style,
+                    color=color,
+                    lw=1.2,
+                    gid=f"momentum/{i}/{g}",
+                )
+        if curve.metric is not None and not any(
+            line.get_gid() == "metric" for line in ax["metric"].lines
+        ):
+            ax["metric"].plot(
+                np.arange(1, len(curve.metric) + 1),
+                curve.metric,
+                ".-",
+                color="0.3",
+                lw=0.8,
+                ms=2,
+                gid="metric",
+            )
+        if milestones:
+            for x in _milestones(items[i], curve):
+                ax["lr"].axvline(
+                    x, color=color, lw=0.7, ls=(0, (2, 2)), alpha=0.5, gid=f"milestone/{i}"
+                )
+        if refs is not None:
+            _draw_torch(ax, i, refs[i], curve, color)
+
+    _finish(ax, log=log, torch=torch, several=several)
+    heading = title if title is not None else ("" if several else names[0])
+    if heading:
+        fig.suptitle(heading, fontsize=9)
+    if path is not None:
+        fig.savefig(path, format=fmt, dpi=dpi)
+    return fig
+
+
+def gallery(
+    directory: str | os.PathLike[str], *, dpi: float = 72, torch: bool | None = None
+) -> list[Path]:
+    """One PNG per schedule with representative settings (the twelve single schedules,
+    a SequentialLR, a ChainedScheduler, a ReduceLROnPlateau on a synthetic loss) and an
+    overlay of OneCycleLR on torch's trajectory (``overlay.png``).
+
+    Args:
+      directory: created if missing; files are named after the schedules.
+      dpi: dots per inch (72 keeps each picture small).
+      torch: draw the overlay (default: when torch is importable).
+
+    Returns:
+      The paths written.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (spec, steps) in _GALLERY.items():
+        schedule = load(spec)
+        metrics = _synthetic_loss(steps) if name == "ReduceLROnPlateau" else None
+        path = out / f"{name}.png"
+        plot(schedule, steps, metrics=metrics, dpi=dpi, path=path)
+        written.append(path)
+    if torch is None:
+        import importlib.util
+
+        torch = importlib.util.find_spec("torch") is not None
+    if torch:
+        path = out / "overlay.png"
+        spec, steps = _OVERLAY
+        plot(load(spec), steps, torch=True, dpi=dpi, path=path, title=f"{spec} vs torch")
+        written.append(path)
+    return written
+
+
+# name -> (spec, steps): settings recipes use, each showing what the schedule is known for.
+_GALLERY: dict[str, tuple[str, int]] = {
+    "StepLR": ("StepLR(0.1, step_size=30, gamma=0.5)", 150),
+    "MultiStepLR": ("MultiStepLR([0.1, 0.04], milestones=[30, 80, 120], gamma=0.3)", 160),
+    "ConstantLR": ("ConstantLR(0.1, factor=0.25, total_iters=20)", 60),
+    "LinearLR": ("LinearLR(0.1, start_factor=0.05, total_iters=50)", 100),
+    "ExponentialLR": ("ExponentialLR(0.1, gamma=0.97)", 150),
+    "PolynomialLR": ("PolynomialLR(0.1, total_iters=100, power=2.0)", 130),
+    "CosineAnnealingLR": ("CosineAnnealingLR(0.1, T_max=50, eta_min=0.005)", 200),
+    "CosineAnnealingWarmRestarts": (
+        "CosineAnnealingWarmRestarts(0.1, T_0=10, T_mult=2, eta_min=0.001)",
+        150,
+    ),
+    "CyclicLR": ("CyclicLR(0.001, 0.1, step_size_up=20, mode='triangular2')", 160),
+    "OneCycleLR": ("OneCycleLR(0.1, total_steps=200)", 200),
+    "SequentialLR": (
+        "SequentialLR([LinearLR(0.1, start_factor=0.01, total_iters=20), "
+        "CosineAnnealingLR(0.1, T_max=180, eta_min=0.001)], milestones=[20])",
+        200,
+    ),
+    "ChainedScheduler": (
+        "ChainedScheduler([ConstantLR(0.1, factor=0.1, total_iters=10), "
+        "ExponentialLR(0.1, gamma=0.98)])",
+        100,
+    ),
+    "ReduceLROnPlateau": ("ReduceLROnPlateau(0.1, factor=0.5, patience=5)", 150),
+}
+_OVERLAY = ("OneCycleLR(0.1, total_steps=300, three_phase=True)", 300)
+
+
+def _synthetic_loss(n: int) -> np.ndarray:
+    """A validation loss that falls, then flattens with noise (deterministic)."""
+    k = np.arange(n)
+    noise = np.random.default_rng(0).normal(0.0, 0.01, n)
+    return 0.3 + 0.7 * np.exp(-k / 20) + noise
+
+
+class _Curve:
+    """A schedule's values over the plotted steps, as float64 ``(n, groups)`` arrays."""
+
+    def __init__(
+        self,
+        steps: np.ndarray,
+        lr: np.ndarray,
+        momentum: np.ndarray | None = None,
+        metric: np.ndarray | None = None,
+    ) -> None:
+        self.steps, self.lr, self.momentum, self.metric = steps, lr, momentum, metric
+
+
+def _as_list(schedules: Any) -> list[Configurable]:
+    if isinstance(schedules, (Configurable, str, Mapping)):
+        schedules = [schedules]
+    if not isinstance(schedules, Sequence) or not schedules:
+        raise TypeError(f"schedules must be a schedule or a non-empty sequence, got {schedules!r}")
+    out = []
+    for i, s in enumerate(schedules):
+        if isinstance(s, str):
+            s = load(s)
+        elif isinstance(s, Mapping):
+            s = from_config(s)
+        if not isinstance(s, (Schedule, ReduceLROnPlateau)):
+            raise TypeError(f"schedules[{i}] must be an lrfun schedule, got {s!r}")
+        out.append(s)
+    return out
+
+
+def _format_of(path: str | os.PathLike[str]) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in _FORMATS:
+        raise ValueError(f"path must end in .png, .svg or .pdf, got {os.fspath(path)!r}")
+    return suffix
+
+
+def _columns(values: Any, rows: int) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).reshape(rows, -1)
+
+
+def _curve(s: Configurable, steps: int | None, metrics: Any) -> _Curve:
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if isinstance(s, ReduceLROnPlateau):
+        if metrics is None:
+            raise ValueError("a ReduceLROnPlateau is plotted from metrics: pass metrics=[...]")
+        metric = np.asarray(metrics, dtype=np.float64).reshape(-1)
+        if steps is not None:
+            metric = metric[: steps - 1]
+        lr = s.trajectory(metric)
+        return _Curve(np.arange(len(metric) + 1), _columns(lr, len(metric) + 1), metric=metric)
+    if steps is None:
+        raise ValueError(f"steps is required to plot {type(s).__name__}")
+    assert isinstance(s, Schedule)
+    ks = np.arange(steps)
+    momentum = _columns(s.momentum(ks), steps) if s.cycles_momentum else None
+    return _Curve(ks, _columns(s(ks), steps), momentum=momentum)
+
+
+def _milestones(s: Configurable, curve: _Curve) -> list[float]:
+    """Steps where the schedule visibly changes course, within the plotted range."""
+    n = len(curve.steps)
+    if isinstance(s, ReduceLROnPlateau):
+        cuts = np.flatnonzero(np.any(curve.lr[1:] < curve.lr[:-1], axis=1)) + 1
+        return [float(k) for k in cuts]
+    found = sorted({float(x) for x in _course_changes(s, n) if 0 < x < n})
+    return found if len(found) <= _MAX_MILESTONES else []
+
+
+def _course_changes(s: Any, n: int) -> list[float]:
+    name = type(s).__name__
+    if name == "StepLR":
+        return list(range(s.step_size, n, s.step_size))
+    if name == "MultiStepLR":
+        return list(s.milestones)
+    if name == "SequentialLR":
+        # each child's own course changes, from where it starts until the next switch
+        starts, ends = [0, *s.milestones], [*s.milestones, n]
+        changes = list(s.milestones)
+        for child, start, end in zip(s.schedulers, starts, ends, strict=True):
+            changes += [
+                start + x for x in _course_changes(child, end - start) if 0 < x < end - start
+            ]
+        return changes
+    if name in ("ConstantLR", "LinearLR", "PolynomialLR"):
+        return [s.total_iters]
+    if name == "CosineAnnealingLR":
+        return list(range(s.T_max, n, s.T_max))
+    if name == "CosineAnnealingWarmRestarts":
+        restarts, period, at = [], s.T_0, s.T_0
+        while at < n and len(restarts) <= _MAX_MILESTONES:
+            restarts.append(at)
+            period *= s.T_mult
+            at += period
+        return restarts
+    if name == "CyclicLR":
+        up, total = s.step_size_up, s.step_size_up + s._down
+        return [k * total + d for k in range(n // total + 1) for d in (up, total)]
+    if name == "OneCycleLR":
+        return list(s._ends)
+    if name == "ChainedScheduler":
+        return [x for child in s.schedulers for x in _course_changes(child, n)]
+    return []
+
+
+def _torch_config(s: Configurable) -> dict[str, Any]:
+    """The config torch is built from (callables included; lrfun-only arguments dropped)."""
+    config: dict[str, Any] = {"name": type(s).__name__}
+    for key, value in s.arguments().items():
+        if key == "horizon":
+            continue
+        if key == "schedulers":
+            value = [_torch_config(child) for child in value]
+        config[key] = list(value) if isinstance(value, tuple) else value
+    return config
+
+
+def _torch_steps(s: Any, steps: int) -> int:
+    """``steps``, capped where torch stops stepping: OneCycleLR refuses to go past
+    total_steps (inside a composite, whose children may run a step ahead, one earlier)."""
+    if type(s).__name__ == "OneCycleLR":
+        return min(steps, s._total)
+    totals = _one_cycle_totals(s)
+    return max(0, min(steps, min(totals) - 1)) if totals else steps
+
+
+def _one_cycle_totals(s: Any) -> list[int]:
+    if type(s).__name__ == "OneCycleLR":
+        return [s._total]
+    return [t for child in getattr(s, "schedulers", ()) for t in _one_cycle_totals(child)]
+
+
+class _Reference:
+    """torch's trajectory over the first rows of a curve, and our error against it."""
+
+    def __init__(self, rows: int, lr: np.ndarray, momentum: np.ndarray | None, error: np.ndarray):
+        self.rows, self.lr, self.momentum, self.error = rows, lr, momentum, error
+
+
+def _torch_reference(s: Configurable, curve: _Curve) -> _Reference:
+    from parity import lr_scale, torch_trajectory
+
+    config = _torch_config(s)
+    if curve.metric is not None:
+        ref = torch_trajectory(config, len(curve.metric), metrics=list(curve.metric))
+    else:
+        ref = torch_trajectory(config, _torch_steps(s, len(curve.steps) - 1))
+    rows = ref.lr.shape[0]
+    error = _fraction(curve.lr[:rows], ref.lr, max(_largest(ref.lr), lr_scale(config)))
+    if ref.momentum is not None and curve.momentum is not None:
+        m_error = _fraction(curve.momentum[:rows], ref.momentum, _largest(ref.momentum))
+        error = np.maximum(error, m_error)
+    return _Reference(rows, ref.lr, ref.momentum, error.max(axis=1))
+
+
+def _largest(values: np.ndarray) -> float:
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max()) if finite.size else 0.0
+
+
+def _fraction(ours: np.ndarray, ref: np.ndarray, scale: float) -> np.ndarray:
+    """``|ours - torch| / allowed`` per value under the float64 row of the parity policy
+    (as parity's compare: equal values and NaN against NaN are 0; other non-finite
+    disagreements are inf; the absolute term never drops below the smallest normal)."""
+    from parity import TOLERANCES
+
+    rtol, atol_frac = TOLERANCES["float64"]
+    same = (ours == ref) | (np.isnan(ours) & np.isnan(ref))
+    finite = np.isfinite(ours) & np.isfinite(ref)
+    with np.errstate(invalid="ignore", over="ignore"):
+        error = np.where(same, 0.0, np.where(finite, np.abs(ours - ref), np.inf))
+        allowed = max(atol_frac * scale, float(np.finfo(np.float64).tiny))
+        allowed = allowed + rtol * np.abs(np.where(np.isfinite(ref), ref, 0.0))
+        return error / allowed
+
+
+def _draw_torch(ax: dict[str, Axes], i: int, ref: _Reference, curve: _Curve, color: str) -> None:
+    x = curve.steps[: ref.rows]
+    for g in range(ref.lr.shape[1]):
+        ax["lr"].plot(
+            x,
+            ref.lr[:, g],
+            ls=(0, (1, 2)),
+            color="black",
+            lw=1.0,
+            gid=f"torch/lr/{i}/{g}",
+            label="torch" if i == 0 and g == 0 else None,
+        )
+        if ref.momentum is not None and "momentum" in ax:
+            ax["momentum"].plot(
+                x,
+                ref.momentum[:, g],
+                ls=(0, (1, 2)),
+                color="black",
+                lw=0.9,
+                gid=f"torch/momentum/{i}/{g}",
+            )
+    ax["error"].plot(x, ref.error, color=color, lw=1.0, gid=f"error/{i}")
+
+
+def _legend(name: str, group: int | None) -> str | None:
+    if group is None:
+        return name or None
+    return f"{name}, group {group}" if name else f"group {group}"
+
+
+def _finish(ax: dict[str, Axes], *, log: bool, torch: bool, several: bool) -> None:
+    if log:
+        ax["lr"].set_yscale("log")
+    ax["lr"].set_ylabel("lr", fontsize=8)
+    if "momentum" in ax:
+        ax["momentum"].set_ylabel("momentum", fontsize=8)
+    if "metric" in ax:
+        ax["metric"].set_ylabel("metric", fontsize=8)
+    if torch:
+        err = ax["error"]
+        err.axhline(1.0, color="red", lw=0.8, ls="--", gid="tolerance")
+        # symlog: exact agreement (0) stays visible below the tolerance line.
+        err.set_yscale("symlog", linthresh=1e-5)
+        worst = [np.max(line.get_ydata(), initial=0.0) for line in err.lines]
+        top = max([1.0, *(float(w) for w in worst if np.isfinite(w))])
+        err.set_ylim(0.0, 3 * top)
+        err.set_yticks([0.0, 1e-4, 1e-2, 1.0, *([top] if top > 10 else [])])
+        err.text(
+            1.0,
+            1.0,
+            "tolerance ",
+            transform=err.get_yaxis_transform(),
+            ha="right",
+            va="bottom",
+            color="red",
+            fontsize=6,
+        )
+        err.set_ylabel("error / tol", fontsize=8)
+    for a in ax.values():
+        a.tick_params(labelsize=7)
+        a.grid(True, lw=0.3, alpha=0.5)
+    axes = list(ax.values())
+    axes[-1].set_xlabel("step", fontsize=8)
+    if not any(
+        line.get_label() and not line.get_label().startswith("_") for line in ax["lr"].lines
+    ):
+        return
+    if several:  # long labels: above the panels, clear of the curves
+        ax["lr"].figure.legend(loc="outside upper center", fontsize=7, frameon=False)
+    else:
+        ax["lr"].legend(fontsize=7, loc="best", frameon=False)

@@ -1,0 +1,341 @@
+"""The spec parser: a strict grammar over literals, never evaluation; one-line errors."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import lrfun
+from lrfun._spec import NAMES, SpecError, load, parse, to_spec
+from lrfun.schedule import Configurable
+from parity.strategies import NAMES as SINGLE_NAMES
+from parity.strategies import compositions, configs
+
+# Cheap to run: many more examples than the profile's default.
+_MANY = settings(max_examples=settings().max_examples * 8)
+
+# Evaluated, any of these would create this file; the parser must never let that happen.
+_MARKER = Path(tempfile.gettempdir()) / "lrfun-spec-marker-must-not-exist"
+_CODE = (
+    f"__import__('os').system('touch {_MARKER}')",
+    f"open({str(_MARKER)!r}, 'w')",
+    f"__import__('pathlib').Path({str(_MARKER)!r}).touch()",
+    f"[open({str(_MARKER)!r}, 'w') for _ in [0]]",
+    f"(lambda: open({str(_MARKER)!r}, 'w'))()",
+    f"exec('open({_MARKER}, \"w\")')",
+)
+
+
+def _parsed(text: str) -> Configurable | SpecError:
+    """parse's outcome: a schedule, or the SpecError; anything else propagates (a failure)."""
+    try:
+        result = parse(text)
+    except SpecError as e:
+        message = str(e)
+        assert message and "\n" not in message
+        return e
+    assert isinstance(result, (lrfun.Schedule, lrfun.ReduceLROnPlateau))
+    return result
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("StepLR(0.1, step_size=30)", lrfun.StepLR(0.1, 30)),
+        ("StepLR(0.1, 30, 0.5)", lrfun.StepLR(0.1, 30, 0.5)),
+        ("  OneCycleLR(max_lr=0.1, total_steps=1000)\n", lrfun.OneCycleLR(0.1, total_steps=1000)),
+        ("MultiStepLR([0.1, 0.01], (30, 80))", lrfun.MultiStepLR([0.1, 0.01], [30, 80])),
+        ("CosineAnnealingLR(+0.1, T_max=400, eta_min=0)", lrfun.CosineAnnealingLR(0.1, 400, 0)),
+        (
+            "CyclicLR(1e-3, 0.1, step_size_up=20, mode='triangular2', cycle_momentum=False)",
+            lrfun.CyclicLR(1e-3, 0.1, 20, mode="triangular2", cycle_momentum=False),
+        ),
+        (
+            "ReduceLROnPlateau(0.1, mode='max', patience=2)",
+            lrfun.ReduceLROnPlateau(0.1, mode="max", patience=2),
+        ),
+        (
+            "SequentialLR([LinearLR(0.1, 0.01, total_iters=5),\n StepLR(0.1, 30)], milestones=[5])",
+            lrfun.SequentialLR(
+                [lrfun.LinearLR(0.1, 0.01, total_iters=5), lrfun.StepLR(0.1, 30)], [5]
+            ),
+        ),
+        (
+            "ChainedScheduler(schedulers=[ConstantLR(0.1, factor=0.5), ExponentialLR(0.1, 0.9)])",
+            lrfun.ChainedScheduler(
+                [lrfun.ConstantLR(0.1, factor=0.5), lrfun.ExponentialLR(0.1, 0.9)]
+            ),
+        ),
+        (
+            "SequentialLR([ChainedScheduler([StepLR(0.1, 3)]), StepLR(0.1, 2)], [4], horizon=9)",
+            lrfun.SequentialLR(
+                [lrfun.ChainedScheduler([lrfun.StepLR(0.1, 3)]), lrfun.StepLR(0.1, 2)],
+                [4],
+                horizon=9,
+            ),
+        ),
+    ],
+)
+def test_specs_build_the_schedule_written(text: str, expected: Configurable) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty"),
+        ("StepLR(", "not a Python expression"),
+        ("StepLR(0.1, 30) + 1", "found an arithmetic operation"),
+        ("0.1", "must be a schedule call"),
+        ("Foo(1)", "unknown schedule 'Foo' at column 1"),
+        ("lrfun.StepLR(0.1, 30)", "bare name, found an attribute access"),
+        ("StepLR(0.1, x)", "found the name 'x' at column 13"),
+        ("StepLR(0.1, 3 * 10)", "found an arithmetic operation '3 * 10' at column 13"),
+        ("StepLR(0.1, step_size=[x for x in y])", "found a list comprehension"),
+        ("StepLR(0.1, f'{x}')", "found an f-string"),
+        ("StepLR(0.1, a[0])", "found a subscript"),
+        ("StepLR(*args)", "found a starred argument"),
+        ("StepLR(0.1, **kw)", "'**' unpacking"),
+        ("StepLR(0.1, {'a': 1})", "found a dict"),
+        ("StepLR(0.1, 1j)", "found a complex constant"),
+        ("StepLR(0.1, -(-1))", "a sign applies to a number only"),
+        ("StepLR(0.1, -True)", "a sign applies to a number only"),
+        ("StepLR(0.1, lambda e: 3)", "found a lambda"),
+        ("StepLR(0.1, 3, step_size=3)", "multiple values for argument 'step_size'"),
+        ("StepLR(0.1, step_size=3, step_size=4)", "got argument 'step_size' twice"),
+        ("StepLR(0.1, bogus=3)", "StepLR got an unexpected keyword argument 'bogus'"),
+        ("StepLR(0.1, step_size=0)", "step_size must be a positive integer, got 0"),
+        ("StepLR(0.1, step_size=2.0)", "step_size must be a positive integer, got 2.0"),
+        ("ExponentialLR(1e400, 0.5)", "base_lr must be a finite number"),
+        ("StepLR(0.1, [StepLR(0.1, 2)])", "only SequentialLR/ChainedScheduler's schedulers"),
+        ("SequentialLR(StepLR(0.1, 2), [])", "schedulers must be a list of schedule calls"),
+        ("SequentialLR([1], [])", "must be a schedule call"),
+        ("SequentialLR([ReduceLROnPlateau(0.1)], [])", "cannot hold"),
+        ("LambdaLR(0.1, 1)", "LambdaLR takes a Python function (lr_lambda)"),
+        ("MultiplicativeLR(0.1, lr_lambda=0.9)", "MultiplicativeLR takes a Python function"),
+        ("(" * 300, "not a Python expression"),
+        ("1" * 5000, "not a Python expression"),
+        ("StepLR(0.1,\x00 3)", "not a Python expression"),
+        ("ChainedScheduler([" * 40 + "StepLR(0.1, 3)" + "])" * 40, "nested more than"),
+        ("StepLR(0.1, " + "[" * 40 + "]" * 40 + ")", "nested more than"),
+        ("StepLR(0.1, 3)" + " " * 100_000, "characters long"),
+    ],
+)
+def test_bad_specs_are_one_clear_line(text: str, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        parse(text)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("text", _CODE)
+def test_code_in_a_spec_never_runs(text: str) -> None:
+    assert not _MARKER.exists()
+    with pytest.raises(SpecError):
+        parse(text)
+    with pytest.raises(SpecError):
+        parse(f"StepLR(0.1, step_size={text})")
+    assert not _MARKER.exists()
+
+
+@_MANY
+@given(st.text())
+def test_any_text_is_a_schedule_or_a_spec_error(text: str) -> None:
+    _parsed(text)
+
+
+_FRAGMENTS = [
+    "0",
+    "1",
+    "3",
+    "-1",
+    "0.1",
+    "1e-3",
+    "-0.5",
+    "1e400",
+    "True",
+    "False",
+    "None",
+    "'cos'",
+    "'min'",
+    "'triangular2'",
+    "[]",
+    "()",
+    "[0.1, 0.01]",
+    "[30, 80]",
+    "(1, 2)",
+    "x",
+    "1 + 2",
+    "2 ** 10",
+    "a.b",
+    "a[0]",
+    "*a",
+    "**k",
+    "lambda e: e",
+    "f'{x}'",
+    "{}",
+    "{1: 2}",
+    "{1}",
+    "[i for i in x]",
+    "-True",
+    "--1",
+    "+1",
+    "1j",
+    "b'x'",
+    "...",
+    "(y := 1)",
+    "1 if x else 2",
+    "not 1",
+    *_CODE,
+]
+_KEYWORDS = [
+    "base_lr",
+    "step_size",
+    "gamma",
+    "T_max",
+    "T_0",
+    "milestones",
+    "max_lr",
+    "total_steps",
+    "schedulers",
+    "factor",
+    "total_iters",
+    "eta_min",
+    "mode",
+    "patience",
+    "horizon",
+    "three_phase",
+    "bogus",
+]
+_CALLEES = [*NAMES, "foo", "os", "__import__", "eval", "open", "print", "getattr", "from_config"]
+
+
+def _call(args: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    argument = st.one_of(
+        args,
+        st.tuples(st.sampled_from(_KEYWORDS), args).map(lambda kv: f"{kv[0]}={kv[1]}"),
+    )
+    return st.tuples(st.sampled_from(_CALLEES), st.lists(argument, max_size=4)).map(
+        lambda c: f"{c[0]}({', '.join(c[1])})"
+    )
+
+
+_ARGS = st.recursive(
+    st.sampled_from(_FRAGMENTS),
+    lambda inner: st.one_of(
+        _call(inner),
+        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def _spec_like(draw: st.DrawFn) -> str:
+    """Spec-shaped text: calls of schedule (and other) names with literal, nested and
+    forbidden arguments, sometimes with a character dropped or inserted."""
+    text = draw(_call(_ARGS))
+    if text and draw(st.booleans()):
+        i = draw(st.integers(0, len(text) - 1))
+        if draw(st.booleans()):
+            text = text[:i] + text[i + 1 :]
+        else:
+            text = text[:i] + draw(st.sampled_from("()[],=.'-+*:x0")) + text[i:]
+    return text
+
+
+@_MANY
+@given(_spec_like())
+def test_spec_shaped_text_is_a_schedule_or_a_spec_error(text: str) -> None:
+    assert not _MARKER.exists()
+    _parsed(text)
+    assert not _MARKER.exists()
+
+
+def _schedule(config: dict) -> Configurable:
+    try:
+        config = json.loads(json.dumps(config))  # configs with Python callables cannot be specs
+    except TypeError:
+        assume(False)
+    return lrfun.from_config(config)
+
+
+@given(
+    st.one_of(
+        st.sampled_from(
+            [n for n in SINGLE_NAMES if "Lambda" not in n and "Multiplicative" not in n]
+        ).flatmap(configs),
+        configs("ReduceLROnPlateau"),
+        compositions(max_depth=2),
+    )
+)
+def test_to_spec_parses_back_to_the_same_schedule(config: dict) -> None:
+    schedule = _schedule(config)
+    assert parse(to_spec(schedule)) == schedule
+
+
+def test_file_specs_hold_configs(tmp_path: Path) -> None:
+    schedule = lrfun.SequentialLR(
+        [lrfun.LinearLR(0.1, 0.01, total_iters=5), lrfun.CosineAnnealingLR(0.1, 20)], [5]
+    )
+    path = tmp_path / "warmup.json"
+    path.write_text(json.dumps(schedule.to_config()))
+    assert load(f"@{path}") == schedule
+    assert load("StepLR(0.1, 3)") == lrfun.StepLR(0.1, 3)
+
+    cases = {
+        "missing.json": (None, "cannot read"),
+        "bad.json": ("{", "is not valid JSON"),
+        "list.json": ("[1, 2]", "must hold a config object, got list"),
+        "unknown.json": ('{"name": "Foo"}', "config name must be one of"),
+        "argument.json": ('{"name": "StepLR", "base_lr": 0.1, "step_size": 0}', "step_size"),
+        "lambda.json": ('{"name": "LambdaLR", "base_lr": 0.1}', "takes a Python function"),
+        "nameless.json": ('{"name": ["StepLR"]}', "'name' must be a schedule name"),
+    }
+    for name, (content, message) in cases.items():
+        if content is not None:
+            (tmp_path / name).write_text(content)
+        with pytest.raises(SpecError, match=message):
+            load(f"@{tmp_path / name}")
+
+
+_JSON = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**20), 10**20),
+        st.floats(),
+        st.sampled_from([*NAMES, "Foo", "cos", "min"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["name", *_KEYWORDS]), inner, max_size=4),
+    ),
+    max_leaves=10,
+)
+
+
+@given(
+    st.one_of(
+        _JSON,
+        st.fixed_dictionaries(
+            {"name": st.sampled_from(NAMES)},
+            optional={k: _JSON for k in _KEYWORDS},
+        ),
+    )
+)
+def test_any_json_file_is_a_schedule_or_a_spec_error(value: object) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "config.json"
+        path.write_text(json.dumps(value))
+        try:
+            result = load(f"@{path}")
+        except SpecError as e:
+            assert "\n" not in str(e)
+        else:
+            assert isinstance(result, (lrfun.Schedule, lrfun.ReduceLROnPlateau))
