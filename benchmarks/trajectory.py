@@ -1,0 +1,132 @@
+"""Whole trajectories of 10^6 steps: lrfun vectorized against stepping torch's scheduler.
+
+lrfun evaluates ``schedule(np.arange(n))`` in NumPy (float64) and ``jax.jit`` of the same
+(float32; compile time reported apart). torch has no trajectory: its scheduler is stepped
+``n`` times (timed over 10^5 steps and scaled: a step costs the same at every step). Peak
+memory is measured against the output array: NumPy's with tracemalloc (the step array is
+the caller's and made beforehand), JAX's from the compiled program's own accounting
+(``memory_analysis``: temporaries plus output, steps generated in the program).
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from typing import Any
+
+import numpy as np
+
+from benchmarks._common import Row, interleaved
+
+__all__ = ["CONFIGS", "run"]
+
+N = 10**6
+TORCH_STEPS = 10**5
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "ExponentialLR": {"name": "ExponentialLR", "base_lr": 0.1, "gamma": 0.99999},
+    "MultiStepLR": {
+        "name": "MultiStepLR",
+        "base_lr": 0.1,
+        "milestones": list(range(1000, N, 1000)),
+        "gamma": 0.999,
+    },
+    "CosineAnnealingLR": {"name": "CosineAnnealingLR", "base_lr": 0.1, "T_max": 10_000},
+    "CosineAnnealingWarmRestarts": {
+        "name": "CosineAnnealingWarmRestarts",
+        "base_lr": 0.1,
+        "T_0": 1000,
+        "T_mult": 2,
+    },
+    "CyclicLR": {"name": "CyclicLR", "base_lr": 0.01, "max_lr": 0.1, "step_size_up": 2000},
+    "OneCycleLR": {"name": "OneCycleLR", "max_lr": 0.1, "total_steps": N},
+}
+
+
+def _torch_seconds_per_step(config: dict[str, Any], steps: int) -> float:
+    from parity import torch_scheduler
+
+    opt, scheduler = torch_scheduler(config)
+    opt.step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        scheduler.step()
+    return (time.perf_counter() - start) / steps
+
+
+def _numpy_peak(schedule: Any, steps: np.ndarray) -> tuple[int, int]:
+    """(peak bytes allocated while evaluating, output bytes)."""
+    tracemalloc.start()
+    try:
+        out = schedule(steps)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, out.nbytes
+
+
+def run(tiny: bool = False) -> list[Row]:
+    """Speed-ups over torch and peak memory, per schedule."""
+    import jax
+    import jax.numpy as jnp
+
+    import lrfun
+
+    n, torch_steps, repeat = (2_000, 200, 1) if tiny else (N, TORCH_STEPS, 5)
+    names = ["CosineAnnealingLR"] if tiny else list(CONFIGS)
+    rows = []
+    for name in names:
+        config = dict(CONFIGS[name])
+        if name == "OneCycleLR":
+            config["total_steps"] = n
+        schedule = lrfun.from_config(config)
+        steps = np.arange(n)
+        trajectory = jax.jit(lambda schedule=schedule: schedule(jnp.arange(n)))
+        start = time.perf_counter()
+        compiled = trajectory.lower().compile()
+        compile_s = time.perf_counter() - start
+        seconds = interleaved(
+            {
+                "numpy": lambda schedule=schedule, steps=steps: schedule(steps),
+                "jax": lambda compiled=compiled: compiled().block_until_ready(),
+            },
+            number=1,
+            repeat=repeat,
+        )
+        torch_s = _torch_seconds_per_step(config, torch_steps) * n
+        peak, out_bytes = _numpy_peak(schedule, steps)
+        memory = compiled.memory_analysis()
+        jax_out = memory.output_size_in_bytes
+        jax_peak = memory.temp_size_in_bytes + jax_out
+        detail = {
+            "steps": n,
+            "torch_s": torch_s,
+            "numpy_s": seconds["numpy"],
+            "jax_s": seconds["jax"],
+            "jax_compile_s": compile_s,
+            "numpy_peak_bytes": peak,
+            "numpy_output_bytes": out_bytes,
+            "jax_peak_bytes": jax_peak,
+            "jax_output_bytes": jax_out,
+        }
+        rows += [
+            Row(
+                "trajectory",
+                name,
+                "NumPy speed-up vs torch (x)",
+                torch_s / seconds["numpy"],
+                ">= 100",
+                detail,
+            ),
+            Row(
+                "trajectory",
+                name,
+                "jax.jit speed-up vs torch (x)",
+                torch_s / seconds["jax"],
+                ">= 300",
+                detail,
+            ),
+            Row("trajectory", name, "NumPy peak memory / output", peak / out_bytes, "<= 2", detail),
+            Row("trajectory", name, "JAX peak memory / output", jax_peak / jax_out, "<= 2", detail),
+        ]
+    return rows
