@@ -11,7 +11,6 @@ This module imports torch; ``import lrfun`` does not.
 
 from __future__ import annotations
 
-import operator
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, SupportsFloat
@@ -22,6 +21,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 
+from lrfun import _validate as check
 from lrfun.plateau import PlateauState, ReduceLROnPlateau
 from lrfun.schedule import Schedule
 
@@ -103,7 +103,7 @@ class Scheduler(LRScheduler):
           epoch: optional: the step to jump to (torch deprecates this argument for its
             recursive schedulers; here every step has a closed form, so a jump is exact).
         """
-        step = self.last_epoch + 1 if epoch is None else _step_number(epoch)
+        step = self.last_epoch + 1 if epoch is None else check.integer("epoch", epoch, minimum=0)
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
@@ -139,8 +139,8 @@ class Scheduler(LRScheduler):
         """
         _check_keys(state_dict, ("last_epoch", "_step_count"))
         _check_same("schedule", state_dict.get("schedule"), _config_or_none(self.schedule))
-        self.last_epoch = _step_number(state_dict["last_epoch"], "last_epoch")
-        self._step_count = _step_number(state_dict["_step_count"], "_step_count")
+        self.last_epoch = check.integer("last_epoch", state_dict["last_epoch"], minimum=0)
+        self._step_count = check.integer("_step_count", state_dict["_step_count"], minimum=0)
         if "base_lrs" in state_dict:
             self.base_lrs = list(state_dict["base_lrs"])
         self._write(self.last_epoch)
@@ -298,21 +298,19 @@ class PlateauScheduler(_TorchPlateau):
                 f"{template.lr.shape}"
             )
         integral = template.last_epoch.dtype
+
+        def count(key: str) -> Any:
+            return np.asarray(check.integer(key, state_dict[key], minimum=0), dtype=integral)
+
         self.state = PlateauState(
             lr=lr,
             best=np.asarray(float(state_dict["best"]), dtype=template.best.dtype),
-            num_bad_epochs=np.asarray(
-                _step_number(state_dict["num_bad_epochs"], "num_bad_epochs"), dtype=integral
-            ),
-            cooldown_counter=np.asarray(
-                _step_number(state_dict["cooldown_counter"], "cooldown_counter"), dtype=integral
-            ),
-            last_epoch=np.asarray(
-                _step_number(state_dict["last_epoch"], "last_epoch"), dtype=integral
-            ),
+            num_bad_epochs=count("num_bad_epochs"),
+            cooldown_counter=count("cooldown_counter"),
+            last_epoch=count("last_epoch"),
         )
         self.last_epoch = int(self.state.last_epoch)
-        self._step_count = _step_number(state_dict.get("_step_count", 0), "_step_count")
+        self._step_count = check.integer("_step_count", state_dict.get("_step_count", 0), minimum=0)
         self._write()
 
     def _lrs(self) -> list[float]:
@@ -397,18 +395,6 @@ def _typed(optimizer: Optimizer, values: Sequence[float]) -> list[float | torch.
         else:
             out.append(value)
     return out
-
-
-def _step_number(value: Any, name: str = "epoch") -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer >= 0, got {value!r}")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer >= 0, got {value!r}") from None
-    if number < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    return number
 
 
 def _check_keys(state_dict: Any, keys: Sequence[str]) -> None:
