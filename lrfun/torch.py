@@ -57,8 +57,7 @@ class Scheduler(LRScheduler):
     whether the optimizer's state is loaded before or after.
 
     Unlike torch's schedulers, values are never computed from the previous lr: an lr set on
-    the optimizer by hand is overwritten at the next step, and the values do not depend on the
-    number of param groups a composite was built with.
+    the optimizer by hand is overwritten at the next step rather than decayed from.
 
     Args:
       optimizer: the torch optimizer.
