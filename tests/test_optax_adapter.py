@@ -311,3 +311,23 @@ def test_plateau_needs_the_metric() -> None:
     chained = lrfun.optax.reduce_on_plateau(lrfun.ReduceLROnPlateau(0.1))
     with pytest.raises(TypeError, match="value"):
         chained.update(jnp.ones(1), chained.init(jnp.zeros(1)))
+
+
+def test_param_groups_through_multi_transform() -> None:
+    """One value per group: each group's optimizer follows its own column."""
+    schedule = lrfun.OneCycleLR([0.1, 0.01], total_steps=20)
+    opt = optax.multi_transform(
+        {g: lrfun.optax.inject(optax.sgd, schedule, group=i) for i, g in enumerate("ab")},
+        {"a": "a", "b": "b"},
+    )
+    params = {"a": jnp.zeros(1), "b": jnp.zeros(1)}
+    grads = {"a": jnp.ones(1), "b": jnp.ones(1)}
+    state = opt.init(params)
+    update = jax.jit(opt.update)
+    for k in range(20):
+        updates, state = update(grads, state, params)
+        expected = schedule(k)
+        for i, g in enumerate("ab"):
+            lr = float(state.inner_states[g].inner_state.hyperparams["learning_rate"])
+            assert lr == pytest.approx(expected[i], rel=1e-5)
+    assert float(updates["a"][0]) != float(updates["b"][0])
