@@ -42,7 +42,7 @@ def run(tiny: bool = False) -> list[Row]:
 
     from parity.strategies import NAMES
 
-    examples = 1 if tiny else 20
+    examples = 1 if tiny else 10
     names = NAMES[2:3] if tiny else NAMES
     if tiny:
         steps = st.integers(0, 20)
