@@ -52,10 +52,31 @@ def _print(rows: list[Row], info: dict[str, Any]) -> None:
     Console().print(table)
 
 
+def markdown(rows: list[Row], info: dict[str, Any]) -> str:
+    """The rows as a Markdown table, with the machine they were measured on."""
+    lines = [
+        f"Measured on {info['cpus']} CPUs ({info['processor']}, {info['platform']}), Python "
+        f"{info['python']}, torch {info['torch']}, jax {info['jax']}, optax {info['optax']}, "
+        f"numpy {info['numpy']}:",
+        "",
+        "| benchmark | case | metric | value | target | met |",
+        "| --- | --- | --- | ---: | --- | --- |",
+    ]
+    for r in rows:
+        met = {True: "yes", False: "**no**", None: ""}[r.met]
+        lines.append(
+            f"| {r.benchmark} | {r.case} | {r.metric} | {r.value:.3g} | {r.target} | {met} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", action="append", choices=MODULES, help="only these")
     parser.add_argument("--tiny", action="store_true", help="smoke-test sizes (no timings)")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the table as Markdown on stdout"
+    )
     parser.add_argument(
         "--json", type=Path, default=Path("benchmarks/results.json"), help="where to write"
     )
@@ -69,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += module.run(tiny=args.tiny)
     info["seconds"] = time.perf_counter() - started
     _print(rows, info)
+    if args.markdown:
+        print(markdown(rows, info))
     payload = {
         "machine": info,
         "rows": [dataclasses.asdict(r) | {"met": r.met} for r in rows],
