@@ -15,6 +15,9 @@ Dtype policy:
 * Floating arrays evaluate in their own dtype (float16/bfloat16 are widened to float32);
   their values are floored to whole steps and a NaN step gives a NaN result.
 * Negative steps are clamped to 0: the lr right after construction.
+* A step that the namespace's integers cannot hold -- +inf, a float or an unsigned integer
+  past 2**31 - 1 in JAX without x64 or past 2**63 - 1 elsewhere -- gives NaN, never the
+  value at a wrapped step.
 """
 
 from __future__ import annotations
@@ -63,7 +66,9 @@ class Ctx(NamedTuple):
 
     def minimum(self, x: Any, bound: int) -> Any:
         """``min(x, bound)`` for an integer array (the bound as an array: compat's clip with a
-        Python bound does not trace under every torch.compile)."""
+        Python bound does not trace under every torch.compile). A bound past ``x``'s integer
+        range (an int32 count) is no bound for it."""
+        bound = min(bound, self.xp.iinfo(x.dtype).max)
         return self.xp.minimum(x, self.xp.asarray(bound, dtype=x.dtype, device=self.device))
 
     def float(self, x: Any) -> Any:
@@ -114,12 +119,23 @@ def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
     dtype = np.float64 if python else _float_dtype(xp, step, device)
     integral = xp.__array_namespace_info__().default_dtypes(device=device)["integral"]
     nan = None
+    wraps = False
     if xp.isdtype(step.dtype, "real floating"):
-        nan = xp.isnan(step)
-        step = xp.where(nan, 0, xp.floor(step))
+        # Past the integer range a cast is undefined (it wraps, saturates or warns by
+        # platform): such steps, and NaN, have no integer value. (Widened first: float16
+        # cannot hold that bound.)
+        step = xp.astype(step, dtype)
+        nan = xp.isnan(step) | (step >= 2.0 ** (xp.iinfo(integral).bits - 1))
+        step = xp.where(nan | (step < 0), 0, xp.floor(step))
     elif not xp.isdtype(step.dtype, "integral"):
         raise TypeError(f"step must be an integer or float array, got dtype {step.dtype}")
+    else:
+        wraps = xp.iinfo(step.dtype).max > xp.iinfo(integral).max
     step = xp.astype(step, integral)
+    if wraps:
+        # An unsigned step past the namespace's integers wraps negative in the cast (torch
+        # cannot compare uint64 values before it).
+        nan = step < 0
     step = xp.maximum(step, xp.zeros_like(step))
     return Ctx(xp, dtype, device), step, nan, python
 
@@ -138,7 +154,35 @@ def evaluate(formula: Callable[[Ctx, Any], Any], step: Any, groups: int | None) 
       A Python float for a Python step and one group; otherwise an array of shape
       ``step.shape`` (+ ``(groups,)``) in the caller's namespace and device.
     """
+    if isinstance(step, np.ndarray) and step.size > _BLOCK:
+        return _evaluate_blocks(formula, step, groups)
     ctx, s, nan, python = _prepare(step)
+    out = _evaluate_prepared(formula, ctx, s, nan, groups)
+    if python:
+        return float(out) if out.ndim == 0 else np.asarray(out)
+    return out
+
+
+# Host (NumPy) trajectories are evaluated this many steps at a time into one preallocated
+# output, so their temporaries stay a fixed size: peak memory is the output plus one block's
+# worth, not several times the output.
+_BLOCK = 1 << 16
+
+
+def _evaluate_blocks(
+    formula: Callable[[Ctx, Any], Any], step: np.ndarray, groups: int | None
+) -> np.ndarray:
+    flat = step.reshape(-1)
+    first = evaluate(formula, flat[:1], groups)  # the dtype and group axis, from one step
+    out = np.empty((flat.size, *first.shape[1:]), dtype=first.dtype)
+    for start in range(0, flat.size, _BLOCK):
+        out[start : start + _BLOCK] = evaluate(formula, flat[start : start + _BLOCK], groups)
+    return out.reshape(step.shape + first.shape[1:])
+
+
+def _evaluate_prepared(
+    formula: Callable[[Ctx, Any], Any], ctx: Ctx, s: Any, nan: Any, groups: int | None
+) -> Any:
     xp = ctx.xp
     if groups is not None:
         s = xp.expand_dims(s, axis=-1)
@@ -151,8 +195,6 @@ def evaluate(formula: Callable[[Ctx, Any], Any], step: Any, groups: int | None) 
     out = xp.broadcast_to(out, shape)
     if nan is not None:
         out = xp.where(nan, xp.nan, out)
-    if python:
-        return float(out) if out.ndim == 0 else np.asarray(out)
     return out
 
 

@@ -7,7 +7,14 @@ from typing import Any
 
 from lrfun._backend import Ctx
 
-__all__ = ["anneal_cos", "anneal_linear", "integer_tables", "power", "searchsorted"]
+__all__ = [
+    "anneal_cos",
+    "anneal_linear",
+    "integer_tables",
+    "power",
+    "reaches",
+    "searchsorted",
+]
 
 
 def power(ctx: Ctx, base: float, exponent: Any) -> Any:
@@ -34,10 +41,11 @@ def anneal_cos(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:
     small initial lr keeps its relative precision, and fraction 1 lands exactly on ``end``.
     """
     xp = ctx.xp
-    near_start = start + (end - start) * xp.sin((math.pi / 2) * fraction) ** 2
+    first_half = fraction <= 0.5
     # 1 - fraction is exact for fraction in [0.5, 2] (Sterbenz), so fraction 1 gives end.
-    near_end = end + (start - end) * xp.sin((math.pi / 2) * (1.0 - fraction)) ** 2
-    return xp.where(fraction <= 0.5, near_start, near_end)
+    # One sine for both halves: the angle from the nearer end is selected first.
+    nearer = xp.sin((math.pi / 2) * xp.where(first_half, fraction, 1.0 - fraction)) ** 2
+    return xp.where(first_half, start + (end - start) * nearer, end + (start - end) * nearer)
 
 
 def anneal_linear(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:
@@ -49,8 +57,15 @@ def anneal_linear(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:
 def integer_tables(values: tuple[int, ...]) -> dict[int, tuple[int, ...]]:
     """Sorted integer boundaries, per width of step integer (32, 64 bits), built once at
     construction. A boundary past a width's range is never reached by such a step (JAX counts
-    are int32), so it is clipped there to stay representable."""
-    return {bits: tuple(min(v, 2 ** (bits - 1) - 1) for v in values) for bits in (32, 64)}
+    are int32), so it is left out there (clipped to 2**31 - 1, it would count at that step)."""
+    return {bits: tuple(v for v in values if v < 2 ** (bits - 1)) for bits in (32, 64)}
+
+
+def reaches(ctx: Ctx, step: Any, n: int) -> bool:
+    """Whether an integer step array of this width can reach ``n`` (an int32 count stops at
+    2**31 - 1). A host integer past that is no operand for the step -- it would overflow --
+    and no step gets there: formulas take the branch for steps below it instead."""
+    return n <= ctx.xp.iinfo(step.dtype).max
 
 
 def searchsorted(ctx: Ctx, tables: dict[int, tuple[int, ...]], step: Any) -> Any:

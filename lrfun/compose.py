@@ -13,7 +13,7 @@ import numpy as np
 from lrfun import _validate as check
 from lrfun._backend import Ctx, host_values, is_traced
 from lrfun._chain import shared_group_keys, simulate
-from lrfun._math import integer_tables, searchsorted
+from lrfun._math import integer_tables, reaches, searchsorted
 from lrfun.schedule import Schedule, from_config
 
 __all__ = ["ChainedScheduler", "SequentialLR"]
@@ -267,7 +267,8 @@ class SequentialLR(_Composite):
         out = self.schedulers[self._first]._lr(ctx, step)
         # One term per child: the structure is fixed at construction (no loop over steps).
         for i in range(self._first + 1, len(self.schedulers)):
-            if self._reached[i]:
+            # A milestone past the step's integer range (an int32 count) is never reached.
+            if self._reached[i] and reaches(ctx, step, self.milestones[i - 1]):
                 since = xp.maximum(step - self.milestones[i - 1], xp.zeros_like(step))
                 out = xp.where(active == i, self._segment(ctx, i, since), out)
         return out

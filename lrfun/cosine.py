@@ -8,7 +8,7 @@ from typing import Any
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
-from lrfun._math import anneal_cos, integer_tables, searchsorted
+from lrfun._math import anneal_cos, integer_tables, reaches, searchsorted
 from lrfun.schedule import Schedule
 
 __all__ = ["CosineAnnealingLR", "CosineAnnealingWarmRestarts"]
@@ -54,10 +54,14 @@ class CosineAnnealingLR(Schedule):
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         # Fold the period onto its falling half, in integers: steps T_max..2*T_max mirror
-        # T_max..0, so the anneal always sees a fraction in [0, 1].
-        phase = step % (2 * self.T_max)
-        phase = ctx.xp.minimum(phase, 2 * self.T_max - phase)
-        fraction = ctx.float(phase) / self.T_max
+        # T_max..0, so the anneal always sees a fraction in [0, 1]. Written as
+        # T_max - |t - T_max| so that no operand leaves the step's integer range (an int32
+        # count with T_max near 2**31); a T_max past that range is never reached, nor mirrored.
+        if reaches(ctx, step, 2 * self.T_max):
+            step = step % (2 * self.T_max)
+        half = min(self.T_max, ctx.xp.iinfo(step.dtype).max)
+        phase = half - ctx.xp.abs(step - half)
+        fraction = ctx.float(phase) / float(self.T_max)
         return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, fraction)
 
 
@@ -113,7 +117,8 @@ class CosineAnnealingWarmRestarts(Schedule):
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         xp = ctx.xp
         if self.T_mult == 1:
-            since, period = step % self.T_0, self.T_0
+            since = step % self.T_0 if reaches(ctx, step, self.T_0) else step
+            period = float(self.T_0)  # a float operand: an int past int32 overflows JAX
         else:
             bits = xp.iinfo(step.dtype).bits
             starts, periods = self._restarts[bits]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
-from lrfun._math import anneal_cos, anneal_linear, power
+from lrfun._math import anneal_cos, anneal_linear, power, reaches
 from lrfun.custom import call_user_function
 from lrfun.schedule import Schedule
 
@@ -98,17 +99,30 @@ class CyclicLR(Schedule):
 
     def _shape(self, ctx: Ctx, step: Any) -> Any:
         """The triangle in [0, 1] times the mode's scale: the fraction of the way to the peak."""
+        xp = ctx.xp
         up, total = self.step_size_up, self.step_size_up + self._down
-        cycle, r = step // total + 1, step % total
+        if reaches(ctx, step, total):
+            done, r = step // total, step % total
+            left = ctx.float(total - r)
+        else:
+            # No step of this width (an int32 count) completes the first cycle; total is no
+            # operand for it, so the steps left in the cycle are summed in floats.
+            done, r = xp.zeros_like(step), step
+            imax = xp.iinfo(step.dtype).max
+            left = ctx.float(imax - r) + float(total - imax)
         # max(down, 1): the falling branch is never selected when step_size_down is 0.
-        triangle = ctx.xp.where(
-            r <= up, ctx.float(r) / up, ctx.float(total - r) / max(self._down, 1)
+        triangle = xp.where(
+            r <= min(up, xp.iinfo(step.dtype).max),
+            ctx.float(r) / float(up),
+            left / float(max(self._down, 1)),
         )
         if self.scale_fn is not None:
-            x = cycle if self.scale_mode == "cycle" else step
+            x = done + 1 if self.scale_mode == "cycle" else step
             return triangle * call_user_function(ctx, self.scale_fn, x, "scale_fn")
         if self.mode == "triangular2":
-            return triangle * power(ctx, 0.5, ctx.float(cycle - 1))
+            # From the cycles done, not cycle - 1: cycle overflows at an int32 count's last
+            # step when a cycle is one step long.
+            return triangle * power(ctx, 0.5, ctx.float(done))
         if self.mode == "exp_range":
             return triangle * power(ctx, self.gamma, ctx.float(step))
         return triangle
@@ -224,15 +238,25 @@ class OneCycleLR(Schedule):
 
     def _phases(self, ctx: Ctx, step: Any, points: Sequence[Any]) -> Any:
         """Anneals through ``points`` (the value at each phase boundary) piecewise."""
+        xp = ctx.xp
         anneal = anneal_cos if self.anneal_strategy == "cos" else anneal_linear
-        t = ctx.float(ctx.minimum(step, self._total))
+        step = ctx.minimum(step, self._total)
+        imax = xp.iinfo(step.dtype).max
         out = None
         # Two or three phases, fixed at construction: the last phase takes every step past
-        # the earlier ends, as torch's loop does.
+        # the earlier ends, as torch's loop does. Steps into a phase and the phase choice are
+        # taken in integers: in float32 a step past 2**24, or a phase end, is rounded by more
+        # than a short phase can afford.
         for i in reversed(range(len(self._ends))):
             start, end = self._starts[i], self._ends[i]
-            value = anneal(ctx, points[i], points[i + 1], (t - start) / (end - start))
-            out = value if out is None else ctx.xp.where(t <= end, value, out)
+            whole = max(math.floor(start), 0)  # a start at -1: step + 1 overflows int32
+            if reaches(ctx, step, whole):
+                since = ctx.float(step - whole) - (start - whole)
+            else:  # no step of this width gets to this phase: it is never selected
+                since = ctx.float(xp.zeros_like(step))
+            value = anneal(ctx, points[i], points[i + 1], since / (end - start))
+            last = min(math.floor(end), imax)  # t <= end, for an integer t
+            out = value if out is None else xp.where(step <= last, value, out)
         return out
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:

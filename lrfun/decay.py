@@ -10,7 +10,7 @@ from typing import Any
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
-from lrfun._math import integer_tables, power, searchsorted
+from lrfun._math import integer_tables, power, reaches, searchsorted
 from lrfun.schedule import Schedule
 
 __all__ = [
@@ -59,7 +59,9 @@ class StepLR(Schedule):
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        decays = ctx.float(step // self.step_size)
+        # A step_size past the step's integer range (an int32 count): no decay reached.
+        reached = reaches(ctx, step, self.step_size)
+        decays = ctx.float(step // self.step_size if reached else ctx.xp.zeros_like(step))
         return ctx.const(self.base_lr) * power(ctx, self.gamma, decays)
 
 
@@ -133,7 +135,7 @@ class ConstantLR(Schedule):
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         base = ctx.const(self.base_lr)
-        if self.total_iters == 0:
+        if self.total_iters == 0 or not reaches(ctx, step, self.total_iters):
             return base * self.factor
         return base * ctx.where(step >= self.total_iters, 1.0, self.factor)
 
@@ -172,7 +174,7 @@ class LinearLR(Schedule):
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        done = ctx.float(ctx.minimum(step, self.total_iters)) / self.total_iters
+        done = ctx.float(ctx.minimum(step, self.total_iters)) / float(self.total_iters)
         factor = self.start_factor + (self.end_factor - self.start_factor) * done
         return ctx.const(self.base_lr) * factor
 
@@ -229,8 +231,13 @@ class PolynomialLR(Schedule):
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         # The remaining fraction from integers: XLA turns x / T into x * (1 / T), so 1 - T / T
         # would be an ulp off zero, and a small power makes that ulp a visible lr.
-        left = ctx.float(self.total_iters - ctx.minimum(step, self.total_iters))
-        decay = (left / self.total_iters) ** self.power
+        if reaches(ctx, step, self.total_iters):
+            left = ctx.float(self.total_iters - ctx.minimum(step, self.total_iters))
+        else:
+            # total_iters is past an int32 count, so it is no operand: exact parts summed.
+            imax = ctx.xp.iinfo(step.dtype).max
+            left = ctx.float(imax - step) + float(self.total_iters - imax)
+        decay = (left / float(self.total_iters)) ** self.power
         if self.power > 0:
             # 0 ** power is 0 even when float32 flushes a tiny power to 0 (0 ** 0 is 1).
             decay = ctx.where(left == 0, 0.0, decay)

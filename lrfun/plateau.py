@@ -126,11 +126,27 @@ class ReduceLROnPlateau(Configurable):
         )
 
     def update(self, state: PlateauState, metric: Any) -> PlateauState:
-        """One ``scheduler.step(metric)``: the state after seeing ``metric``."""
+        """One ``scheduler.step(metric)``: the state after seeing ``metric``.
+
+        Args:
+          state: the state so far.
+          metric: one number: a Python number or a one-element array (a 0-d loss on a
+            device, under jit too). NaN is a bad epoch, as in torch.
+
+        Raises:
+          ValueError: ``metric`` holds more than one value (torch's ``float(metric)`` refuses
+            it too; broadcast, it would make per-element decisions and reshape the state).
+        """
         xp = namespace(state.lr)
         device = device_of(state.lr)
         ctx = Ctx(xp, state.lr.dtype, device)
         current = xp.asarray(metric, dtype=ctx.dtype, device=device)
+        if current.ndim:
+            if math.prod(current.shape) != 1:
+                raise ValueError(
+                    f"metric must be one number, got an array of shape {tuple(current.shape)}"
+                )
+            current = xp.reshape(current, ())
         if xp is np_xp:
             # NaN from inf * 0 (threshold 1, rel) is torch's answer too: no NumPy warning.
             with np.errstate(invalid="ignore", over="ignore"):
