@@ -25,7 +25,13 @@ TORCH_STEPS = 10**5
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "ExponentialLR": {"name": "ExponentialLR", "base_lr": 0.1, "gamma": 0.99999},
-    "MultiStepLR": {
+    "MultiStepLR, 3 milestones": {
+        "name": "MultiStepLR",
+        "base_lr": 0.1,
+        "milestones": [N // 4, N // 2, 3 * N // 4],
+        "gamma": 0.1,
+    },
+    "MultiStepLR, 999 milestones": {
         "name": "MultiStepLR",
         "base_lr": 0.1,
         "milestones": list(range(1000, N, 1000)),

@@ -76,4 +76,20 @@ def searchsorted(ctx: Ctx, tables: dict[int, tuple[int, ...]], step: Any) -> Any
     if not boundaries:
         return xp.zeros_like(step)
     table = xp.asarray(boundaries, dtype=step.dtype, device=ctx.device)
+    if len(boundaries) <= _SMALL_TABLE and math.prod(step.shape) >= _MANY_STEPS and _is_jax(xp):
+        # A trajectory against a short table (warm restarts, a few milestones): XLA fuses
+        # comparing every step with every boundary into one pass with no temporaries, where
+        # its binary search keeps several step-sized arrays. Training steps keep the binary
+        # search, whose graph is one size for every table.
+        return xp.searchsorted(table, step, side="right", method="compare_all")
     return xp.searchsorted(table, step, side="right")
+
+
+# Boundaries up to which, and steps from which, a step array is compared with all the
+# boundaries at once (JAX).
+_SMALL_TABLE = 64
+_MANY_STEPS = 4096
+
+
+def _is_jax(xp: Any) -> bool:
+    return getattr(xp, "__name__", "") == "jax.numpy"
