@@ -101,7 +101,7 @@ def _plateau_pair() -> tuple[Any, Any]:
 
 def run(tiny: bool = False) -> list[Row]:
     """One row per schedule: seconds per step(), lrfun over native."""
-    number, repeat = (20, 1) if tiny else (2_000, 7)
+    number, repeat = (20, 1) if tiny else (2_000, 15)
     rows = []
     names = ["StepLR", "SequentialLR"] if tiny else list(CONFIGS)
     for name in [*names, "ReduceLROnPlateau"]:
