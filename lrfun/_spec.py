@@ -28,28 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import lrfun
-from lrfun.schedule import Configurable
+from lrfun.schedule import _REGISTRY, Configurable
 
 __all__ = ["NAMES", "SpecError", "load", "parse", "to_spec"]
 
-# torch's fifteen scheduler names, the only callables a spec may name.
-NAMES = (
-    "LambdaLR",
-    "MultiplicativeLR",
-    "StepLR",
-    "MultiStepLR",
-    "ConstantLR",
-    "LinearLR",
-    "ExponentialLR",
-    "PolynomialLR",
-    "CosineAnnealingLR",
-    "CosineAnnealingWarmRestarts",
-    "CyclicLR",
-    "OneCycleLR",
-    "SequentialLR",
-    "ChainedScheduler",
-    "ReduceLROnPlateau",
-)
+# torch's fifteen scheduler names, the only callables a spec may name: the classes that
+# from_config builds.
+NAMES = tuple(sorted(_REGISTRY))
 _CALLABLE_ONLY = {"LambdaLR": "lr_lambda", "MultiplicativeLR": "lr_lambda"}
 _COMPOSITES = ("SequentialLR", "ChainedScheduler")
 # Bounds that keep a hostile spec from exhausting the parser or the constructors.
