@@ -5,17 +5,21 @@ Every scheduler of ``torch.optim.lr_scheduler`` is an immutable :class:`Schedule
 on Python numbers, NumPy, JAX (inside ``jit``/``vmap``/``scan``) and torch tensors (inside
 ``torch.compile``). Importing lrfun imports none of torch, jax, optax or matplotlib.
 
+This module is the whole public API; the implementation modules are private. The user-facing
+modules are ``lrfun.torch`` and ``lrfun.optax`` (adapters), ``lrfun.plot`` and ``lrfun.cli``.
+
 >>> import lrfun
 >>> lrfun.StepLR(0.1, step_size=30)(30)
 0.010000000000000002
 """
 
-from lrfun.compose import ChainedScheduler, SequentialLR
-from lrfun.convert import from_torch
-from lrfun.cosine import CosineAnnealingLR, CosineAnnealingWarmRestarts
-from lrfun.custom import LambdaLR, MultiplicativeLR
-from lrfun.cyclic import CyclicLR, OneCycleLR
-from lrfun.decay import (
+from lrfun._compare import TOLERANCES, Comparison, compare, tolerance
+from lrfun._compose import ChainedScheduler, SequentialLR
+from lrfun._convert import from_torch
+from lrfun._cosine import CosineAnnealingLR, CosineAnnealingWarmRestarts
+from lrfun._custom import LambdaLR, MultiplicativeLR
+from lrfun._cyclic import CyclicLR, OneCycleLR
+from lrfun._decay import (
     ConstantLR,
     ExponentialLR,
     LinearLR,
@@ -23,11 +27,15 @@ from lrfun.decay import (
     PolynomialLR,
     StepLR,
 )
-from lrfun.plateau import PlateauState, ReduceLROnPlateau
-from lrfun.schedule import Schedule, from_config
+from lrfun._plateau import PlateauState, ReduceLROnPlateau
+from lrfun._schedule import Configurable, Schedule, from_config
+from lrfun._spec import SpecError
 
 __all__ = [
+    "TOLERANCES",
     "ChainedScheduler",
+    "Comparison",
+    "Configurable",
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
@@ -43,9 +51,12 @@ __all__ = [
     "ReduceLROnPlateau",
     "Schedule",
     "SequentialLR",
+    "SpecError",
     "StepLR",
+    "compare",
     "from_config",
     "from_torch",
+    "tolerance",
 ]
 
 __version__ = "0.1.0"

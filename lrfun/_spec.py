@@ -27,16 +27,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import lrfun
-from lrfun.schedule import _REGISTRY, Configurable
+from lrfun._compose import _Composite
+from lrfun._schedule import Configurable, classes, from_config, names, registered
 
-__all__ = ["NAMES", "SpecError", "load", "parse", "to_spec"]
+__all__ = ["SpecError", "load", "parse", "to_spec"]
 
-# torch's fifteen scheduler names, the only callables a spec may name: the classes that
-# from_config builds.
-NAMES = tuple(sorted(_REGISTRY))
-_CALLABLE_ONLY = {"LambdaLR": "lr_lambda", "MultiplicativeLR": "lr_lambda"}
-_COMPOSITES = ("SequentialLR", "ChainedScheduler")
 # Bounds that keep a hostile spec from exhausting the parser or the constructors.
 _MAX_LENGTH = 100_000
 _MAX_DEPTH = 32
@@ -145,7 +140,8 @@ def to_spec(schedule: Configurable) -> str:
 
 def _spec_of(config: Mapping[str, Any]) -> str:
     name = config["name"]
-    cls = getattr(lrfun, name)
+    cls = registered(name)
+    assert cls is not None  # a config written by to_config
     fields = [f for f in dataclasses.fields(cls) if f.init]
     parts = []
     for i, field in enumerate(fields):
@@ -217,21 +213,23 @@ class _Reader:
         if not isinstance(node.func, ast.Name):
             raise self.reject(node.func, "a spec calls a schedule by its bare name")
         name = node.func.id
-        if name not in NAMES:
+        cls = registered(name)
+        if cls is None:
             raise SpecError(
                 f"unknown schedule {name!r} {self.where(node.func)}; "
-                f"a spec names one of {', '.join(NAMES)}"
+                f"a spec names one of {', '.join(names())}"
             )
-        if name in _CALLABLE_ONLY:
+        if cls._function_argument is not None:
             raise SpecError(
-                f"{name} takes a Python function ({_CALLABLE_ONLY[name]}), which a spec cannot "
-                "hold: build it in Python"
+                f"{name} takes a Python function ({cls._function_argument}), which a spec "
+                "cannot hold: build it in Python"
             )
+        holds_schedules = issubclass(cls, _Composite)
         args = []
         for i, arg in enumerate(node.args):
             if isinstance(arg, ast.Starred):
                 raise self.reject(arg, f"{name}'s arguments must be literals")
-            composite = name in _COMPOSITES and i == 0
+            composite = holds_schedules and i == 0
             args.append(self.schedulers(arg, name, depth) if composite else self.literal(arg, name))
         kwargs: dict[str, Any] = {}
         for keyword in node.keywords:
@@ -242,7 +240,7 @@ class _Reader:
                 )
             if keyword.arg in kwargs:
                 raise SpecError(f"{name} got argument {keyword.arg!r} twice {self.where(keyword)}")
-            if name in _COMPOSITES and keyword.arg == "schedulers":
+            if holds_schedules and keyword.arg == "schedulers":
                 kwargs[keyword.arg] = self.schedulers(keyword.value, name, depth)
             else:
                 kwargs[keyword.arg] = self.literal(keyword.value, name)
@@ -274,7 +272,7 @@ class _Reader:
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self.literal(element, name, depth + 1) for element in node.elts]
         if isinstance(node, ast.Call):
-            raise self.reject(node, f"only {'/'.join(_COMPOSITES)}'s schedulers may be calls")
+            raise self.reject(node, f"only {_composite_names()}'s schedulers may be calls")
         raise self.reject(node, expected)
 
 
@@ -282,13 +280,15 @@ def _construct(call: dict[str, Any]) -> Configurable:
     """Builds a parsed call (children first), turning the constructor's complaints into
     :class:`SpecError`."""
     name, kwargs = call["name"], dict(call["kwargs"])
+    cls = registered(name)
+    assert cls is not None  # the reader accepted only registered names
+    composite = issubclass(cls, _Composite)
     args = [
-        [_construct(child) for child in arg] if i == 0 and name in _COMPOSITES else arg
+        [_construct(child) for child in arg] if i == 0 and composite else arg
         for i, arg in enumerate(call["args"])
     ]
-    if name in _COMPOSITES and "schedulers" in kwargs:
+    if composite and "schedulers" in kwargs:
         kwargs["schedulers"] = [_construct(child) for child in kwargs["schedulers"]]
-    cls = getattr(lrfun, name)
     try:
         return cls(*args, **kwargs)
     except (TypeError, ValueError, ArithmeticError) as e:
@@ -304,9 +304,14 @@ def _from_config(config: Mapping[str, Any], where: str) -> Configurable:
     name = config.get("name")
     if not isinstance(name, str):
         raise SpecError(f"{where}: 'name' must be a schedule name, got {name!r:.60}")
-    if name in _CALLABLE_ONLY:
+    cls = registered(name)
+    if cls is not None and cls._function_argument is not None:
         raise SpecError(f"{where}: {name} takes a Python function, which JSON cannot hold")
     try:
-        return lrfun.from_config(config)
+        return from_config(config)
     except (TypeError, ValueError, ArithmeticError, RecursionError) as e:
         raise SpecError(f"{where}: {_constructor_message(str(name), e)}") from None
+
+
+def _composite_names() -> str:
+    return "/".join(cls.__name__ for cls in classes() if issubclass(cls, _Composite))

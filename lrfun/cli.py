@@ -16,7 +16,6 @@ disagree beyond the parity tolerance.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from lrfun._plateau import ReduceLROnPlateau
+from lrfun._schedule import Configurable
 from lrfun._spec import SpecError, load
-from lrfun.plateau import ReduceLROnPlateau
-from lrfun.schedule import Configurable
 
 __all__ = ["main"]
 
@@ -169,14 +168,18 @@ def _plot(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise _UsageError(f"-o must name a .png, .svg or .pdf file, got {args.output!r}")
     plot = _import_plot()
+    checks = None
     if args.torch:
         _require("torch", "plot --torch")
     try:
-        fig = plot.plot(
+        if args.torch:
+            checks = [plot.against_torch(s, args.steps, metrics=metrics) for s in schedules]
+        plot.plot(
             schedules,
             args.steps,
             metrics=metrics,
             torch=args.torch,
+            checks=checks,
             log=args.log,
             title=args.title,
             dpi=args.dpi,
@@ -186,21 +189,14 @@ def _plot(args: argparse.Namespace) -> int:
         raise _UsageError(str(e)) from None
     print(f"wrote {args.output}")
     status = 0
-    for i, schedule in enumerate(schedules):
-        errors = [
-            line.get_ydata()
-            for axes in fig.axes
-            for line in axes.lines
-            if line.get_gid() == f"error/{i}"
-        ]
-        if errors:
-            worst = float(np.max(errors[0]))
-            verdict = "pass" if worst <= 1.0 else "FAIL"
-            print(
-                f"{verdict}: {plot.label(schedule, width=10_000)} vs torch, steps "
-                f"0..{len(errors[0]) - 1}: max error {worst:.3g} x tolerance"
-            )
-            status = max(status, int(worst > 1.0 or math.isnan(worst)))
+    for schedule, check in zip(schedules, checks or [], strict=False):
+        worst = check.worst_fraction
+        verdict = "pass" if check.passed else "FAIL"
+        print(
+            f"{verdict}: {plot.label(schedule, width=10_000)} vs torch, steps "
+            f"0..{check.lr.steps}: max error {worst:.3g} x tolerance"
+        )
+        status = max(status, int(not check.passed))
     return status
 
 

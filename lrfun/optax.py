@@ -25,8 +25,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrfun.plateau import PlateauState, ReduceLROnPlateau
-from lrfun.schedule import Schedule
+from lrfun._plateau import PlateauState, ReduceLROnPlateau
+from lrfun._schedule import Schedule
 
 __all__ = ["inject", "reduce_on_plateau"]
 

@@ -19,6 +19,7 @@ Every curve carries a ``gid`` so its data can be read back (``line.get_gid()``):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -27,15 +28,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lrfun._compare import Comparison, compare
+from lrfun._plateau import ReduceLROnPlateau
+from lrfun._reference import Trajectory, lr_scale, torch_trajectory
+from lrfun._schedule import Configurable, Schedule, classes, from_config
 from lrfun._spec import load, to_spec
-from lrfun.plateau import ReduceLROnPlateau
-from lrfun.schedule import Configurable, Schedule, from_config
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["gallery", "label", "plot"]
+__all__ = ["TorchCheck", "against_torch", "gallery", "label", "plot"]
 
 _FORMATS = ("png", "svg", "pdf")
 _GROUP_STYLES = ("-", "--", ":", "-.")
@@ -67,6 +70,7 @@ def plot(
     *,
     metrics: Sequence[float] | np.ndarray | None = None,
     torch: bool = False,
+    checks: Sequence[TorchCheck] | None = None,
     log: bool = False,
     labels: Sequence[str] | None = None,
     milestones: bool = True,
@@ -91,6 +95,8 @@ def plot(
       torch: lay torch's native trajectory (run live on CPU) over each schedule and add the
         error panel. OneCycleLR cannot be stepped by torch past ``total_steps``: torch's
         curve stops there.
+      checks: with ``torch=True``, the :func:`against_torch` results of the schedules, one
+        each, when the caller has them already (the ``lrfun`` command prints their verdict).
       log: a log lr axis.
       labels: one legend label per schedule (default: each schedule's spec).
       milestones: mark where schedules decay, switch phase or restart, and where a plateau
@@ -122,7 +128,13 @@ def plot(
         raise ValueError(f"labels must have one entry per schedule ({len(items)}), got {labels!r}")
     names = list(labels) if labels is not None else [label(s) for s in items]
     curves = [_curve(s, steps, metrics) for s in items]
-    refs = [_torch_reference(s, c) for s, c in zip(items, curves, strict=True)] if torch else None
+    refs = None
+    if torch:
+        if checks is None:
+            checks = [against_torch(s, steps, metrics=metrics) for s in items]
+        if len(checks) != len(items):
+            raise ValueError(f"checks must have one entry per schedule ({len(items)})")
+        refs = list(checks)
 
     has_momentum = any(c.momentum is not None for c in curves)
     has_metric = any(c.metric is not None for c in curves)
@@ -207,9 +219,13 @@ def gallery(
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, (spec, steps) in _GALLERY.items():
+    for cls in classes():
+        if cls._gallery is None:
+            continue
+        name = cls.__name__
+        spec, steps = cls._gallery
         schedule = load(spec)
-        metrics = _synthetic_loss(steps) if name == "ReduceLROnPlateau" else None
+        metrics = _synthetic_loss(steps) if isinstance(schedule, ReduceLROnPlateau) else None
         path = out / f"{name}.png"
         plot(schedule, steps, metrics=metrics, dpi=dpi, path=path)
         written.append(path)
@@ -225,33 +241,6 @@ def gallery(
     return written
 
 
-# name -> (spec, steps): settings recipes use, each showing what the schedule is known for.
-_GALLERY: dict[str, tuple[str, int]] = {
-    "StepLR": ("StepLR(0.1, step_size=30, gamma=0.5)", 150),
-    "MultiStepLR": ("MultiStepLR([0.1, 0.04], milestones=[30, 80, 120], gamma=0.3)", 160),
-    "ConstantLR": ("ConstantLR(0.1, factor=0.25, total_iters=20)", 60),
-    "LinearLR": ("LinearLR(0.1, start_factor=0.05, total_iters=50)", 100),
-    "ExponentialLR": ("ExponentialLR(0.1, gamma=0.97)", 150),
-    "PolynomialLR": ("PolynomialLR(0.1, total_iters=100, power=2.0)", 130),
-    "CosineAnnealingLR": ("CosineAnnealingLR(0.1, T_max=50, eta_min=0.005)", 200),
-    "CosineAnnealingWarmRestarts": (
-        "CosineAnnealingWarmRestarts(0.1, T_0=10, T_mult=2, eta_min=0.001)",
-        150,
-    ),
-    "CyclicLR": ("CyclicLR(0.001, 0.1, step_size_up=20, mode='triangular2')", 160),
-    "OneCycleLR": ("OneCycleLR(0.1, total_steps=200)", 200),
-    "SequentialLR": (
-        "SequentialLR([LinearLR(0.1, start_factor=0.01, total_iters=20), "
-        "CosineAnnealingLR(0.1, T_max=180, eta_min=0.001)], milestones=[20])",
-        200,
-    ),
-    "ChainedScheduler": (
-        "ChainedScheduler([ConstantLR(0.1, factor=0.1, total_iters=10), "
-        "ExponentialLR(0.1, gamma=0.98)])",
-        100,
-    ),
-    "ReduceLROnPlateau": ("ReduceLROnPlateau(0.1, factor=0.5, patience=5)", 150),
-}
 _OVERLAY = ("OneCycleLR(0.1, total_steps=300, three_phase=True)", 300)
 
 
@@ -328,44 +317,77 @@ def _milestones(s: Configurable, curve: _Curve) -> list[float]:
     if isinstance(s, ReduceLROnPlateau):
         cuts = np.flatnonzero(np.any(curve.lr[1:] < curve.lr[:-1], axis=1)) + 1
         return [float(k) for k in cuts]
-    found = sorted({float(x) for x in _course_changes(s, n) if 0 < x < n})
+    assert isinstance(s, Schedule)
+    found = sorted({float(x) for x in s._course_changes(n) if 0 < x < n})
     return found if len(found) <= _MAX_MILESTONES else []
 
 
-def _course_changes(s: Any, n: int) -> list[float]:
-    name = type(s).__name__
-    if name == "StepLR":
-        return list(range(s.step_size, n, s.step_size))
-    if name == "MultiStepLR":
-        return list(s.milestones)
-    if name == "SequentialLR":
-        # each child's own course changes, from where it starts until the next switch
-        starts, ends = [0, *s.milestones], [*s.milestones, n]
-        changes = list(s.milestones)
-        for child, start, end in zip(s.schedulers, starts, ends, strict=True):
-            changes += [
-                start + x for x in _course_changes(child, end - start) if 0 < x < end - start
-            ]
-        return changes
-    if name in ("ConstantLR", "LinearLR", "PolynomialLR"):
-        return [s.total_iters]
-    if name == "CosineAnnealingLR":
-        return list(range(s.T_max, n, s.T_max))
-    if name == "CosineAnnealingWarmRestarts":
-        restarts, period, at = [], s.T_0, s.T_0
-        while at < n and len(restarts) <= _MAX_MILESTONES:
-            restarts.append(at)
-            period *= s.T_mult
-            at += period
-        return restarts
-    if name == "CyclicLR":
-        up, total = s.step_size_up, s.step_size_up + s._down
-        return [k * total + d for k in range(n // total + 1) for d in (up, total)]
-    if name == "OneCycleLR":
-        return list(s._ends)
-    if name == "ChainedScheduler":
-        return [x for child in s.schedulers for x in _course_changes(child, n)]
-    return []
+@dataclasses.dataclass(frozen=True)
+class TorchCheck:
+    """A schedule against torch's own scheduler, run live: what :func:`plot` draws with
+    ``torch=True`` and what ``lrfun plot --torch`` judges.
+
+    Args:
+      reference: torch's trajectory (cut where torch stops stepping: OneCycleLR).
+      lr: our lrs against it, under the float64 row of the tolerance policy.
+      momentum: our momentum against torch's, where both cycle it; else None.
+    """
+
+    reference: Trajectory
+    lr: Comparison
+    momentum: Comparison | None
+
+    @property
+    def passed(self) -> bool:
+        """Whether every step and group is within tolerance (lr and momentum)."""
+        return self.lr.passed and (self.momentum is None or self.momentum.passed)
+
+    @property
+    def fractions(self) -> np.ndarray:
+        """``|ours - torch| / allowed`` per step, the worst over groups, lr and momentum."""
+        if self.momentum is None:
+            return self.lr.fractions
+        return np.maximum(self.lr.fractions, self.momentum.fractions)
+
+    @property
+    def worst_fraction(self) -> float:
+        """The largest of :attr:`fractions` (``<= 1`` is a pass)."""
+        return max(self.lr.max_fraction, self.momentum.max_fraction if self.momentum else 0.0)
+
+
+def against_torch(
+    schedule: Plottable, steps: int | None = None, *, metrics: Any = None
+) -> TorchCheck:
+    """Runs torch's native scheduler for a schedule (CPU, float lrs) and compares.
+
+    Args:
+      schedule: as one entry of :func:`plot`'s ``schedules``.
+      steps: steps ``0 .. steps - 1``, capped where torch stops stepping.
+      metrics: the metrics of a ReduceLROnPlateau, one per update.
+
+    Returns:
+      The :class:`TorchCheck`.
+
+    >>> from lrfun import StepLR
+    >>> against_torch(StepLR(0.1, step_size=3), steps=8).passed
+    True
+    """
+    (s,) = _as_list(schedule)
+    curve = _curve(s, steps, metrics)
+    config = _torch_config(s)
+    if curve.metric is not None:
+        ref = torch_trajectory(config, len(curve.metric), metrics=list(curve.metric))
+    else:
+        assert isinstance(s, Schedule)
+        last = len(curve.steps) - 1
+        limit = s._torch_steps()
+        ref = torch_trajectory(config, last if limit is None else min(last, limit))
+    rows = ref.lr.shape[0]
+    lr = compare(curve.lr[:rows], ref.lr, dtype="float64", scale=lr_scale(config))
+    momentum = None
+    if ref.momentum is not None and curve.momentum is not None:
+        momentum = compare(curve.momentum[:rows], ref.momentum, dtype="float64", what="momentum")
+    return TorchCheck(ref, lr, momentum)
 
 
 def _torch_config(s: Configurable) -> dict[str, Any]:
@@ -380,67 +402,9 @@ def _torch_config(s: Configurable) -> dict[str, Any]:
     return config
 
 
-def _torch_steps(s: Any, steps: int) -> int:
-    """``steps``, capped where torch stops stepping: OneCycleLR refuses to go past
-    total_steps (inside a composite, whose children may run a step ahead, one earlier)."""
-    if type(s).__name__ == "OneCycleLR":
-        return min(steps, s._total)
-    totals = _one_cycle_totals(s)
-    return max(0, min(steps, min(totals) - 1)) if totals else steps
-
-
-def _one_cycle_totals(s: Any) -> list[int]:
-    if type(s).__name__ == "OneCycleLR":
-        return [s._total]
-    return [t for child in getattr(s, "schedulers", ()) for t in _one_cycle_totals(child)]
-
-
-class _Reference:
-    """torch's trajectory over the first rows of a curve, and our error against it."""
-
-    def __init__(self, rows: int, lr: np.ndarray, momentum: np.ndarray | None, error: np.ndarray):
-        self.rows, self.lr, self.momentum, self.error = rows, lr, momentum, error
-
-
-def _torch_reference(s: Configurable, curve: _Curve) -> _Reference:
-    from parity import lr_scale, torch_trajectory
-
-    config = _torch_config(s)
-    if curve.metric is not None:
-        ref = torch_trajectory(config, len(curve.metric), metrics=list(curve.metric))
-    else:
-        ref = torch_trajectory(config, _torch_steps(s, len(curve.steps) - 1))
-    rows = ref.lr.shape[0]
-    error = _fraction(curve.lr[:rows], ref.lr, max(_largest(ref.lr), lr_scale(config)))
-    if ref.momentum is not None and curve.momentum is not None:
-        m_error = _fraction(curve.momentum[:rows], ref.momentum, _largest(ref.momentum))
-        error = np.maximum(error, m_error)
-    return _Reference(rows, ref.lr, ref.momentum, error.max(axis=1))
-
-
-def _largest(values: np.ndarray) -> float:
-    finite = np.abs(values[np.isfinite(values)])
-    return float(finite.max()) if finite.size else 0.0
-
-
-def _fraction(ours: np.ndarray, ref: np.ndarray, scale: float) -> np.ndarray:
-    """``|ours - torch| / allowed`` per value under the float64 row of the parity policy
-    (as parity's compare: equal values and NaN against NaN are 0; other non-finite
-    disagreements are inf; the absolute term never drops below the smallest normal)."""
-    from parity import TOLERANCES
-
-    rtol, atol_frac = TOLERANCES["float64"]
-    same = (ours == ref) | (np.isnan(ours) & np.isnan(ref))
-    finite = np.isfinite(ours) & np.isfinite(ref)
-    with np.errstate(invalid="ignore", over="ignore"):
-        error = np.where(same, 0.0, np.where(finite, np.abs(ours - ref), np.inf))
-        allowed = max(atol_frac * scale, float(np.finfo(np.float64).tiny))
-        allowed = allowed + rtol * np.abs(np.where(np.isfinite(ref), ref, 0.0))
-        return error / allowed
-
-
-def _draw_torch(ax: dict[str, Axes], i: int, ref: _Reference, curve: _Curve, color: str) -> None:
-    x = curve.steps[: ref.rows]
+def _draw_torch(ax: dict[str, Axes], i: int, check: TorchCheck, curve: _Curve, color: str) -> None:
+    ref = check.reference
+    x = curve.steps[: ref.lr.shape[0]]
     for g in range(ref.lr.shape[1]):
         ax["lr"].plot(
             x,
@@ -460,7 +424,7 @@ def _draw_torch(ax: dict[str, Axes], i: int, ref: _Reference, curve: _Curve, col
                 lw=0.9,
                 gid=f"torch/momentum/{i}/{g}",
             )
-    ax["error"].plot(x, ref.error, color=color, lw=1.0, gid=f"error/{i}")
+    ax["error"].plot(x, check.fractions, color=color, lw=1.0, gid=f"error/{i}")
 
 
 def _legend(name: str, group: int | None) -> str | None:

@@ -22,8 +22,8 @@ from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 
 from lrfun import _validate as check
-from lrfun.plateau import PlateauState, ReduceLROnPlateau
-from lrfun.schedule import Schedule
+from lrfun._plateau import PlateauState, ReduceLROnPlateau
+from lrfun._schedule import Schedule
 
 __all__ = ["PlateauScheduler", "Scheduler"]
 

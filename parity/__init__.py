@@ -2,7 +2,7 @@
 
 :func:`torch_trajectory` runs torch's native scheduler on a real optimizer and records every
 group's lr (and momentum/beta1 where torch cycles it); :func:`assert_close` holds your
-values to the one tolerance policy (:data:`TOLERANCES`). To check your own schedule::
+values to lrfun's one tolerance policy (:data:`TOLERANCES`). To check your own schedule::
 
     import numpy as np
     from parity import assert_close, torch_trajectory
@@ -10,20 +10,30 @@ values to the one tolerance policy (:data:`TOLERANCES`). To check your own sched
     ref = torch_trajectory({"name": "StepLR", "base_lr": 0.1, "step_size": 3}, steps=100)
     assert_close(my_fn(np.arange(101)), ref, dtype="float64")
 
-Importing parity imports no torch: only calling :func:`torch_trajectory` does.
+The tolerance policy and the comparison live in lrfun (``lrfun.compare``); parity adds the
+live references, the Hypothesis strategies (:mod:`parity.strategies`), every backend
+(:mod:`parity.backends`) and the report (``python -m parity``). It needs torch and
+hypothesis (``pip install 'lrfun[parity]'``); importing it imports neither: only calling
+:func:`torch_trajectory` imports torch.
 """
 
-from parity._compare import TOLERANCES, Comparison, assert_close, compare, tolerance
-from parity._reference import (
+import importlib.util
+
+_MISSING = [name for name in ("torch", "hypothesis") if importlib.util.find_spec(name) is None]
+if _MISSING:
+    raise ImportError(
+        f"parity needs {' and '.join(_MISSING)}, which {'is' if len(_MISSING) == 1 else 'are'} "
+        "not installed: pip install 'lrfun[parity]'"
+    )
+
+from lrfun._compare import TOLERANCES, Comparison, assert_close, compare, tolerance  # noqa: E402
+from lrfun._reference import (  # noqa: E402
     Trajectory,
     lr_scale,
     param_groups,
     torch_scheduler,
     torch_trajectory,
 )
-
-# Hypothesis strategies live in parity.strategies, imported on demand: importing parity
-# needs neither torch nor hypothesis. parity.backends and parity.report likewise.
 
 __all__ = [
     "TOLERANCES",

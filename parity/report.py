@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from parity._compare import TOLERANCES, compare
-from parity._reference import lr_scale, torch_trajectory
+from lrfun._schedule import names as lrfun_names
+from lrfun._schedule import registered
+from lrfun._spec import parse
+from parity import TOLERANCES, compare, lr_scale, torch_trajectory
 from parity.backends import backends, sample_rows
 
 __all__ = [
@@ -175,49 +177,21 @@ def merge(rows: Iterable[Row]) -> list[Row]:
     return list(merged.values())
 
 
-# One config per schedule with the settings recipes use, each exercising its distinctive path.
-_REPRESENTATIVE: dict[str, dict[str, Any]] = {
-    "StepLR": {"base_lr": 0.1, "step_size": 30, "gamma": 0.1},
-    "MultiStepLR": {"base_lr": [0.1, 0.01], "milestones": [0, 30, 80, 80], "gamma": 0.1},
-    "ConstantLR": {"base_lr": 0.1, "factor": 1 / 3, "total_iters": 5},
-    "LinearLR": {"base_lr": 0.1, "start_factor": 0.01, "end_factor": 1.0, "total_iters": 50},
-    "ExponentialLR": {"base_lr": 0.1, "gamma": 0.995},
-    "PolynomialLR": {"base_lr": 0.1, "total_iters": 400, "power": 2.0},
-    "CosineAnnealingLR": {"base_lr": 0.1, "T_max": 200, "eta_min": 1e-4},
-    "CosineAnnealingWarmRestarts": {"base_lr": 0.1, "T_0": 10, "T_mult": 2, "eta_min": 1e-5},
-    "CyclicLR": {"base_lr": 1e-3, "max_lr": 0.1, "step_size_up": 50, "mode": "triangular2"},
-    "OneCycleLR": {"max_lr": [0.1, 0.05], "total_steps": 1000, "three_phase": True},
-}
-
-
-_COMPOSED: dict[str, dict[str, Any]] = {
-    "SequentialLR": {
-        "schedulers": [
-            {"name": "LinearLR", "base_lr": 0.1, "start_factor": 0.01, "total_iters": 100},
-            {"name": "CosineAnnealingLR", "base_lr": 0.1, "T_max": 900, "eta_min": 1e-4},
-        ],
-        "milestones": [100],
-    },
-    "ChainedScheduler": {
-        "schedulers": [
-            {"name": "CosineAnnealingLR", "base_lr": 0.1, "T_max": 120, "eta_min": 1e-3},
-            {"name": "StepLR", "base_lr": 0.1, "step_size": 200, "gamma": 0.5},
-        ],
-    },
-}
-
-
 def representative(name: str) -> dict[str, Any]:
-    """A typical config of ``name`` (LambdaLR/MultiplicativeLR get torch-doc-style lambdas)."""
+    """A typical config of ``name``: the schedule's own gallery example (settings recipes use,
+    each showing what the schedule is known for); LambdaLR/MultiplicativeLR, which take
+    Python functions, get torch-doc-style lambdas."""
     from parity import strategies
 
-    if name == "LambdaLR":
-        return {"name": name, "base_lr": 0.1, "lr_lambda": strategies.geometric(0.99)}
-    if name == "MultiplicativeLR":
-        return {"name": name, "base_lr": 0.1, "lr_lambda": strategies.constant(0.95)}
-    if name in _COMPOSED:
-        return {"name": name, **_COMPOSED[name]}
-    return {"name": name, **_REPRESENTATIVE[name]}
+    cls = registered(name)
+    if cls is None:
+        raise ValueError(f"name must be one of {', '.join(lrfun_names())}; got {name!r}")
+    if cls._gallery is not None:
+        return parse(cls._gallery[0]).to_config()
+    # A schedule that multiplies by it every step gets a constant factor; one that scales the
+    # base lr by it, a decay of the step.
+    fn = strategies.constant(0.95) if cls.chain == "factor" else strategies.geometric(0.99)
+    return {"name": name, "base_lr": 0.1, cls._function_argument: fn}
 
 
 def _drawn(strategy: Any, count: int) -> list[Any]:
@@ -392,7 +366,7 @@ def run(
             continue
         drawn = (
             compositions().filter(lambda c, name=name: c["name"] == name)
-            if name in _COMPOSED
+            if "schedulers" in representative(name)
             else configs(name)
         )
         for config in [representative(name), *_drawn(drawn, examples)]:

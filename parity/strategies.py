@@ -25,6 +25,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+import lrfun
+from lrfun._compose import _Composite
+from lrfun._schedule import classes
+
 __all__ = [
     "NAMES",
     "any_config",
@@ -38,20 +42,6 @@ __all__ = [
     "multiplicative_lambdas",
 ]
 
-NAMES = (
-    "LambdaLR",
-    "MultiplicativeLR",
-    "StepLR",
-    "MultiStepLR",
-    "ConstantLR",
-    "LinearLR",
-    "ExponentialLR",
-    "PolynomialLR",
-    "CosineAnnealingLR",
-    "CosineAnnealingWarmRestarts",
-    "CyclicLR",
-    "OneCycleLR",
-)
 
 Config = dict[str, Any]
 
@@ -392,6 +382,9 @@ _STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Config]]] = {
     "ReduceLROnPlateau": _reduce_lr_on_plateau,
 }
 
+# The single schedules, in torch's documentation order.
+NAMES = tuple(name for name in _STRATEGIES if name != "ReduceLROnPlateau")
+
 
 def configs(name: str, *, exact32: bool = False) -> st.SearchStrategy[Config]:
     """Valid configs of the torch scheduler ``name`` (one of :data:`NAMES`, or
@@ -415,23 +408,12 @@ def any_config() -> st.SearchStrategy[Config]:
 def horizon(config: Config, steps: int) -> int:
     """``steps``, capped where torch stops: OneCycleLR refuses to step past total_steps (in a
     composite, whose nested children can run a step ahead, one step earlier)."""
-    if config["name"] == "OneCycleLR":
-        return min(steps, _total_steps(config))
-    totals = _one_cycle_totals(config)
-    return max(0, min(steps, min(totals) - 1)) if totals else steps
+    limit = lrfun.from_config(config)._torch_steps()
+    return steps if limit is None else min(steps, limit)
 
 
-def _total_steps(config: Config) -> int:
-    return config.get("total_steps") or config["epochs"] * config["steps_per_epoch"]
-
-
-def _one_cycle_totals(config: Config) -> list[int]:
-    if config["name"] == "OneCycleLR":
-        return [_total_steps(config)]
-    return [t for c in config.get("schedulers", []) for t in _one_cycle_totals(c)]
-
-
-_COMPOSITES = ("SequentialLR", "ChainedScheduler")
+# The composite schedules, as lrfun's classes say.
+_COMPOSITES = tuple(c.__name__ for c in classes() if issubclass(c, _Composite))
 _PER_GROUP = ("max_lr", "base_momentum", "max_momentum", "lr_lambda")
 
 
@@ -464,7 +446,7 @@ def _composite(draw: st.DrawFn, depth: int, base: Any, root: bool) -> Config:
     # torch cannot restart a composite at a milestone: only the first active child may be one
     first = sum(m <= 0 for m in milestones)
     for i in range(first + 1, count):
-        if children[i]["name"] in _COMPOSITES:
+        if "schedulers" in children[i]:
             children[i] = _rebase(draw(any_config()), base)
     return {"name": name, "schedulers": children, "milestones": milestones}
 

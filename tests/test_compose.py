@@ -104,7 +104,7 @@ def test_multistep_milestones_do_not_grow_the_sequential_graph() -> None:
 
 
 BAD = [
-    (dict(schedulers=[], milestones=[]), ValueError, "needs at least one schedule"),
+    (dict(schedulers=[], milestones=[]), ValueError, "schedulers must hold at least one schedule"),
     (
         dict(schedulers=lrfun.StepLR(0.1, 2), milestones=[]),
         TypeError,

@@ -128,6 +128,10 @@ def _check(data: st.DataObject, config: dict[str, Any], steps: int) -> None:
     groups = param_groups(config)
     group = data.draw(st.integers(0, groups - 1), label="group")
     lr, momentum, applied = torch_run(config, steps, kind)
+    # Adam divides by 1 - b1**t: a b1 that float32 rounds to 1 (0.9999999999999998) makes
+    # optax's update 0/0 in float32, where torch's float64 update is finite. The lr and b1
+    # themselves are still compared; only such updates are not comparable.
+    comparable = x64 or kind != "adam" or momentum is None or np.float32(momentum.max()) < 1
     with jax.enable_x64(x64):
         schedule = _schedule(config, steps)
         hyperparams = {
@@ -148,7 +152,9 @@ def _check(data: st.DataObject, config: dict[str, Any], steps: int) -> None:
     if momentum is not None:
         name = "momentum" if kind == "sgd" else "b1"
         assert_close([h[name] for h in hyper], momentum[:, group], dtype=dtype, what="momentum")
-    assert_close(updates, applied[:, group], dtype=dtype, scale=_update_scale(config, lr, applied))
+    if comparable:
+        scale = _update_scale(config, lr, applied)
+        assert_close(updates, applied[:, group], dtype=dtype, scale=scale)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -143,7 +143,7 @@ def _run(
 
 
 def _optimizer_for(config: dict[str, Any], kind: str, tensor_lr: bool) -> torch.optim.Optimizer:
-    from parity._reference import _make_optimizer, _optimizer_lrs, param_groups
+    from lrfun._reference import _make_optimizer, _optimizer_lrs, param_groups
 
     lrs = _optimizer_lrs(config, param_groups(config))
     return _make_optimizer(torch, kind, lrs, "cpu", tensor_lr)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
+from lrfun._chain import ChainMaps, epochs
 from lrfun._math import anneal_cos, integer_tables, reaches, searchsorted
-from lrfun.schedule import Schedule
+from lrfun._schedule import Schedule, derived
 
 __all__ = ["CosineAnnealingLR", "CosineAnnealingWarmRestarts"]
 
@@ -43,6 +47,11 @@ class CosineAnnealingLR(Schedule):
     T_max: int
     eta_min: float = 0.0
 
+    # torch's recursive form is affine, with an additive branch at each trough.
+    chain: ClassVar[Literal["factor", "affine", "absolute"]] = "affine"
+    _torch_attributes = ("T_max", "eta_min")
+    _gallery = ("CosineAnnealingLR(0.1, T_max=50, eta_min=0.005)", 200)
+
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
         self._set(
@@ -63,6 +72,19 @@ class CosineAnnealingLR(Schedule):
         phase = half - ctx.xp.abs(step - half)
         fraction = ctx.float(phase) / float(self.T_max)
         return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, fraction)
+
+    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+        e = epochs(n, groups)
+        T, eta = self.T_max, self.eta_min
+        trough = (e - 1 - T) % (2 * T) == 0
+        r = (1 + np.cos(math.pi * e / T)) / (1 + np.cos(math.pi * (e - 1) / T))
+        lift = (base - eta) * (1 - math.cos(math.pi / T)) / 2
+        a = np.where(trough, 1.0, r)
+        b = np.where(trough, lift, eta * (1.0 - np.where(trough, 0.0, r)))
+        return ChainMaps.factor(self, a, n, groups, b=b)
+
+    def _course_changes(self, n: int) -> list[float]:
+        return list(range(self.T_max, n, self.T_max))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +112,12 @@ class CosineAnnealingWarmRestarts(Schedule):
     T_0: int
     T_mult: int = 1
     eta_min: float = 0.0
+    _restarts: dict[int, Any] = derived()
+
+    # Every torch step sets the lr from the epoch since the last restart.
+    chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
+    _torch_attributes = ("T_0", "T_mult", "eta_min")
+    _gallery = ("CosineAnnealingWarmRestarts(0.1, T_0=10, T_mult=2, eta_min=0.001)", 150)
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
@@ -126,3 +154,11 @@ class CosineAnnealingWarmRestarts(Schedule):
             since = step - ctx.gather(starts[bits], cycle, dtype=step.dtype)
             period = ctx.gather(periods, cycle)
         return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, ctx.float(since) / period)
+
+    def _course_changes(self, n: int) -> list[float]:
+        restarts, period, at = [], self.T_0, self.T_0
+        while at < n:
+            restarts.append(at)
+            period *= self.T_mult
+            at += period
+        return restarts

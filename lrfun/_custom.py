@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx, host_values, is_traced
+from lrfun._chain import ChainMaps
+from lrfun._convert import lambdas, per_group
 from lrfun._math import power
-from lrfun.schedule import Schedule
+from lrfun._schedule import Cache, Schedule, derived
 
 __all__ = ["LambdaLR", "MultiplicativeLR", "call_user_function"]
 
@@ -73,6 +75,10 @@ class LambdaLR(Schedule):
     base_lr: float | Sequence[float]
     lr_lambda: Fn | Sequence[Fn]
 
+    # Every torch step sets the lr to base_lr * lr_lambda(epoch).
+    chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
+    _function_argument = "lr_lambda"
+
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
         lr_lambda = check.callables("lr_lambda", self.lr_lambda)
@@ -87,6 +93,13 @@ class LambdaLR(Schedule):
             return call_user_function(ctx, fn, step, "lr_lambda")
 
         return ctx.const(self.base_lr) * _per_group(ctx, step, self.lr_lambda, each)
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        return {
+            "base_lr": per_group(scheduler.base_lrs),
+            "lr_lambda": lambdas(scheduler.lr_lambdas),
+        }
 
 
 def _constant(fn: Fn) -> float | None:
@@ -123,33 +136,48 @@ class MultiplicativeLR(Schedule):
     base_lr: float | Sequence[float]
     lr_lambda: Fn | Sequence[Fn]
     horizon: int | None = dataclasses.field(default=None, kw_only=True)
+    _constants: tuple[float | None, ...] = derived()
+    _tables: Cache = derived()  # group -> the running products lr_lambda(1) * ... (k)
+
+    # torch multiplies the lr by lr_lambda(epoch) at every step after the first; it has no
+    # closed form, so SequentialLR restarts it from the lr the previous child left.
+    chain: ClassVar[Literal["factor", "affine", "absolute"]] = "factor"
+    _continues: ClassVar[bool] = True
+    _function_argument = "lr_lambda"
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
         lr_lambda = check.callables("lr_lambda", self.lr_lambda)
-        fns = lr_lambda if isinstance(lr_lambda, tuple) else (lr_lambda,)
         if self.horizon is not None:
             check.integer("horizon", self.horizon, minimum=0)
-        tables: list[list[float]] = [[1.0] for _ in fns]
+        self._set(lr_lambda=lr_lambda)
+        fns = self._fns()
         self._set(
             base_lr=base_lr,
-            lr_lambda=lr_lambda,
             _groups=check.group_count(base_lr=base_lr, lr_lambda=lr_lambda),
             _constants=tuple(_constant(fn) for fn in fns),
-            _tables=tables,
+            _tables=Cache({i: [1.0] for i in range(len(fns))}),
         )
         for i in range(len(fns)):
             self._extend(i, self.horizon or 0)
 
+    def _fns(self) -> tuple[Fn, ...]:
+        fns = self.lr_lambda
+        return fns if isinstance(fns, tuple) else (cast(Fn, fns),)
+
     def _extend(self, i: int, last: int) -> list[float]:
-        # A cache, not state: it only ever holds values the function defines.
-        fns = self.lr_lambda if isinstance(self.lr_lambda, tuple) else (self.lr_lambda,)
-        table = self._tables[i]
+        table: list[float] = self._tables[i]
+        fn = self._fns()[i]
         for k in range(len(table), last + 1):
-            table.append(table[-1] * float(fns[i](k)))
+            table.append(table[-1] * float(fn(k)))
         return table
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
+        return ctx.const(self.base_lr) * self._factor(ctx, step)
+
+    def _factor(self, ctx: Ctx, step: Any) -> Any:
+        """The product of the factors up to ``step``: the lr relative to the base."""
+
         def each(ctx: Ctx, fn: Fn, step: Any, i: int) -> Any:
             constant = self._constants[i]
             xp = ctx.xp
@@ -171,4 +199,23 @@ class MultiplicativeLR(Schedule):
             values = ctx.gather(tuple(table), ctx.minimum(step, len(table) - 1))
             return xp.where(step < len(table), values, xp.nan)
 
-        return ctx.const(self.base_lr) * _per_group(ctx, step, self.lr_lambda, each)
+        return _per_group(ctx, step, self.lr_lambda, each)
+
+    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+        fns = self._fns() * (groups // len(self._fns()))
+        f = np.array([[float(fn(k)) for fn in fns] for k in range(n + 1)])
+        return ChainMaps.factor(self, f, n, groups, restart=(f[0], np.zeros(groups)))
+
+    def _restarted(self, ctx: Ctx, since: Any, base: Any, previous: Any) -> Any:
+        # torch's _update_lr(0) has no closed form here: it multiplies the lr the previous
+        # child left by lr_lambda(0).
+        first = tuple(float(fn(0)) for fn in self._fns())
+        first_value = first if isinstance(self.lr_lambda, tuple) else first[0]
+        return ctx.const(previous) * ctx.const(first_value) * self._factor(ctx, since)
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        return {
+            "base_lr": per_group(scheduler.base_lrs),
+            "lr_lambda": lambdas(scheduler.lr_lambdas),
+        }

@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
+from lrfun._chain import Shared
+from lrfun._convert import per_group
+from lrfun._custom import call_user_function
 from lrfun._math import anneal_cos, anneal_linear, power, reaches
-from lrfun.custom import call_user_function
-from lrfun.schedule import Schedule
+from lrfun._schedule import Schedule, derived
 
 __all__ = ["CyclicLR", "OneCycleLR"]
 
@@ -63,6 +65,13 @@ class CyclicLR(Schedule):
     cycle_momentum: bool = True
     base_momentum: float | Sequence[float] = 0.8
     max_momentum: float | Sequence[float] = 0.9
+    _down: int = derived()
+
+    # Every torch step sets the lr (and momentum) outright; constructing it sets the
+    # optimizer's lrs to base_lr.
+    chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
+    sets_lrs: ClassVar[bool] = True
+    _gallery = ("CyclicLR(0.001, 0.1, step_size_up=20, mode='triangular2')", 160)
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
@@ -94,8 +103,39 @@ class CyclicLR(Schedule):
         )
 
     @property
-    def cycles_momentum(self) -> bool:  # type: ignore[override]
+    def cycles_momentum(self) -> bool:
         return self.cycle_momentum
+
+    @property
+    def _writes_group_keys(self) -> bool:
+        return self.cycle_momentum
+
+    def _write(self, shared: Shared) -> None:
+        if self.cycle_momentum:
+            shared.momenta = self
+
+    def _course_changes(self, n: int) -> list[float]:
+        up, total = self.step_size_up, self.step_size_up + self._down
+        return [k * total + d for k in range(n // total + 1) for d in (up, total)]
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        up = scheduler.total_size * scheduler.step_ratio
+        arguments: dict[str, Any] = {
+            "base_lr": per_group(scheduler.base_lrs),
+            "max_lr": per_group(scheduler.max_lrs),
+            "step_size_up": round(up),
+            "step_size_down": round(scheduler.total_size - up),
+            "mode": scheduler.mode,
+            "gamma": scheduler.gamma,
+            "scale_fn": scheduler._scale_fn_custom,
+            "scale_mode": scheduler.scale_mode,
+            "cycle_momentum": scheduler.cycle_momentum,
+        }
+        if scheduler.cycle_momentum:
+            arguments["base_momentum"] = per_group(scheduler.base_momentums)
+            arguments["max_momentum"] = per_group(scheduler.max_momentums)
+        return arguments
 
     def _shape(self, ctx: Ctx, step: Any) -> Any:
         """The triangle in [0, 1] times the mode's scale: the fraction of the way to the peak."""
@@ -178,6 +218,16 @@ class OneCycleLR(Schedule):
     div_factor: float = 25.0
     final_div_factor: float = 1e4
     three_phase: bool = False
+    _total: int = derived()
+    _starts: tuple[float, ...] = derived()
+    _ends: tuple[float, ...] = derived()
+
+    # Every torch step sets the lr (and momentum) from the lr bounds it keeps in the param
+    # groups, which it writes at construction (initial_lr among them) and reads as it steps.
+    chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
+    sets_lrs: ClassVar[bool] = True
+    _reads_group_keys: ClassVar[bool] = True
+    _gallery = ("OneCycleLR(0.1, total_steps=200)", 200)
 
     def __post_init__(self) -> None:
         max_lr = check.lr_values("max_lr", self.max_lr)
@@ -233,8 +283,67 @@ class OneCycleLR(Schedule):
         )
 
     @property
-    def cycles_momentum(self) -> bool:  # type: ignore[override]
+    def cycles_momentum(self) -> bool:
         return self.cycle_momentum
+
+    @property
+    def _initial_lr(self) -> Any:
+        # torch's OneCycleLR overwrites initial_lr with max_lr / div_factor.
+        peak = self.max_lr
+        if isinstance(peak, tuple):
+            return tuple(v / self.div_factor for v in peak)
+        return peak / self.div_factor
+
+    @property
+    def _writes_group_keys(self) -> bool:
+        return True
+
+    def _write(self, shared: Shared) -> None:
+        shared.bounds = self
+        if self.cycle_momentum:
+            shared.momenta = self
+
+    def _read(self, shared: Shared) -> OneCycleLR:
+        """This OneCycleLR with the bounds the param groups hold (``shared.bounds``: the
+        OneCycleLR that wrote ``initial_lr``/``max_lr``/``min_lr`` last; ``shared.momenta``:
+        the cycling scheduler that wrote ``max_momentum``/``base_momentum`` last)."""
+        changes: dict[str, Any] = {}
+        bounds, momenta = shared.bounds, shared.momenta
+        if bounds is not None and bounds is not self:
+            changes.update(
+                max_lr=bounds.max_lr,
+                div_factor=bounds.div_factor,
+                final_div_factor=bounds.final_div_factor,
+            )
+        if self.cycle_momentum and momenta is not None and momenta is not self:
+            changes.update(base_momentum=momenta.base_momentum, max_momentum=momenta.max_momentum)
+        return dataclasses.replace(self, **changes) if changes else self
+
+    def _course_changes(self, n: int) -> list[float]:
+        return list(self._ends)
+
+    def _torch_steps(self) -> int | None:
+        return self._total  # torch raises when stepped past total_steps
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        groups = scheduler.optimizer.param_groups
+        arguments: dict[str, Any] = {
+            "max_lr": per_group([g["max_lr"] for g in groups]),
+            "total_steps": scheduler.total_steps,
+            "pct_start": _pct_start(
+                scheduler._schedule_phases[0]["end_step"], scheduler.total_steps
+            ),
+            "anneal_strategy": scheduler._anneal_func_type,
+            "cycle_momentum": scheduler.cycle_momentum,
+            "div_factor": float(groups[0]["max_lr"]) / float(groups[0]["initial_lr"]),
+            "final_div_factor": float(groups[0]["initial_lr"]) / float(groups[0]["min_lr"]),
+            "three_phase": len(scheduler._schedule_phases) == 3,
+        }
+        if scheduler.cycle_momentum:
+            arguments["base_momentum"] = per_group([g["base_momentum"] for g in groups])
+            arguments["max_momentum"] = per_group([g["max_momentum"] for g in groups])
+        return arguments
 
     def _phases(self, ctx: Ctx, step: Any, points: Sequence[Any]) -> Any:
         """Anneals through ``points`` (the value at each phase boundary) piecewise."""
@@ -270,3 +379,18 @@ class OneCycleLR(Schedule):
         low, high = ctx.const(self.base_momentum), ctx.const(self.max_momentum)
         points = (high, low, high, high) if self.three_phase else (high, low, high)
         return self._phases(ctx, step, points)
+
+
+def _pct_start(end_step: float, total: int) -> float:
+    """The pct_start whose ``float(pct * total) - 1`` is torch's stored phase end exactly."""
+    guess = (end_step + 1) / total
+    candidates = [guess]
+    for direction in (math.inf, -math.inf):
+        value = guess
+        for _ in range(4):
+            value = math.nextafter(value, direction)
+            candidates.append(value)
+    for pct in candidates:
+        if float(pct * total) - 1 == end_step:
+            return pct
+    return guess

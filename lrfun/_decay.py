@@ -6,12 +6,16 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
+from lrfun._chain import ChainMaps, epochs
+from lrfun._convert import per_group
 from lrfun._math import integer_tables, power, reaches, searchsorted
-from lrfun.schedule import Schedule
+from lrfun._schedule import Schedule, derived
 
 __all__ = [
     "ConstantLR",
@@ -25,14 +29,21 @@ __all__ = [
 _frozen = dataclasses.dataclass(frozen=True)
 
 
-def _base(self: Schedule) -> None:
-    """Checks ``base_lr`` and records the group count (shared by the decays)."""
-    base_lr = check.lr_values("base_lr", self.base_lr)  # type: ignore[attr-defined]
-    self._set(base_lr=base_lr, _groups=check.group_count(base_lr=base_lr))
+@_frozen
+class _Decay(Schedule, register=False):
+    """A decay of the optimizer's lr: torch multiplies the lr by a factor of its own epoch."""
+
+    base_lr: float | Sequence[float]
+
+    chain: ClassVar[Literal["factor", "affine", "absolute"]] = "factor"
+
+    def __post_init__(self) -> None:
+        base_lr = check.lr_values("base_lr", self.base_lr)
+        self._set(base_lr=base_lr, _groups=check.group_count(base_lr=base_lr))
 
 
 @_frozen
-class StepLR(Schedule):
+class StepLR(_Decay):
     """Decays the lr by ``gamma`` every ``step_size`` steps.
 
     ``lr(t) = base_lr * gamma ** (t // step_size)``; the decay lands *at* the step that is a
@@ -47,12 +58,14 @@ class StepLR(Schedule):
     0.025
     """
 
-    base_lr: float | Sequence[float]
     step_size: int
     gamma: float = 0.1
 
+    _torch_attributes = ("step_size", "gamma")
+    _gallery = ("StepLR(0.1, step_size=30, gamma=0.5)", 150)
+
     def __post_init__(self) -> None:
-        _base(self)
+        super().__post_init__()
         self._set(
             step_size=check.integer("step_size", self.step_size),
             gamma=check.real("gamma", self.gamma, low=0.0),
@@ -64,9 +77,17 @@ class StepLR(Schedule):
         decays = ctx.float(step // self.step_size if reached else ctx.xp.zeros_like(step))
         return ctx.const(self.base_lr) * power(ctx, self.gamma, decays)
 
+    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+        e = epochs(n, groups)
+        a = np.where((e != 0) & (e % self.step_size == 0), self.gamma, 1.0)
+        return ChainMaps.factor(self, a, n, groups)
+
+    def _course_changes(self, n: int) -> list[float]:
+        return list(range(self.step_size, n, self.step_size))
+
 
 @_frozen
-class MultiStepLR(Schedule):
+class MultiStepLR(_Decay):
     """Decays the lr by ``gamma`` at each milestone.
 
     ``lr(t) = base_lr * gamma ** #{m in milestones : m <= t}``. As in torch (a Counter), a
@@ -83,12 +104,14 @@ class MultiStepLR(Schedule):
     0.125
     """
 
-    base_lr: float | Sequence[float]
     milestones: Sequence[int]
     gamma: float = 0.1
+    _boundaries: dict[int, tuple[int, ...]] = derived()
+
+    _gallery = ("MultiStepLR([0.1, 0.04], milestones=[30, 80, 120], gamma=0.3)", 160)
 
     def __post_init__(self) -> None:
-        _base(self)
+        super().__post_init__()
         milestones = tuple(sorted(check.integers("milestones", self.milestones)))
         self._set(
             milestones=milestones,
@@ -100,9 +123,25 @@ class MultiStepLR(Schedule):
         decays = ctx.float(searchsorted(ctx, self._boundaries, step))
         return ctx.const(self.base_lr) * power(ctx, self.gamma, decays)
 
+    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+        counts = np.array([self.milestones.count(k) for k in range(n + 1)], dtype=np.float64)
+        a = self.gamma ** counts[:, None]
+        return ChainMaps.factor(self, a, n, groups, initial=a[0])
+
+    def _course_changes(self, n: int) -> list[float]:
+        return list(self.milestones)
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        return {
+            "base_lr": per_group(scheduler.base_lrs),
+            "milestones": sorted(scheduler.milestones.elements()),
+            "gamma": scheduler.gamma,
+        }
+
 
 @_frozen
-class ConstantLR(Schedule):
+class ConstantLR(_Decay):
     """Scales the lr by ``factor`` until step ``total_iters``.
 
     ``lr(t) = base_lr * (factor if t < total_iters else 1)``.
@@ -120,12 +159,14 @@ class ConstantLR(Schedule):
     (0.15, 0.3)
     """
 
-    base_lr: float | Sequence[float]
     factor: float = 1.0 / 3
     total_iters: int = 5
 
+    _torch_attributes = ("factor", "total_iters")
+    _gallery = ("ConstantLR(0.1, factor=0.25, total_iters=20)", 60)
+
     def __post_init__(self) -> None:
-        _base(self)
+        super().__post_init__()
         self._set(
             # Normal floats only: torch divides by the factor at total_iters, and 1 / a
             # subnormal overflows to inf (then the lr is inf or NaN).
@@ -139,9 +180,26 @@ class ConstantLR(Schedule):
             return base * self.factor
         return base * ctx.where(step >= self.total_iters, 1.0, self.factor)
 
+    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+        e = epochs(n, groups)
+        f = self.factor
+        a = np.where(e == 0, f, np.where(e == self.total_iters, 1.0 / f, 1.0))
+        # torch's closed form at epoch 0: base when total_iters is 0, not base * factor
+        restart = (np.zeros(groups), base * (f + (self.total_iters == 0) * (1 - f)))
+        return ChainMaps.factor(self, a, n, groups, initial=a[0], restart=restart)
+
+    def _course_changes(self, n: int) -> list[float]:
+        return [self.total_iters]
+
+    def _restarted(self, ctx: Ctx, since: Any, base: Any, previous: Any) -> Any:
+        if self.total_iters == 0:
+            # torch's closed form at epoch 0 is the base lr, and nothing changes it later.
+            return ctx.const(base) + 0.0 * ctx.float(since)
+        return self._lr(ctx, since)
+
 
 @_frozen
-class LinearLR(Schedule):
+class LinearLR(_Decay):
     """Scales the lr linearly from ``start_factor`` to ``end_factor`` over ``total_iters`` steps.
 
     ``lr(t) = base_lr * (start + (end - start) * min(t, total_iters) / total_iters)``.
@@ -156,13 +214,15 @@ class LinearLR(Schedule):
     0.75
     """
 
-    base_lr: float | Sequence[float]
     start_factor: float = 1.0 / 3
     end_factor: float = 1.0
     total_iters: int = 5
 
+    _torch_attributes = ("start_factor", "end_factor", "total_iters")
+    _gallery = ("LinearLR(0.1, start_factor=0.05, total_iters=50)", 100)
+
     def __post_init__(self) -> None:
-        _base(self)
+        super().__post_init__()
         self._set(
             # Normal floats only: torch's update divides by total_iters * start_factor, which
             # overflows for a subnormal start (then the lr is NaN).
@@ -178,9 +238,19 @@ class LinearLR(Schedule):
         factor = self.start_factor + (self.end_factor - self.start_factor) * done
         return ctx.const(self.base_lr) * factor
 
+    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+        e = epochs(n, groups)
+        T, lo, hi = self.total_iters, self.start_factor, self.end_factor
+        ramp = 1.0 + (hi - lo) / (T * lo + (e - 1) * (hi - lo))
+        a = np.where(e == 0, lo, np.where(e > T, 1.0, ramp))
+        return ChainMaps.factor(self, a, n, groups, initial=a[0])
+
+    def _course_changes(self, n: int) -> list[float]:
+        return [self.total_iters]
+
 
 @_frozen
-class ExponentialLR(Schedule):
+class ExponentialLR(_Decay):
     """Decays the lr by ``gamma`` every step: ``lr(t) = base_lr * gamma ** t``.
 
     Args:
@@ -191,19 +261,24 @@ class ExponentialLR(Schedule):
     0.125
     """
 
-    base_lr: float | Sequence[float]
     gamma: float
 
+    _torch_attributes = ("gamma",)
+    _gallery = ("ExponentialLR(0.1, gamma=0.97)", 150)
+
     def __post_init__(self) -> None:
-        _base(self)
+        super().__post_init__()
         self._set(gamma=check.real("gamma", self.gamma, low=0.0))
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         return ctx.const(self.base_lr) * power(ctx, self.gamma, ctx.float(step))
 
+    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+        return ChainMaps.factor(self, self.gamma, n, groups)
+
 
 @_frozen
-class PolynomialLR(Schedule):
+class PolynomialLR(_Decay):
     """Decays the lr polynomially to 0 over ``total_iters`` steps, then holds it.
 
     ``lr(t) = base_lr * (1 - min(t, total_iters) / total_iters) ** power``.
@@ -217,12 +292,14 @@ class PolynomialLR(Schedule):
     0.25
     """
 
-    base_lr: float | Sequence[float]
     total_iters: int = 5
     power: float = 1.0
 
+    _torch_attributes = ("total_iters", "power")
+    _gallery = ("PolynomialLR(0.1, total_iters=100, power=2.0)", 130)
+
     def __post_init__(self) -> None:
-        _base(self)
+        super().__post_init__()
         self._set(
             total_iters=check.integer("total_iters", self.total_iters),
             power=check.real("power", self.power, low=0.0),
@@ -242,3 +319,12 @@ class PolynomialLR(Schedule):
             # 0 ** power is 0 even when float32 flushes a tiny power to 0 (0 ** 0 is 1).
             decay = ctx.where(left == 0, 0.0, decay)
         return ctx.const(self.base_lr) * decay
+
+    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+        e = epochs(n, groups)
+        T = self.total_iters
+        ratio = ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** self.power
+        return ChainMaps.factor(self, np.where(e > T, 1.0, ratio), n, groups)
+
+    def _course_changes(self, n: int) -> list[float]:
+        return [self.total_iters]

@@ -11,12 +11,12 @@ torch's float32 tensor-lr trajectory gets the float32 row. Everything is compare
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import numpy as np
 
-from parity._reference import Trajectory
+from lrfun._reference import Trajectory
 
 __all__ = ["TOLERANCES", "Comparison", "assert_close", "compare", "tolerance"]
 
@@ -41,6 +41,8 @@ class Comparison:
       worst_group: the param group (column) of ``max_fraction``.
       steps: scheduler steps compared; the arrays had ``steps + 1`` rows.
       dtype: the tolerance row used (``"float64"`` or ``"float32"``).
+      fractions: ``error / allowed`` per step, the worst over the groups (``steps + 1``
+        values; what a plot of the agreement draws).
 
     Example:
       >>> compare([1.0, 0.5], [1.0, 0.5], dtype="float64").passed
@@ -54,6 +56,7 @@ class Comparison:
     worst_group: int
     steps: int
     dtype: str
+    fractions: np.ndarray = field(repr=False, compare=False)
 
 
 def tolerance(dtype: object) -> tuple[float, float]:
@@ -90,7 +93,7 @@ def compare(
     Args:
       ours: array-like of shape ``(steps + 1,)`` or ``(steps + 1, groups)``; NumPy, JAX and
         torch tensors on any device all work.
-      reference: a :class:`~parity.Trajectory` (its ``lr`` or ``momentum`` per ``what``;
+      reference: a :class:`~lrfun.Trajectory` (its ``lr`` or ``momentum`` per ``what``;
         its ``dtype`` counts) or an array-like of the same shape; a ``(steps + 1,)`` array
         matches a ``(steps + 1, 1)`` one. A float32 reference array counts as float32.
       dtype: the precision of our evaluation; the looser of it and the reference's decides.
@@ -232,6 +235,7 @@ def _evaluate(
         worst_group=group,
         steps=o.shape[0] - 1,
         dtype=row,
+        fractions=_read_only(fraction.max(axis=1)),
     )
     return _Evaluation(
         comparison=comparison,
@@ -244,6 +248,11 @@ def _evaluate(
         total=int(ok.size),
         scale=scale,
     )
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def _as_2d(values: Any, label: str) -> np.ndarray:

@@ -14,6 +14,8 @@ torch is imported inside :func:`torch_trajectory`, so importing this module stay
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import operator
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +23,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+
+from lrfun._compose import _Composite
+from lrfun._schedule import Schedule, registered
 
 if TYPE_CHECKING:
     import torch
@@ -30,10 +35,6 @@ __all__ = ["Trajectory", "lr_scale", "param_groups", "torch_scheduler", "torch_t
 # Arguments that may be a sequence with one entry per param group; every other sequence
 # (milestones, schedulers) is a plain value.
 _PER_GROUP = ("base_lr", "max_lr", "base_momentum", "max_momentum", "lr_lambda", "min_lr")
-# These take their lrs as torch arguments: their `base_lr`, if any, is passed through.
-_OWN_LRS = frozenset({"CyclicLR", "OneCycleLR"})
-_COMPOSITE = frozenset({"SequentialLR", "ChainedScheduler"})
-_PLATEAU = "ReduceLROnPlateau"
 _SGD_MOMENTUM = 0.9
 _ADAM_BETAS = (0.9, 0.999)
 
@@ -89,7 +90,7 @@ def param_groups(config: Mapping[str, Any]) -> int:
         for key, value in config.items()
         if key in _PER_GROUP and isinstance(value, (list, tuple))
     }
-    if name in _COMPOSITE:
+    if _composite(name):
         for index, child in enumerate(_children(config)):
             counts[f"schedulers[{index}]"] = param_groups(child)
     if len(set(counts.values())) > 1:
@@ -250,9 +251,13 @@ def _make_optimizer(
         # float32 explicitly: a changed global default dtype must not change the reference.
         return torch.tensor(value, dtype=torch.float32, device=device) if tensor_lr else value
 
+    # float64 parameters where the device has them: the update lr * grad of a growing
+    # schedule (gamma > 1 over 10,000 steps) passes float32's range long before float64's,
+    # and torch refuses to apply it. Tensor lrs run the float32 path they are there to test.
+    dtype = torch.float32 if tensor_lr or device.type == "mps" else torch.float64
     groups = []
     for value in lrs:
-        param = torch.zeros(2, device=device, requires_grad=True)
+        param = torch.zeros(2, device=device, dtype=dtype, requires_grad=True)
         # Set once: the optimizers never clear .grad, so no backward pass is needed per step.
         param.grad = torch.ones_like(param)
         groups.append({"params": [param], "lr": lr_value(value)})
@@ -272,12 +277,15 @@ def _build(torch: Any, opt: torch.optim.Optimizer, config: Mapping[str, Any]) ->
     kwargs = {
         key: value
         for key, value in config.items()
-        if key != "name" and (key != "base_lr" or name in _OWN_LRS)
+        if key != "name" and (key != "base_lr" or _sets_lrs(name))
     }
-    if name in _COMPOSITE:
+    if _composite(name):
         kwargs["schedulers"] = [_build(torch, opt, child) for child in _children(config)]
-        if name == "ChainedScheduler":
-            return cls(**kwargs)  # takes its optimizer from the children
+        # By keyword: ChainedScheduler takes the schedulers first (and, before torch 2.3,
+        # no optimizer at all: it reads the children's).
+        if "optimizer" not in inspect.signature(cls).parameters:
+            return cls(**kwargs)
+        return cls(optimizer=opt, **kwargs)
     return cls(opt, **kwargs)
 
 
@@ -296,7 +304,7 @@ def _optimizer_lrs(config: Mapping[str, Any], groups: int) -> list[float]:
     # Only CyclicLR / OneCycleLR leaves: they overwrite the optimizer's lr themselves, so
     # any positive value does; their max lr is always valid.
     leaf = config
-    while _name(leaf) in _COMPOSITE:
+    while _composite(_name(leaf)):
         leaf = _children(leaf)[0]
     return _broadcast("max_lr", leaf.get("max_lr", 1.0), groups)
 
@@ -304,9 +312,9 @@ def _optimizer_lrs(config: Mapping[str, Any], groups: int) -> list[float]:
 def _declared_lrs(config: Mapping[str, Any], groups: int) -> list[float] | None:
     # The lrfun-style `base_lr` a config declares: the one optimizer lr torch runs with.
     name = _name(config)
-    if name in _OWN_LRS:
+    if _sets_lrs(name):
         return None
-    if name not in _COMPOSITE:
+    if not _composite(name):
         if "base_lr" not in config:
             raise ValueError(f"{name} config needs 'base_lr' (the optimizer's lr)")
         return _broadcast("base_lr", config["base_lr"], groups)
@@ -325,9 +333,34 @@ def _declared_lrs(config: Mapping[str, Any], groups: int) -> list[float] | None:
 
 def _cycles_momentum(config: Mapping[str, Any]) -> bool:
     name = _name(config)
-    if name in _COMPOSITE:
+    if _composite(name):
         return any(_cycles_momentum(child) for child in _children(config))
-    return name in _OWN_LRS and bool(config.get("cycle_momentum", True))
+    fields = _fields(name)
+    if "cycle_momentum" not in fields:
+        return False
+    return bool(config.get("cycle_momentum", fields["cycle_momentum"].default))
+
+
+# What a config's name is, asked of the lrfun class registered under it (a name lrfun does
+# not know is run by torch as a single scheduler).
+def _composite(name: str) -> bool:
+    cls = registered(name)
+    return cls is not None and issubclass(cls, _Composite)
+
+
+def _sets_lrs(name: str) -> bool:
+    cls = registered(name)
+    return cls is not None and issubclass(cls, Schedule) and cls.sets_lrs
+
+
+def _plateau(name: str) -> bool:
+    cls = registered(name)
+    return cls is not None and not issubclass(cls, Schedule)
+
+
+def _fields(name: str) -> dict[str, dataclasses.Field[Any]]:
+    cls = registered(name)
+    return {} if cls is None else {f.name: f for f in dataclasses.fields(cls) if f.init}
 
 
 def _momentum_reader(optimizer: str) -> Callable[[dict[str, Any]], Any]:
@@ -339,7 +372,7 @@ def _momentum_reader(optimizer: str) -> Callable[[dict[str, Any]], Any]:
 def _step_args(
     name: str, steps: int, metrics: Sequence[float] | None
 ) -> Sequence[tuple[float, ...]]:
-    if name != _PLATEAU:
+    if not _plateau(name):
         if metrics is not None:
             raise ValueError(f"metrics apply to ReduceLROnPlateau only, not {name}")
         return [()] * steps

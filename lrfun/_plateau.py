@@ -13,7 +13,8 @@ import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx, device_of, namespace
-from lrfun.schedule import Configurable
+from lrfun._convert import per_group
+from lrfun._schedule import Configurable
 
 __all__ = ["PlateauState", "ReduceLROnPlateau"]
 
@@ -73,6 +74,8 @@ class ReduceLROnPlateau(Configurable):
     min_lr: float | Sequence[float] = 0.0
     eps: float = 1e-8
 
+    _gallery = ("ReduceLROnPlateau(0.1, factor=0.5, patience=5)", 150)
+
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
         min_lr = check.lr_values("min_lr", self.min_lr)
@@ -89,10 +92,19 @@ class ReduceLROnPlateau(Configurable):
             _groups=check.group_count(base_lr=base_lr, min_lr=min_lr),
         )
 
-    @property
-    def groups(self) -> int | None:
-        """The number of param groups (None when every lr-valued argument is a scalar)."""
-        return self._groups
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        return {
+            "base_lr": per_group([g["lr"] for g in scheduler.optimizer.param_groups]),
+            "mode": scheduler.mode,
+            "factor": scheduler.factor,
+            "patience": scheduler.patience,
+            "threshold": scheduler.threshold,
+            "threshold_mode": scheduler.threshold_mode,
+            "cooldown": scheduler.cooldown,
+            "min_lr": per_group(scheduler.min_lrs),
+            "eps": scheduler.eps,
+        }
 
     def init(self, like: Any = None) -> PlateauState:
         """The state right after construction.

@@ -1,9 +1,16 @@
-"""Composed schedules: SequentialLR and ChainedScheduler, with torch's stepping semantics."""
+"""Composed schedules: SequentialLR and ChainedScheduler, with torch's stepping semantics.
+
+Closed forms where torch's algebra allows: a SequentialLR of single schedules is a lookup of
+the active child (each restarted as the child says: ``Schedule._restarted``), a
+ChainedScheduler of ``"factor"`` children is the base times their factors. Everything else
+is torch's own stepping, simulated exactly on the host (:mod:`lrfun._chain`) and cached.
+"""
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,38 +18,26 @@ from typing import Any
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx, host_values, is_traced
-from lrfun._chain import shared_group_keys, simulate
+from lrfun._backend import Ctx, evaluate, host_values, is_traced
+from lrfun._chain import Chained, Node, Sequential, Shared, shared_group_keys, simulate
+from lrfun._convert import from_torch
 from lrfun._math import integer_tables, reaches, searchsorted
-from lrfun.schedule import Schedule, from_config
+from lrfun._plateau import ReduceLROnPlateau
+from lrfun._schedule import Cache, Schedule, derived, from_config
 
 __all__ = ["ChainedScheduler", "SequentialLR"]
-
-# Children whose torch update multiplies the lr by a factor of their own epoch alone.
-_MULTIPLICATIVE = frozenset(
-    {
-        "StepLR",
-        "MultiStepLR",
-        "ConstantLR",
-        "LinearLR",
-        "ExponentialLR",
-        "PolynomialLR",
-        "MultiplicativeLR",
-    }
-)
-_COMPOSITES = frozenset({"SequentialLR", "ChainedScheduler"})
 
 
 def _children(name: str, schedulers: Any) -> tuple[Schedule, ...]:
     if isinstance(schedulers, (str, bytes, Mapping)) or not isinstance(schedulers, Sequence):
         raise TypeError(f"schedulers must be a list of schedules, got {schedulers!r}")
     if not schedulers:
-        raise ValueError(f"{name} needs at least one schedule, got {schedulers!r}")
+        raise ValueError(f"schedulers must hold at least one schedule for {name}, got []")
     out = []
     for i, child in enumerate(schedulers):
         if isinstance(child, Mapping):
             child = from_config(child)
-        if type(child).__name__ == "ReduceLROnPlateau":
+        if isinstance(child, ReduceLROnPlateau):
             raise ValueError(
                 f"schedulers[{i}] is a ReduceLROnPlateau, which {name} cannot hold (its step "
                 "needs a metric; torch refuses it too)"
@@ -51,18 +46,6 @@ def _children(name: str, schedulers: Any) -> tuple[Schedule, ...]:
             raise TypeError(f"schedulers[{i}] must be an lrfun schedule, got {child!r}")
         out.append(child)
     return tuple(out)
-
-
-def _base_of(s: Schedule) -> Any:
-    """What torch's ``initial_lr`` is for a child: OneCycleLR overwrites it."""
-    name = type(s).__name__
-    if name in _COMPOSITES:
-        return s._base  # type: ignore[attr-defined]
-    if name == "OneCycleLR":
-        peak = s.max_lr  # type: ignore[attr-defined]
-        div = s.div_factor  # type: ignore[attr-defined]
-        return tuple(v / div for v in peak) if isinstance(peak, tuple) else peak / div
-    return s.base_lr  # type: ignore[attr-defined]
 
 
 def _common_base(name: str, children: tuple[Schedule, ...]) -> tuple[Any, int | None]:
@@ -74,7 +57,7 @@ def _common_base(name: str, children: tuple[Schedule, ...]) -> tuple[Any, int | 
     width = groups or 1
     bases = []
     for child in children:
-        base = _base_of(child)
+        base = child._initial_lr
         bases.append(tuple(base) if isinstance(base, tuple) else (base,) * width)
     for i, base in enumerate(bases):
         if not all(
@@ -88,33 +71,39 @@ def _common_base(name: str, children: tuple[Schedule, ...]) -> tuple[Any, int | 
     return (bases[0][0] if groups is None else bases[0]), groups
 
 
-def _normalised(s: Schedule) -> Schedule:
-    """The same schedule on a base lr of 1: its factor relative to the base."""
-    return dataclasses.replace(s, base_lr=1.0)  # type: ignore[type-var]
+@dataclasses.dataclass(frozen=True)
+class _Composite(Schedule, register=False):
+    """Shared by the composites: the children, the exact host simulation, its cache and its
+    lookup."""
 
+    schedulers: Sequence[Schedule]
+    horizon: int | None = dataclasses.field(default=None, kw_only=True)
+    _base: Any = derived()
+    _tables: Cache = derived()
 
-class _Composite(Schedule):
-    """Shared by the composites: the exact host simulation, its cache and its lookup."""
-
-    schedulers: Any
-    horizon: int | None
-
-    def _start(self, name: str) -> None:
+    def __post_init__(self) -> None:
+        name = type(self).__name__
         children = _children(name, self.schedulers)
         base, groups = _common_base(name, children)
         if self.horizon is not None:
             check.integer("horizon", self.horizon, minimum=0)
-        self._set(schedulers=children, _base=base, _groups=groups, _tables={})
-        # Each decay relative to its base lr, built once (products and continuations use it).
-        self._set(
-            _unit=tuple(
-                _normalised(c) if type(c).__name__ in _MULTIPLICATIVE else None for c in children
-            )
-        )
+        self._set(schedulers=children, _base=base, _groups=groups, _tables=Cache())
 
     @property
-    def cycles_momentum(self) -> bool:  # type: ignore[override]
+    def cycles_momentum(self) -> bool:
         return any(c.cycles_momentum for c in self.schedulers)
+
+    @property
+    def _initial_lr(self) -> Any:
+        return self._base
+
+    def _leaves(self) -> tuple[Schedule, ...]:
+        return tuple(leaf for child in self.schedulers for leaf in child._leaves())
+
+    def _torch_steps(self) -> int | None:
+        # torch's children may run a step ahead of the composite.
+        limits = [n for leaf in self._leaves() if (n := leaf._torch_steps()) is not None]
+        return max(0, min(limits) - 1) if limits else None
 
     def to_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"name": type(self).__name__}
@@ -128,14 +117,15 @@ class _Composite(Schedule):
         return config
 
     def _table(self, last: int) -> tuple[np.ndarray, np.ndarray | None]:
-        # A cache of values the definition fixes, grown by doubling.
-        if self._tables and self._tables["lr"].shape[0] > last:
-            return self._tables["lr"], self._tables["momentum"]
-        n = max(last, 2 * (self._tables["lr"].shape[0] if self._tables else 64))
+        # Values the definition fixes, grown by doubling.
+        tables = self._tables
+        if tables and tables["lr"].shape[0] > last:
+            return tables["lr"], tables["momentum"]
+        n = max(last, 2 * (tables["lr"].shape[0] if tables else 64))
         width = self._groups or 1
         base = np.broadcast_to(np.asarray(self._base, dtype=np.float64), (width,)).copy()
         lr, momentum = simulate(self, n, width, base)
-        self._tables.update(lr=lr, momentum=momentum)
+        tables.update(lr=lr, momentum=momentum)
         return lr, momentum
 
     def _lookup(self, ctx: Ctx, step: Any, which: int) -> Any:
@@ -165,6 +155,56 @@ class _Composite(Schedule):
 
 
 @dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What a SequentialLR of single schedules evaluates in closed form."""
+
+    children: tuple[Schedule, ...]
+    milestones: tuple[int, ...]
+    boundaries: dict[int, tuple[int, ...]]
+    first: int  # the child active at step 0
+    reached: tuple[bool, ...]  # whether each child ever becomes active
+    base: Any
+    groups: int | None
+    previous: dict[int, Any]  # the lr before each continuing child's milestone
+
+
+def _sequential_lr(ctx: Ctx, step: Any, plan: _Plan) -> Any:
+    """The lr of a SequentialLR plan: one lookup of the active child."""
+    xp = ctx.xp
+    active = searchsorted(ctx, plan.boundaries, step)
+    out = plan.children[plan.first]._lr(ctx, step)
+    # One term per child: the structure is fixed at construction (no loop over steps).
+    for i in range(plan.first + 1, len(plan.children)):
+        # A milestone past the step's integer range (an int32 count) is never reached.
+        if plan.reached[i] and reaches(ctx, step, plan.milestones[i - 1]):
+            since = xp.maximum(step - plan.milestones[i - 1], xp.zeros_like(step))
+            value = plan.children[i]._restarted(ctx, since, plan.base, plan.previous.get(i))
+            out = xp.where(active == i, value, out)
+    return out
+
+
+def _with_previous(plan: _Plan) -> _Plan:
+    """The plan with the lr just before each continuing child's milestone (host, float64).
+
+    Only earlier segments decide the value at a milestone - 1; this one and later ones are
+    computed there but not selected, so placeholders stand in until they are known.
+    """
+    later = [
+        i
+        for i, child in enumerate(plan.children)
+        if plan.reached[i] and i != plan.first and child._continues
+    ]
+    previous: dict[int, Any] = dict.fromkeys(later, 0.0)
+    for i in later:
+        so_far = dataclasses.replace(plan, previous=dict(previous))
+        value = evaluate(
+            functools.partial(_sequential_lr, plan=so_far), plan.milestones[i - 1] - 1, plan.groups
+        )
+        previous[i] = tuple(np.broadcast_to(value, (plan.groups,))) if plan.groups else value
+    return dataclasses.replace(plan, previous=previous)
+
+
+@dataclasses.dataclass(frozen=True)
 class SequentialLR(_Composite):
     """Runs one schedule after another, switching at the milestones, as torch's SequentialLR.
 
@@ -191,12 +231,17 @@ class SequentialLR(_Composite):
     [0.01, 0.055, 0.1, 0.05]
     """
 
-    schedulers: Sequence[Schedule]
     milestones: Sequence[int]
-    horizon: int | None = dataclasses.field(default=None, kw_only=True)
+    _plan: _Plan | None = derived()  # None: simulated on the host
+
+    _gallery = (
+        "SequentialLR([LinearLR(0.1, start_factor=0.01, total_iters=20), "
+        "CosineAnnealingLR(0.1, T_max=180, eta_min=0.001)], milestones=[20])",
+        200,
+    )
 
     def __post_init__(self) -> None:
-        self._start("SequentialLR")
+        super().__post_init__()
         children = self.schedulers
         milestones = check.integers("milestones", self.milestones, minimum=0)
         if len(milestones) != len(children) - 1:
@@ -212,66 +257,57 @@ class SequentialLR(_Composite):
             i == first or (i > first and ends[i - 1] < ends[i]) for i in range(len(children))
         ]
         for i, child in enumerate(children):
-            if reached[i] and i != first and type(child).__name__ in _COMPOSITES:
+            if reached[i] and i != first and isinstance(child, _Composite):
                 raise ValueError(
                     f"schedulers[{i}] is a {type(child).__name__}, which SequentialLR would "
                     f"restart at milestone {milestones[i - 1]}; torch cannot (its _update_lr "
                     "raises NotImplementedError)"
                 )
-        self._set(
-            milestones=milestones,
-            _boundaries=integer_tables(milestones),
-            _first=first,
-            _reached=tuple(reached),
-            # Closed form for single children, unless OneCycleLR children share their
-            # param-group bounds with another cycling child (then simulated, as torch runs it).
-            _closed=not any(type(c).__name__ in _COMPOSITES for c in children)
-            and not shared_group_keys(self),
-        )
-        self._set(_prevs=self._previous_lrs() if self._closed else {})
-
-    def _previous_lrs(self) -> dict[int, Any]:
-        """The lr just before each MultiplicativeLR child's milestone (host, float64)."""
-        later = [
-            i
-            for i, child in enumerate(self.schedulers)
-            if self._reached[i] and i != self._first and type(child).__name__ == "MultiplicativeLR"
-        ]
-        # Only earlier segments decide the value at a milestone - 1; this one and later ones
-        # are computed there but not selected, so placeholders stand in until they are known.
-        prevs: dict[int, Any] = dict.fromkeys(later, 0.0)
-        self._set(_prevs=prevs)
-        for i in later:
-            prevs[i] = self(self.milestones[i - 1] - 1)
-        return prevs
-
-    def _segment(self, ctx: Ctx, i: int, since: Any) -> Any:
-        """Child ``i``'s lr ``since`` steps after it took over at its milestone."""
-        child = self.schedulers[i]
-        name = type(child).__name__
-        if name == "ConstantLR" and child.total_iters == 0:  # type: ignore[attr-defined]
-            return ctx.const(self._base) + 0.0 * ctx.float(since)
-        if name == "MultiplicativeLR":
-            fns = child.lr_lambda  # type: ignore[attr-defined]
-            first = tuple(float(f(0)) for f in fns) if isinstance(fns, tuple) else float(fns(0))
-            prev = self._prevs[i]
-            prev = tuple(np.broadcast_to(prev, (self._groups,))) if self._groups else prev
-            return ctx.const(prev) * ctx.const(first) * self._unit[i]._lr(ctx, since)
-        return child._lr(ctx, since)
+        # Closed form for single children, unless OneCycleLR children share their
+        # param-group bounds with another cycling child (then simulated, as torch runs it).
+        leaves = tuple(leaf for child in children for leaf in child._leaves())
+        closed = not any(isinstance(c, _Composite) for c in children)
+        plan = None
+        if closed and not shared_group_keys(leaves):
+            plan = _with_previous(
+                _Plan(
+                    children=tuple(children),
+                    milestones=milestones,
+                    boundaries=integer_tables(milestones),
+                    first=first,
+                    reached=tuple(reached),
+                    base=self._base,
+                    groups=self._groups,
+                    previous={},
+                )
+            )
+        self._set(milestones=milestones, _plan=plan)
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        if not self._closed:
+        if self._plan is None:
             return self._lookup(ctx, step, 0)
-        xp = ctx.xp
-        active = searchsorted(ctx, self._boundaries, step)
-        out = self.schedulers[self._first]._lr(ctx, step)
-        # One term per child: the structure is fixed at construction (no loop over steps).
-        for i in range(self._first + 1, len(self.schedulers)):
-            # A milestone past the step's integer range (an int32 count) is never reached.
-            if self._reached[i] and reaches(ctx, step, self.milestones[i - 1]):
-                since = xp.maximum(step - self.milestones[i - 1], xp.zeros_like(step))
-                out = xp.where(active == i, self._segment(ctx, i, since), out)
-        return out
+        return _sequential_lr(ctx, step, self._plan)
+
+    def _node(self, n: int, groups: int, base: np.ndarray, shared: Shared) -> Node:
+        children = [c._node(n, groups, base, shared) for c in self.schedulers]
+        return Sequential(children, tuple(self.milestones), base)
+
+    def _course_changes(self, n: int) -> list[float]:
+        # each child's own course changes, from where it starts until the next switch
+        starts, ends = [0, *self.milestones], [*self.milestones, n]
+        changes: list[float] = list(self.milestones)
+        for child, start, end in zip(self.schedulers, starts, ends, strict=True):
+            changes += [
+                start + x for x in child._course_changes(end - start) if 0 < x < end - start
+            ]
+        return changes
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        return {
+            "schedulers": [from_torch(c) for c in scheduler._schedulers],
+            "milestones": list(scheduler._milestones),
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -298,18 +334,34 @@ class ChainedScheduler(_Composite):
     [0.5, 0.25, 0.25, 0.125]
     """
 
-    schedulers: Sequence[Schedule]
-    horizon: int | None = dataclasses.field(default=None, kw_only=True)
+    _units: tuple[Schedule, ...] | None = derived()  # None: simulated on the host
+
+    _gallery = (
+        "ChainedScheduler([ConstantLR(0.1, factor=0.1, total_iters=10), "
+        "ExponentialLR(0.1, gamma=0.98)])",
+        100,
+    )
 
     def __post_init__(self) -> None:
-        self._start("ChainedScheduler")
-        names = {type(c).__name__ for c in self.schedulers}
-        self._set(_closed=names <= _MULTIPLICATIVE)
+        super().__post_init__()
+        closed = all(c.chain == "factor" for c in self.schedulers)
+        # Each decay relative to its base lr, built once: the chain is their product.
+        self._set(_units=tuple(c._relative() for c in self.schedulers) if closed else None)
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        if not self._closed:
+        if self._units is None:
             return self._lookup(ctx, step, 0)
         out = ctx.const(self._base)
-        for unit in self._unit:
+        for unit in self._units:
             out = out * unit._lr(ctx, step)
         return out
+
+    def _node(self, n: int, groups: int, base: np.ndarray, shared: Shared) -> Node:
+        return Chained([c._node(n, groups, base, shared) for c in self.schedulers])
+
+    def _course_changes(self, n: int) -> list[float]:
+        return [x for child in self.schedulers for x in child._course_changes(n)]
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        return {"schedulers": [from_torch(c) for c in scheduler._schedulers]}

@@ -1,0 +1,289 @@
+"""The Schedule base: an immutable description whose ``__call__`` is a pure function of the step.
+
+A schedule class is the one home of everything known about its schedule: its closed form
+(``_lr``, ``_momentum``), torch's chainable update (``_chain_maps``) and how that combines in
+a ChainedScheduler (``chain``), the steps where its course changes (``_course_changes``), how
+it is read off a live torch scheduler (``_from_torch``) and a gallery example. Composites, the
+plot, the spec grammar and :func:`~lrfun.from_torch` ask the class; the registry of names
+below is filled by the classes as they are defined.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from lrfun._backend import Ctx, evaluate
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lrfun._chain import ChainMaps, Node, Shared
+
+__all__ = [
+    "Cache",
+    "Configurable",
+    "Schedule",
+    "classes",
+    "derived",
+    "from_config",
+    "names",
+    "registered",
+]
+
+_REGISTRY: dict[str, type[Configurable]] = {}
+
+
+def derived() -> Any:
+    """A field the constructor derives (never an argument; ignored by eq and repr)."""
+    return dataclasses.field(init=False, repr=False, compare=False)
+
+
+class Cache(dict[Any, Any]):
+    """Host values a schedule's definition fixes, computed on first use.
+
+    The one mutable object a schedule may hold, built once in its constructor: filling it
+    never changes what the schedule computes, only how soon.
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class Configurable:
+    """An immutable object described by its constructor arguments (a frozen dataclass whose
+    init fields are the arguments): ``to_config()`` / :func:`from_config` round-trip it.
+
+    Subclasses are registered under their class name (the name torch gives the scheduler)
+    unless defined with ``register=False``.
+    """
+
+    _groups: int | None = derived()
+
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if register:
+            _REGISTRY[cls.__name__] = cls
+
+    @property
+    def groups(self) -> int | None:
+        """The number of param groups (None when every lr-valued argument is a scalar)."""
+        return self._groups
+
+    def arguments(self) -> dict[str, Any]:
+        """The constructor arguments, as given (callables included)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-safe dict that :func:`from_config` turns back into an equal object.
+
+        Raises:
+          TypeError: an argument is a Python callable (LambdaLR, MultiplicativeLR, a CyclicLR
+            scale_fn), which a config cannot hold.
+        """
+        config: dict[str, Any] = {"name": type(self).__name__}
+        for name, value in self.arguments().items():
+            if callable(value) or (isinstance(value, tuple) and any(callable(v) for v in value)):
+                raise TypeError(
+                    f"{type(self).__name__}.{name} is a Python callable, which a config cannot hold"
+                )
+            config[name] = list(value) if isinstance(value, tuple) else value
+        return config
+
+    def _set(self, **values: Any) -> None:
+        # Normalised arguments and derived fields of a frozen dataclass, set once in
+        # __post_init__: only declared fields, so nothing hides behind the dataclass.
+        declared = {f.name for f in dataclasses.fields(self)}
+        for name, value in values.items():
+            if name not in declared:
+                raise AttributeError(f"{type(self).__name__} declares no field {name!r}")
+            object.__setattr__(self, name, value)
+
+    # -- what the class knows about torch's object ------------------------------------------
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        """The constructor arguments read off a live torch scheduler of this class's name."""
+        raise TypeError(f"{cls.__name__} cannot be read from a torch scheduler")
+
+    def _torch_steps(self) -> int | None:
+        """The most steps torch's object can take (None: no limit)."""
+        return None
+
+    # A representative (spec, steps) for the gallery: settings recipes use, each showing what
+    # the schedule is known for; None keeps the class out of the gallery.
+    _gallery: ClassVar[tuple[str, int] | None] = None
+    # A constructor argument that must be a Python function: no spec or JSON can hold it.
+    _function_argument: ClassVar[str | None] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule(Configurable, register=False):
+    """A learning-rate schedule: ``schedule(step)`` is the lr torch has set after ``step`` calls
+    of ``scheduler.step()`` (step 0 is the lr right after construction).
+
+    Subclasses are frozen dataclasses whose fields are torch's constructor arguments (with the
+    optimizer replaced by ``base_lr``), checked in ``__post_init__``; they implement ``_lr``
+    (and ``_momentum`` when torch cycles momentum) once, against the array API.
+
+    Calling a schedule:
+      * a Python int gives a Python float (float64 math);
+      * a NumPy, JAX or torch array of steps gives an array of lrs in that namespace, on the
+        step's device, broadcast over the steps: ``schedule(np.arange(n))`` is the trajectory;
+      * when lr-valued arguments are sequences (one per param group) results gain a trailing
+        group axis.
+    Negative steps give the step-0 value; float steps are floored; a NaN step gives NaN.
+    """
+
+    # How torch's chainable update acts on the group's lr, which decides how the schedule
+    # combines in a ChainedScheduler: "factor" multiplies it by a factor of the child's own
+    # epoch alone (the chain is then a product: a closed form), "affine" adds an offset too,
+    # "absolute" overwrites it.
+    chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
+    # Constructing the torch scheduler sets the optimizer's lrs itself (from its own lr
+    # arguments), where the others take the optimizer's lr as their base.
+    sets_lrs: ClassVar[bool] = False
+
+    def __call__(self, step: Any) -> Any:
+        """The lr after ``step`` scheduler steps (see the class docstring for types)."""
+        return evaluate(self._lr, step, self._groups)
+
+    @property
+    def cycles_momentum(self) -> bool:
+        """Whether torch writes momentum (SGD) or beta1 (Adam) every step."""
+        return False
+
+    def momentum(self, step: Any) -> Any:
+        """The momentum (SGD) or beta1 (Adam) torch writes after ``step`` scheduler steps.
+
+        Raises:
+          TypeError: the schedule does not cycle momentum.
+        """
+        if not self.cycles_momentum:
+            raise TypeError(f"{self!r} does not cycle momentum")
+        return evaluate(self._momentum, step, self._groups)
+
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        raise NotImplementedError
+
+    def _momentum(self, ctx: Ctx, step: Any) -> Any:
+        raise NotImplementedError
+
+    # -- torch's object, step by step ---------------------------------------------------------
+
+    @property
+    def _initial_lr(self) -> Any:
+        """What torch's ``initial_lr`` is once this scheduler is constructed (per group: a
+        tuple); a composite's children must agree on it."""
+        return self.arguments()["base_lr"]
+
+    def _relative(self) -> Schedule:
+        """The same schedule on a base lr of 1: the factor a ``"factor"`` schedule applies."""
+        return dataclasses.replace(self, **{"base_lr": 1.0})
+
+    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+        """torch's ``get_lr`` at own epochs ``0..n`` as affine maps of the group's lr (see
+        :mod:`lrfun._chain`); by default the closed form overwrites the lr."""
+        from lrfun._chain import ChainMaps
+
+        return ChainMaps.absolute(self, n, groups)
+
+    def _node(self, n: int, groups: int, base: np.ndarray, shared: Shared) -> Node:
+        """This scheduler as an object of the host simulation of torch's composites."""
+        from lrfun._chain import Single
+
+        def build(leaf: Schedule) -> ChainMaps:
+            return leaf._chain_maps(n, groups, base)
+
+        return Single(build(self), self, shared, build)
+
+    # Whether the torch scheduler reads param-group keys (lr or momentum bounds) when it
+    # steps, which another scheduler on the same optimizer may have overwritten.
+    _reads_group_keys: ClassVar[bool] = False
+
+    @property
+    def _writes_group_keys(self) -> bool:
+        """Whether constructing the torch scheduler writes such param-group keys."""
+        return False
+
+    def _write(self, shared: Shared) -> None:
+        """Records, at construction, the param-group keys this scheduler writes."""
+
+    def _read(self, shared: Shared) -> Schedule:
+        """This schedule as it runs on the param-group keys ``shared`` holds."""
+        return self
+
+    # Whether SequentialLR restarts it from the lr the previous child left, where torch has
+    # no closed form to restart it with.
+    _continues: ClassVar[bool] = False
+
+    def _restarted(self, ctx: Ctx, since: Any, base: Any, previous: Any) -> Any:
+        """The lr ``since`` steps after a SequentialLR milestone restarted it (torch's
+        ``_update_lr(0)``): ``base`` is the composite's initial lr, ``previous`` the lr just
+        before the milestone (used where ``_continues``)."""
+        return self._lr(ctx, since)
+
+    # The constructor arguments torch's object keeps under the same attribute names (beside
+    # base_lr, read from its base_lrs).
+    _torch_attributes: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        from lrfun._convert import per_group
+
+        arguments = {"base_lr": per_group(scheduler.base_lrs)}
+        arguments.update((name, getattr(scheduler, name)) for name in cls._torch_attributes)
+        return arguments
+
+    def _leaves(self) -> tuple[Schedule, ...]:
+        """The single schedules inside, in torch's construction order."""
+        return (self,)
+
+    def _course_changes(self, n: int) -> list[float]:
+        """Steps below ``n`` where the course visibly changes (decays, phase ends, restarts)."""
+        return []
+
+
+def registered(name: object) -> type[Configurable] | None:
+    """The schedule class registered under ``name`` (a torch scheduler's name), or None."""
+    return _REGISTRY.get(name) if isinstance(name, str) else None
+
+
+def names() -> tuple[str, ...]:
+    """Every registered name, sorted."""
+    return tuple(sorted(_REGISTRY))
+
+
+def classes() -> tuple[type[Configurable], ...]:
+    """Every registered class, sorted by name."""
+    return tuple(_REGISTRY[name] for name in names())
+
+
+def from_config(config: Mapping[str, Any]) -> Configurable:
+    """Builds the schedule (or plateau machine) a config describes (the inverse of
+    ``to_config``).
+
+    Args:
+      config: ``{"name": <schedule class name>, **constructor arguments}``. In-memory configs
+        may hold callables (they cannot be JSON, but they construct).
+
+    Returns:
+      The schedule.
+
+    Raises:
+      ValueError: unknown name; TypeError/ValueError: a bad argument (naming it).
+
+    >>> from_config({"name": "StepLR", "base_lr": 0.1, "step_size": 10})(10)
+    0.010000000000000002
+    """
+    if not isinstance(config, Mapping):
+        raise TypeError(f"config must be a mapping, got {type(config).__name__}")
+    kwargs = dict(config)
+    name = kwargs.pop("name", None)
+    cls = registered(name)
+    if cls is None:
+        raise ValueError(f"config name must be one of {', '.join(names())}; got {name!r}")
+    fields = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(kwargs) - fields)
+    if unknown:
+        raise ValueError(f"{name} has no argument {unknown[0]!r} (it takes {sorted(fields)})")
+    return cls(**kwargs)

@@ -1,0 +1,198 @@
+"""The library's shape: one home per schedule, private implementation, honest immutability,
+and dependencies that point one way (parity -> lrfun)."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lrfun
+from lrfun import from_torch
+from lrfun._compose import _Composite
+from lrfun._schedule import Configurable, Schedule, classes, names, registered
+from lrfun._spec import parse
+from parity import torch_scheduler
+
+_SOURCE = Path(lrfun.__file__).parent
+_MODULES = sorted(_SOURCE.glob("*.py"))
+
+
+def _example(cls: type[Configurable]) -> Configurable:
+    """An instance of every registered class: its gallery example, or built here for the two
+    that take a Python function."""
+    if cls._gallery is not None:
+        return parse(cls._gallery[0])
+    return cls(base_lr=[0.1, 0.2], lr_lambda=_decay)  # type: ignore[call-arg]
+
+
+def _config(s: Configurable) -> dict:
+    """The config torch is built from, functions kept (``to_config`` refuses them)."""
+    arguments = {k: v for k, v in s.arguments().items() if k != "horizon"}
+    if "schedulers" in arguments:
+        arguments["schedulers"] = [_config(c) for c in arguments["schedulers"]]
+    return {"name": type(s).__name__, **arguments}
+
+
+def _decay(epoch: int) -> float:
+    return 0.9**epoch
+
+
+def test_the_classes_fill_the_registry() -> None:
+    # torch's fifteen schedulers, each registered by its own class under torch's name
+    assert len(names()) == 15
+    for cls in classes():
+        assert registered(cls.__name__) is cls
+        assert getattr(lrfun, cls.__name__) is cls and cls.__name__ in lrfun.__all__
+
+
+@pytest.mark.parametrize("name", names())
+def test_every_class_answers_for_itself(name: str) -> None:
+    cls = registered(name)
+    assert cls is not None
+    # read from a live torch scheduler by its own reader, exactly
+    example = _example(cls)
+    _, native = torch_scheduler(_config(example))
+    converted = from_torch(native)
+    assert type(converted) is cls
+    if isinstance(example, Schedule):  # the same schedule, however its arguments are spelled
+        assert isinstance(converted, Schedule)
+        ks = np.arange(300)
+        np.testing.assert_allclose(converted(ks), example(ks), rtol=1e-12, atol=0)
+        assert converted.cycles_momentum == example.cycles_momentum
+    else:
+        assert converted == example
+    # in the gallery, unless a spec cannot hold it (a Python function)
+    assert (cls._gallery is None) == (cls._function_argument is not None)
+    if cls._gallery is not None:
+        assert type(parse(cls._gallery[0])) is cls
+    if issubclass(cls, Schedule):
+        assert cls.chain in ("factor", "affine", "absolute")
+        # a factor schedule has a relative form, which is what ChainedScheduler multiplies
+        instance = _example(cls)
+        assert isinstance(instance, Schedule)
+        if cls.chain == "factor":
+            assert type(instance._relative()) is cls
+
+
+@pytest.mark.parametrize("name", names())
+def test_every_attribute_is_a_declared_field(name: str) -> None:
+    cls = registered(name)
+    assert cls is not None
+    instance = _example(cls)
+    declared = {f.name for f in dataclasses.fields(instance)}
+    assert set(vars(instance)) == declared
+    for field in dataclasses.fields(instance):
+        if field.name.startswith("_"):  # derived, never an argument
+            assert not field.init and not field.repr and not field.compare
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        instance.base_lr = 1.0  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="declares no field"):
+        instance._set(_undeclared=1)
+
+
+def test_caches_never_change_what_a_schedule_computes() -> None:
+    """A composite simulated on the host caches its table: equal before and after."""
+    a = lrfun.ChainedScheduler([lrfun.CosineAnnealingLR(0.1, 5), lrfun.StepLR(0.1, 3)])
+    b = lrfun.ChainedScheduler([lrfun.CosineAnnealingLR(0.1, 5), lrfun.StepLR(0.1, 3)])
+    a(500)
+    assert a == b and hash(a) == hash(b) and repr(a) == repr(b)
+
+
+def _strings_and_name_comparisons(path: Path) -> tuple[list[str], list[int]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    exported: set[int] = set()
+    docstrings: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            exported |= {id(n) for n in ast.walk(node.value)}
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr):
+                docstrings.add(id(first.value))
+    known = set(names())
+    strings = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and node.value in known
+        and id(node) not in exported | docstrings
+    ]
+    comparisons = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Compare)
+        and any(
+            isinstance(side, ast.Attribute) and side.attr == "__name__"
+            for side in [node.left, *node.comparators]
+        )
+    ]
+    return strings, comparisons
+
+
+@pytest.mark.parametrize("path", _MODULES, ids=lambda p: p.name)
+def test_no_schedule_name_tables_and_no_name_comparisons(path: Path) -> None:
+    strings, comparisons = _strings_and_name_comparisons(path)
+    assert strings == [], f"{path.name} writes schedule names as strings: {strings}"
+    assert comparisons == [], f"{path.name} compares __name__ at lines {comparisons}"
+
+
+@pytest.mark.parametrize("path", _MODULES, ids=lambda p: p.name)
+def test_lrfun_never_imports_parity(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            assert not any(a.name.split(".")[0] == "parity" for a in node.names), path.name
+        if isinstance(node, ast.ImportFrom):
+            assert (node.module or "").split(".")[0] != "parity", path.name
+
+
+def test_the_public_surface() -> None:
+    public_modules = sorted(
+        m.name for m in pkgutil.iter_modules(lrfun.__path__) if m.name[0] != "_"
+    )
+    assert public_modules == ["cli", "optax", "plot", "torch"]
+    assert lrfun.__all__ == sorted(lrfun.__all__, key=lambda n: (not n.isupper(), n))
+    for name in lrfun.__all__:
+        value = getattr(lrfun, name)
+        assert name == "TOLERANCES" or value.__module__.startswith("lrfun")
+    assert issubclass(lrfun.SpecError, ValueError)
+    assert issubclass(lrfun.Schedule, lrfun.Configurable)
+    # composites are schedules that hold schedules, and say so by their type
+    assert {c.__name__ for c in classes() if issubclass(c, _Composite)} == {
+        "ChainedScheduler",
+        "SequentialLR",
+    }
+
+
+def test_parity_names_the_extra_it_needs() -> None:
+    """Without torch (or hypothesis), importing parity fails with one clear message."""
+    for missing in ("torch", "hypothesis"):
+        code = f"import sys; sys.modules[{missing!r}] = None; import parity"
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
+        assert result.returncode != 0
+        last = result.stderr.strip().splitlines()[-1]
+        assert last == (
+            f"ImportError: parity needs {missing}, which is not installed: "
+            "pip install 'lrfun[parity]'"
+        )
+
+
+def test_comparison_gives_per_step_fractions() -> None:
+    result = lrfun.compare(
+        [[1.0, 2.0], [0.5, 1.0]], [[1.0, 2.0], [0.5, 1.0 + 1e-9]], dtype="float64"
+    )
+    assert result.fractions.shape == (2,) and result.fractions[0] == 0.0
+    assert result.fractions[1] == result.max_fraction > 1 and not result.passed
+    with pytest.raises(ValueError):
+        result.fractions[0] = 1.0
