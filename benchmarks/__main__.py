@@ -15,7 +15,15 @@ from typing import Any
 
 from benchmarks._common import Row
 
-MODULES = ("graph", "train_step", "adapter", "trajectory", "compiled_loop", "parity_speed")
+MODULES = (
+    "graph",
+    "train_step",
+    "adapter",
+    "trajectory",
+    "compiled_loop",
+    "parity_speed",
+    "sweep",
+)
 
 
 def machine() -> dict[str, Any]:

@@ -40,21 +40,26 @@ class Ctx(NamedTuple):
     dtype: Any
     device: Any
 
-    def const(self, value: float | tuple[float, ...]) -> Any:
-        """A hyperparameter as an operand: a Python float, or an array for per-group values."""
+    def const(self, value: Any) -> Any:
+        """A hyperparameter as an operand: a Python float (or the array it is: traced, a
+        tensor), or an array for per-group values."""
         if isinstance(value, tuple):
-            return self.xp.asarray(value, dtype=self.dtype, device=self.device)
+            if all(isinstance(v, float) for v in value):
+                return self.xp.asarray(value, dtype=self.dtype, device=self.device)
+            return self.xp.stack([self.array(v) for v in value], axis=-1)
         return value
+
+    def array(self, value: Any) -> Any:
+        """A number or array as an array of the evaluation dtype (an array keeps its device
+        and batching: inside vmap a device placement would not apply)."""
+        if isinstance(value, (int, float)):
+            return self.xp.asarray(value, dtype=self.dtype, device=self.device)
+        return self.xp.astype(self.xp.asarray(value), self.dtype)
 
     def where(self, condition: Any, a: Any, b: Any) -> Any:
         """``where`` in the evaluation dtype (torch would give two Python floats its default
         float dtype)."""
-        xp = self.xp
-        return xp.where(
-            condition,
-            xp.asarray(a, dtype=self.dtype, device=self.device),
-            xp.asarray(b, dtype=self.dtype, device=self.device),
-        )
+        return self.xp.where(condition, self.array(a), self.array(b))
 
     def gather(self, values: Any, index: Any, dtype: Any = None) -> Any:
         """``values[index]`` for a host table (a sequence or NumPy array) and an integer array
@@ -190,7 +195,7 @@ def _evaluate_prepared(
     out = formula(ctx, s)
     # Formulas may return a value that does not depend on the step (a constant schedule):
     # give it the step's shape so trajectories are always arrays of the same shape.
-    out = xp.asarray(out, dtype=ctx.dtype, device=ctx.device)
+    out = ctx.array(out)
     shape = tuple(s.shape) if groups is None else (*s.shape[:-1], groups)
     out = xp.broadcast_to(out, shape)
     if nan is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx, evaluate, host_values, is_traced
+from lrfun._backend import Ctx, host_values, is_traced
 from lrfun._chain import Chained, Node, Sequential, Shared, shared_group_keys, simulate
 from lrfun._convert import from_torch
-from lrfun._math import integer_tables, reaches, searchsorted
+from lrfun._math import ByWidth, integer_tables, reaches, searchsorted
 from lrfun._plateau import ReduceLROnPlateau
 from lrfun._schedule import Cache, Schedule, derived, from_config
 
@@ -78,16 +77,29 @@ class _Composite(Schedule, register=False):
 
     schedulers: Sequence[Schedule]
     horizon: int | None = dataclasses.field(default=None, kw_only=True)
-    _base: Any = derived()
-    _tables: Cache = derived()
+    _closed: bool = derived()  # a closed form: else simulated on the host
+    _tables: Cache = derived(cache=True)
 
     def __post_init__(self) -> None:
         name = type(self).__name__
         children = _children(name, self.schedulers)
-        base, groups = _common_base(name, children)
+        _, groups = _common_base(name, children)
         if self.horizon is not None:
             check.integer("horizon", self.horizon, minimum=0)
-        self._set(schedulers=children, _base=base, _groups=groups, _tables=Cache())
+        self._set(schedulers=children, _groups=groups, _tables=Cache())
+
+    def _tree_leaves(self) -> tuple[str, ...]:
+        # A closed form computes from the children's hyperparameters, traced or not; a host
+        # simulation needs them concrete, so such a composite is static data as a whole.
+        return ("schedulers",) if self._closed else ()
+
+    @property
+    def _base(self) -> Any:
+        """torch's ``initial_lr`` of every group, which the children agree on."""
+        base = self.schedulers[0]._initial_lr
+        if self._groups is not None and not isinstance(base, tuple):
+            return (base,) * self._groups
+        return base
 
     @property
     def cycles_momentum(self) -> bool:
@@ -155,56 +167,6 @@ class _Composite(Schedule, register=False):
 
 
 @dataclasses.dataclass(frozen=True)
-class _Plan:
-    """What a SequentialLR of single schedules evaluates in closed form."""
-
-    children: tuple[Schedule, ...]
-    milestones: tuple[int, ...]
-    boundaries: dict[int, tuple[int, ...]]
-    first: int  # the child active at step 0
-    reached: tuple[bool, ...]  # whether each child ever becomes active
-    base: Any
-    groups: int | None
-    previous: dict[int, Any]  # the lr before each continuing child's milestone
-
-
-def _sequential_lr(ctx: Ctx, step: Any, plan: _Plan) -> Any:
-    """The lr of a SequentialLR plan: one lookup of the active child."""
-    xp = ctx.xp
-    active = searchsorted(ctx, plan.boundaries, step)
-    out = plan.children[plan.first]._lr(ctx, step)
-    # One term per child: the structure is fixed at construction (no loop over steps).
-    for i in range(plan.first + 1, len(plan.children)):
-        # A milestone past the step's integer range (an int32 count) is never reached.
-        if plan.reached[i] and reaches(ctx, step, plan.milestones[i - 1]):
-            since = xp.maximum(step - plan.milestones[i - 1], xp.zeros_like(step))
-            value = plan.children[i]._restarted(ctx, since, plan.base, plan.previous.get(i))
-            out = xp.where(active == i, value, out)
-    return out
-
-
-def _with_previous(plan: _Plan) -> _Plan:
-    """The plan with the lr just before each continuing child's milestone (host, float64).
-
-    Only earlier segments decide the value at a milestone - 1; this one and later ones are
-    computed there but not selected, so placeholders stand in until they are known.
-    """
-    later = [
-        i
-        for i, child in enumerate(plan.children)
-        if plan.reached[i] and i != plan.first and child._continues
-    ]
-    previous: dict[int, Any] = dict.fromkeys(later, 0.0)
-    for i in later:
-        so_far = dataclasses.replace(plan, previous=dict(previous))
-        value = evaluate(
-            functools.partial(_sequential_lr, plan=so_far), plan.milestones[i - 1] - 1, plan.groups
-        )
-        previous[i] = tuple(np.broadcast_to(value, (plan.groups,))) if plan.groups else value
-    return dataclasses.replace(plan, previous=previous)
-
-
-@dataclasses.dataclass(frozen=True)
 class SequentialLR(_Composite):
     """Runs one schedule after another, switching at the milestones, as torch's SequentialLR.
 
@@ -232,7 +194,9 @@ class SequentialLR(_Composite):
     """
 
     milestones: Sequence[int]
-    _plan: _Plan | None = derived()  # None: simulated on the host
+    _boundaries: ByWidth = derived()
+    _first: int = derived()  # the child active at step 0
+    _reached: tuple[bool, ...] = derived()  # whether each child ever becomes active
 
     _gallery = (
         "SequentialLR([LinearLR(0.1, start_factor=0.01, total_iters=20), "
@@ -267,26 +231,41 @@ class SequentialLR(_Composite):
         # param-group bounds with another cycling child (then simulated, as torch runs it).
         leaves = tuple(leaf for child in children for leaf in child._leaves())
         closed = not any(isinstance(c, _Composite) for c in children)
-        plan = None
-        if closed and not shared_group_keys(leaves):
-            plan = _with_previous(
-                _Plan(
-                    children=tuple(children),
-                    milestones=milestones,
-                    boundaries=integer_tables(milestones),
-                    first=first,
-                    reached=tuple(reached),
-                    base=self._base,
-                    groups=self._groups,
-                    previous={},
-                )
-            )
-        self._set(milestones=milestones, _plan=plan)
+        self._set(
+            milestones=milestones,
+            _boundaries=integer_tables(milestones),
+            _first=first,
+            _reached=tuple(reached),
+            _closed=closed and not shared_group_keys(leaves),
+        )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        if self._plan is None:
+        if not self._closed:
             return self._lookup(ctx, step, 0)
-        return _sequential_lr(ctx, step, self._plan)
+        return self._segments(ctx, step, len(self.schedulers))
+
+    def _segments(self, ctx: Ctx, step: Any, upto: int) -> Any:
+        """The lr of the first ``upto`` children as SequentialLR runs them: one lookup of
+        the active child (children from ``upto`` on are not looked up)."""
+        xp = ctx.xp
+        active = searchsorted(ctx, self._boundaries, step)
+        out = self.schedulers[self._first]._lr(ctx, step)
+        # One term per child: the structure is fixed at construction (no loop over steps).
+        for i in range(self._first + 1, upto):
+            m = self.milestones[i - 1]
+            # A milestone past the step's integer range (an int32 count) is never reached.
+            if not (self._reached[i] and reaches(ctx, step, m)):
+                continue
+            child = self.schedulers[i]
+            since = xp.maximum(step - m, xp.zeros_like(step))
+            # A child without a closed form continues from the lr the earlier ones left
+            # just before its milestone.
+            previous = (
+                self._segments(ctx, xp.zeros_like(step) + (m - 1), i) if child._continues else None
+            )
+            value = child._restarted(ctx, since, self._base, previous)
+            out = xp.where(active == i, value, out)
+        return out
 
     def _node(self, n: int, groups: int, base: np.ndarray, shared: Shared) -> Node:
         children = [c._node(n, groups, base, shared) for c in self.schedulers]
@@ -334,8 +313,6 @@ class ChainedScheduler(_Composite):
     [0.5, 0.25, 0.25, 0.125]
     """
 
-    _units: tuple[Schedule, ...] | None = derived()  # None: simulated on the host
-
     _gallery = (
         "ChainedScheduler([ConstantLR(0.1, factor=0.1, total_iters=10), "
         "ExponentialLR(0.1, gamma=0.98)])",
@@ -344,16 +321,15 @@ class ChainedScheduler(_Composite):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        closed = all(c.chain == "factor" for c in self.schedulers)
-        # Each decay relative to its base lr, built once: the chain is their product.
-        self._set(_units=tuple(c._relative() for c in self.schedulers) if closed else None)
+        self._set(_closed=all(c.chain == "factor" for c in self.schedulers))
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        if self._units is None:
+        if not self._closed:
             return self._lookup(ctx, step, 0)
+        # The base times every child's factor.
         out = ctx.const(self._base)
-        for unit in self._units:
-            out = out * unit._lr(ctx, step)
+        for child in self.schedulers:
+            out = out * child._factor(ctx, step)
         return out
 
     def _node(self, n: int, groups: int, base: np.ndarray, shared: Shared) -> Node:

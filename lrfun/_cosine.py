@@ -12,7 +12,7 @@ import numpy as np
 from lrfun import _validate as check
 from lrfun._backend import Ctx
 from lrfun._chain import ChainMaps, epochs
-from lrfun._math import anneal_cos, integer_tables, reaches, searchsorted
+from lrfun._math import ByWidth, anneal_cos, integer_tables, reaches, searchsorted
 from lrfun._schedule import Schedule, derived
 
 __all__ = ["CosineAnnealingLR", "CosineAnnealingWarmRestarts"]
@@ -50,6 +50,7 @@ class CosineAnnealingLR(Schedule):
     # torch's recursive form is affine, with an additive branch at each trough.
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "affine"
     _torch_attributes = ("T_max", "eta_min")
+    _hyperparameters = ("base_lr", "eta_min")
     _gallery = ("CosineAnnealingLR(0.1, T_max=50, eta_min=0.005)", 200)
 
     def __post_init__(self) -> None:
@@ -112,11 +113,12 @@ class CosineAnnealingWarmRestarts(Schedule):
     T_0: int
     T_mult: int = 1
     eta_min: float = 0.0
-    _restarts: dict[int, Any] = derived()
+    _restarts: ByWidth = derived()
 
     # Every torch step sets the lr from the epoch since the last restart.
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
     _torch_attributes = ("T_0", "T_mult", "eta_min")
+    _hyperparameters = ("base_lr", "eta_min")
     _gallery = ("CosineAnnealingWarmRestarts(0.1, T_0=10, T_mult=2, eta_min=0.001)", 150)
 
     def __post_init__(self) -> None:
@@ -135,11 +137,13 @@ class CosineAnnealingWarmRestarts(Schedule):
             T_mult=T_mult,
             eta_min=check.real("eta_min", self.eta_min, low=0.0),
             # Per step width: the restarts such a step can reach (int32 stops at 2**31 - 1).
-            _restarts={
-                bits: (integer_tables(fit), tuple(float(p) for p in periods[: len(fit)]))
-                for bits in (32, 64)
-                for fit in [tuple(s for s in starts if s < 2 ** (bits - 1))]
-            },
+            _restarts=ByWidth(
+                {
+                    bits: (integer_tables(fit), tuple(float(p) for p in periods[: len(fit)]))
+                    for bits in (32, 64)
+                    for fit in [tuple(s for s in starts if s < 2 ** (bits - 1))]
+                }
+            ),
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:

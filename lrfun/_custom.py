@@ -78,6 +78,7 @@ class LambdaLR(Schedule):
     # Every torch step sets the lr to base_lr * lr_lambda(epoch).
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
     _function_argument = "lr_lambda"
+    _hyperparameters = ("base_lr",)
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
@@ -137,13 +138,14 @@ class MultiplicativeLR(Schedule):
     lr_lambda: Fn | Sequence[Fn]
     horizon: int | None = dataclasses.field(default=None, kw_only=True)
     _constants: tuple[float | None, ...] = derived()
-    _tables: Cache = derived()  # group -> the running products lr_lambda(1) * ... (k)
+    _tables: Cache = derived(cache=True)  # group -> the products lr_lambda(1) * ... (k)
 
     # torch multiplies the lr by lr_lambda(epoch) at every step after the first; it has no
     # closed form, so SequentialLR restarts it from the lr the previous child left.
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "factor"
     _continues: ClassVar[bool] = True
     _function_argument = "lr_lambda"
+    _hyperparameters = ("base_lr",)
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
@@ -166,7 +168,7 @@ class MultiplicativeLR(Schedule):
         return fns if isinstance(fns, tuple) else (cast(Fn, fns),)
 
     def _extend(self, i: int, last: int) -> list[float]:
-        table: list[float] = self._tables[i]
+        table: list[float] = self._tables.setdefault(i, [1.0])
         fn = self._fns()[i]
         for k in range(len(table), last + 1):
             table.append(table[-1] * float(fn(k)))
@@ -192,7 +194,7 @@ class MultiplicativeLR(Schedule):
                         "tabulated on the host; pass horizon=N to tabulate N steps for jit "
                         "or compile"
                     )
-                table = self._tables[i]
+                table = self._extend(i, self.horizon)
             else:
                 host = host_values(step)
                 table = self._extend(i, int(host.max()) if host.size else 0)

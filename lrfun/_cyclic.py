@@ -72,6 +72,7 @@ class CyclicLR(Schedule):
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
     sets_lrs: ClassVar[bool] = True
     _gallery = ("CyclicLR(0.001, 0.1, step_size_up=20, mode='triangular2')", 160)
+    _hyperparameters = ("base_lr", "max_lr", "gamma", "base_momentum", "max_momentum")
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
@@ -228,6 +229,14 @@ class OneCycleLR(Schedule):
     sets_lrs: ClassVar[bool] = True
     _reads_group_keys: ClassVar[bool] = True
     _gallery = ("OneCycleLR(0.1, total_steps=200)", 200)
+    # pct_start is structure: it places the phase ends, which are taken in integers.
+    _hyperparameters = (
+        "max_lr",
+        "base_momentum",
+        "max_momentum",
+        "div_factor",
+        "final_div_factor",
+    )
 
     def __post_init__(self) -> None:
         max_lr = check.lr_values("max_lr", self.max_lr)

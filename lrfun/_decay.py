@@ -14,7 +14,7 @@ from lrfun import _validate as check
 from lrfun._backend import Ctx
 from lrfun._chain import ChainMaps, epochs
 from lrfun._convert import per_group
-from lrfun._math import integer_tables, power, reaches, searchsorted
+from lrfun._math import ByWidth, integer_tables, power, reaches, searchsorted
 from lrfun._schedule import Schedule, derived
 
 __all__ = [
@@ -41,6 +41,13 @@ class _Decay(Schedule, register=False):
         base_lr = check.lr_values("base_lr", self.base_lr)
         self._set(base_lr=base_lr, _groups=check.group_count(base_lr=base_lr))
 
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        return ctx.const(self.base_lr) * self._factor(ctx, step)
+
+    def _factor(self, ctx: Ctx, step: Any) -> Any:
+        """The lr relative to the base: what torch's updates have multiplied it by."""
+        raise NotImplementedError
+
 
 @_frozen
 class StepLR(_Decay):
@@ -62,6 +69,7 @@ class StepLR(_Decay):
     gamma: float = 0.1
 
     _torch_attributes = ("step_size", "gamma")
+    _hyperparameters = ("base_lr", "gamma")
     _gallery = ("StepLR(0.1, step_size=30, gamma=0.5)", 150)
 
     def __post_init__(self) -> None:
@@ -71,11 +79,11 @@ class StepLR(_Decay):
             gamma=check.real("gamma", self.gamma, low=0.0),
         )
 
-    def _lr(self, ctx: Ctx, step: Any) -> Any:
+    def _factor(self, ctx: Ctx, step: Any) -> Any:
         # A step_size past the step's integer range (an int32 count): no decay reached.
         reached = reaches(ctx, step, self.step_size)
         decays = ctx.float(step // self.step_size if reached else ctx.xp.zeros_like(step))
-        return ctx.const(self.base_lr) * power(ctx, self.gamma, decays)
+        return power(ctx, self.gamma, decays)
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         e = epochs(n, groups)
@@ -106,9 +114,10 @@ class MultiStepLR(_Decay):
 
     milestones: Sequence[int]
     gamma: float = 0.1
-    _boundaries: dict[int, tuple[int, ...]] = derived()
+    _boundaries: ByWidth = derived()
 
     _gallery = ("MultiStepLR([0.1, 0.04], milestones=[30, 80, 120], gamma=0.3)", 160)
+    _hyperparameters = ("base_lr", "gamma")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -119,9 +128,9 @@ class MultiStepLR(_Decay):
             _boundaries=integer_tables(milestones),
         )
 
-    def _lr(self, ctx: Ctx, step: Any) -> Any:
+    def _factor(self, ctx: Ctx, step: Any) -> Any:
         decays = ctx.float(searchsorted(ctx, self._boundaries, step))
-        return ctx.const(self.base_lr) * power(ctx, self.gamma, decays)
+        return power(ctx, self.gamma, decays)
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         counts = np.array([self.milestones.count(k) for k in range(n + 1)], dtype=np.float64)
@@ -163,6 +172,7 @@ class ConstantLR(_Decay):
     total_iters: int = 5
 
     _torch_attributes = ("factor", "total_iters")
+    _hyperparameters = ("base_lr", "factor")
     _gallery = ("ConstantLR(0.1, factor=0.25, total_iters=20)", 60)
 
     def __post_init__(self) -> None:
@@ -174,11 +184,10 @@ class ConstantLR(_Decay):
             total_iters=check.integer("total_iters", self.total_iters, minimum=0),
         )
 
-    def _lr(self, ctx: Ctx, step: Any) -> Any:
-        base = ctx.const(self.base_lr)
+    def _factor(self, ctx: Ctx, step: Any) -> Any:
         if self.total_iters == 0 or not reaches(ctx, step, self.total_iters):
-            return base * self.factor
-        return base * ctx.where(step >= self.total_iters, 1.0, self.factor)
+            return self.factor
+        return ctx.where(step >= self.total_iters, 1.0, self.factor)
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         e = epochs(n, groups)
@@ -219,6 +228,7 @@ class LinearLR(_Decay):
     total_iters: int = 5
 
     _torch_attributes = ("start_factor", "end_factor", "total_iters")
+    _hyperparameters = ("base_lr", "start_factor", "end_factor")
     _gallery = ("LinearLR(0.1, start_factor=0.05, total_iters=50)", 100)
 
     def __post_init__(self) -> None:
@@ -233,10 +243,10 @@ class LinearLR(_Decay):
             total_iters=check.integer("total_iters", self.total_iters),
         )
 
-    def _lr(self, ctx: Ctx, step: Any) -> Any:
+    def _factor(self, ctx: Ctx, step: Any) -> Any:
         done = ctx.float(ctx.minimum(step, self.total_iters)) / float(self.total_iters)
         factor = self.start_factor + (self.end_factor - self.start_factor) * done
-        return ctx.const(self.base_lr) * factor
+        return factor
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         e = epochs(n, groups)
@@ -264,14 +274,15 @@ class ExponentialLR(_Decay):
     gamma: float
 
     _torch_attributes = ("gamma",)
+    _hyperparameters = ("base_lr", "gamma")
     _gallery = ("ExponentialLR(0.1, gamma=0.97)", 150)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self._set(gamma=check.real("gamma", self.gamma, low=0.0))
 
-    def _lr(self, ctx: Ctx, step: Any) -> Any:
-        return ctx.const(self.base_lr) * power(ctx, self.gamma, ctx.float(step))
+    def _factor(self, ctx: Ctx, step: Any) -> Any:
+        return power(ctx, self.gamma, ctx.float(step))
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         return ChainMaps.factor(self, self.gamma, n, groups)
@@ -296,6 +307,7 @@ class PolynomialLR(_Decay):
     power: float = 1.0
 
     _torch_attributes = ("total_iters", "power")
+    _hyperparameters = ("base_lr", "power")
     _gallery = ("PolynomialLR(0.1, total_iters=100, power=2.0)", 130)
 
     def __post_init__(self) -> None:
@@ -305,7 +317,7 @@ class PolynomialLR(_Decay):
             power=check.real("power", self.power, low=0.0),
         )
 
-    def _lr(self, ctx: Ctx, step: Any) -> Any:
+    def _factor(self, ctx: Ctx, step: Any) -> Any:
         # The remaining fraction from integers: XLA turns x / T into x * (1 / T), so 1 - T / T
         # would be an ulp off zero, and a small power makes that ulp a visible lr.
         if reaches(ctx, step, self.total_iters):
@@ -315,10 +327,12 @@ class PolynomialLR(_Decay):
             imax = ctx.xp.iinfo(step.dtype).max
             left = ctx.float(imax - step) + float(self.total_iters - imax)
         decay = (left / float(self.total_iters)) ** self.power
+        # 0 ** power is 0 even when float32 flushes a tiny power to 0 (0 ** 0 is 1).
+        if not isinstance(self.power, float):  # an array (swept): decided per element
+            return ctx.where((left == 0) & (self.power > 0), 0.0, decay)
         if self.power > 0:
-            # 0 ** power is 0 even when float32 flushes a tiny power to 0 (0 ** 0 is 1).
             decay = ctx.where(left == 0, 0.0, decay)
-        return ctx.const(self.base_lr) * decay
+        return decay
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         e = epochs(n, groups)

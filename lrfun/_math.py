@@ -8,6 +8,7 @@ from typing import Any
 from lrfun._backend import Ctx
 
 __all__ = [
+    "ByWidth",
     "anneal_cos",
     "anneal_linear",
     "integer_tables",
@@ -17,18 +18,28 @@ __all__ = [
 ]
 
 
-def power(ctx: Ctx, base: float, exponent: Any) -> Any:
-    """``base ** exponent`` for a host base >= 0 and a float array exponent >= 0.
+def power(ctx: Ctx, base: Any, exponent: Any) -> Any:
+    """``base ** exponent`` for a base >= 0 and a float array exponent >= 0.
 
-    In float32 it is computed as ``exp(exponent * log(base))`` with the log taken on the host
-    in float64, so long decays stay within float32 tolerance, where ``float32(gamma) ** k``
-    would compound gamma's rounding k times. In float64, plain ``base ** exponent``.
+    In float32 it is computed as ``exp(exponent * log(base))`` with the log of a host base
+    taken in float64, so long decays stay within float32 tolerance, where
+    ``float32(gamma) ** k`` would compound gamma's rounding k times. In float64, plain
+    ``base ** exponent``. A base that is an array (traced: a hyperparameter swept by vmap)
+    takes the same forms in array operations.
     """
+    xp = ctx.xp
+    if not isinstance(base, float):
+        base = ctx.array(base)
+        if ctx.dtype == xp.float64:
+            return base**exponent
+        positive = base > 0
+        logs = xp.log(xp.where(positive, base, xp.ones_like(base)))
+        return xp.where(positive, xp.exp(exponent * logs), ctx.where(exponent == 0, 1.0, 0.0))
     if base == 0.0:
         return ctx.where(exponent == 0, 1.0, 0.0)
-    if ctx.dtype == ctx.xp.float64:
+    if ctx.dtype == xp.float64:
         return base**exponent  # torch's own closed form, exact for powers of two
-    return ctx.xp.exp(exponent * math.log(base))
+    return xp.exp(exponent * math.log(base))
 
 
 def anneal_cos(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:
@@ -54,11 +65,19 @@ def anneal_linear(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:
     return (end - start) * fraction + start
 
 
-def integer_tables(values: tuple[int, ...]) -> dict[int, tuple[int, ...]]:
+class ByWidth(dict[int, Any]):
+    """Values per width of step integer (32, 64 bits): a hashable mapping, so a schedule
+    holding one is static JAX data (jit compares and hashes it)."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+
+def integer_tables(values: tuple[int, ...]) -> ByWidth:
     """Sorted integer boundaries, per width of step integer (32, 64 bits), built once at
     construction. A boundary past a width's range is never reached by such a step (JAX counts
     are int32), so it is left out there (clipped to 2**31 - 1, it would count at that step)."""
-    return {bits: tuple(v for v in values if v < 2 ** (bits - 1)) for bits in (32, 64)}
+    return ByWidth({bits: tuple(v for v in values if v < 2 ** (bits - 1)) for bits in (32, 64)})
 
 
 def reaches(ctx: Ctx, step: Any, n: int) -> bool:
@@ -68,7 +87,7 @@ def reaches(ctx: Ctx, step: Any, n: int) -> bool:
     return n <= ctx.xp.iinfo(step.dtype).max
 
 
-def searchsorted(ctx: Ctx, tables: dict[int, tuple[int, ...]], step: Any) -> Any:
+def searchsorted(ctx: Ctx, tables: ByWidth, step: Any) -> Any:
     """How many of the sorted boundaries (from :func:`integer_tables`) are <= ``step``: one
     lookup, whatever their number, so the traced graph does not grow with them."""
     xp = ctx.xp

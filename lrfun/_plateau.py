@@ -75,6 +75,7 @@ class ReduceLROnPlateau(Configurable):
     eps: float = 1e-8
 
     _gallery = ("ReduceLROnPlateau(0.1, factor=0.5, patience=5)", 150)
+    _hyperparameters = ("base_lr", "factor", "threshold", "min_lr", "eps")
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)

@@ -11,10 +11,13 @@ below is filled by the classes as they are defined.
 from __future__ import annotations
 
 import dataclasses
+import importlib.abc
+import importlib.util
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from lrfun._backend import Ctx, evaluate
+from lrfun._backend import Ctx, device_of, evaluate, namespace
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,11 +36,14 @@ __all__ = [
 ]
 
 _REGISTRY: dict[str, type[Configurable]] = {}
+_pytrees: set[type[Configurable]] = set()  # classes to register with JAX
 
 
-def derived() -> Any:
-    """A field the constructor derives (never an argument; ignored by eq and repr)."""
-    return dataclasses.field(init=False, repr=False, compare=False)
+def derived(*, cache: bool = False) -> Any:
+    """A field the constructor derives (never an argument; ignored by eq and repr). A
+    ``cache`` is not part of what the schedule is: a copy (a pytree rebuilt by JAX) starts
+    with an empty one."""
+    return dataclasses.field(init=False, repr=False, compare=False, metadata={"cache": cache})
 
 
 class Cache(dict[Any, Any]):
@@ -59,10 +65,46 @@ class Configurable:
 
     _groups: int | None = derived()
 
+    # The float hyperparameters: the leaves of the schedule as a JAX pytree (a per-group
+    # tuple gives one leaf per group). Every other field -- integers, modes, functions,
+    # structure and what the constructor derived -- is static data.
+    _hyperparameters: ClassVar[tuple[str, ...]] = ()
+
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if register:
             _REGISTRY[cls.__name__] = cls
+            _pytrees.add(cls)
+            if "jax" in sys.modules:
+                _register_pytrees()
+
+    # -- a JAX pytree ---------------------------------------------------------------------
+
+    def _tree_leaves(self) -> tuple[str, ...]:
+        """The fields that are pytree children (the hyperparameters, by default)."""
+        return self._hyperparameters
+
+    def _tree_flatten(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        names = self._tree_leaves()
+        static = tuple(
+            (f.name, getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in names and not f.metadata.get("cache")
+        )
+        return tuple(getattr(self, name) for name in names), (names, static)
+
+    @classmethod
+    def _tree_unflatten(cls, aux: tuple[Any, ...], children: Any) -> Configurable:
+        # As equinox does: no constructor (no checks) -- JAX rebuilds trees from tracers
+        # and placeholders, and these values were checked when the schedule was built.
+        names, static = aux
+        self = object.__new__(cls)
+        for name, value in (*static, *zip(names, children, strict=True)):
+            object.__setattr__(self, name, value)
+        for f in dataclasses.fields(self):
+            if f.metadata.get("cache"):
+                object.__setattr__(self, f.name, Cache())
+        return self
 
     @property
     def groups(self) -> int | None:
@@ -145,7 +187,17 @@ class Schedule(Configurable, register=False):
 
     def __call__(self, step: Any) -> Any:
         """The lr after ``step`` scheduler steps (see the class docstring for types)."""
-        return evaluate(self._lr, step, self._groups)
+        return evaluate(self._lr, self._step_like(step), self._groups)
+
+    def _step_like(self, step: Any) -> Any:
+        """A Python step as an array of the namespace a hyperparameter lives in, when one is
+        an array (traced by jit/vmap, or a torch tensor): the result is then such an array."""
+        if not isinstance(step, (int, float)) or isinstance(step, bool):
+            return step
+        leaf = _array_leaf(self)
+        if leaf is None:
+            return step
+        return namespace(leaf).asarray(step, device=device_of(leaf))
 
     @property
     def cycles_momentum(self) -> bool:
@@ -160,7 +212,7 @@ class Schedule(Configurable, register=False):
         """
         if not self.cycles_momentum:
             raise TypeError(f"{self!r} does not cycle momentum")
-        return evaluate(self._momentum, step, self._groups)
+        return evaluate(self._momentum, self._step_like(step), self._groups)
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         raise NotImplementedError
@@ -176,9 +228,10 @@ class Schedule(Configurable, register=False):
         tuple); a composite's children must agree on it."""
         return self.arguments()["base_lr"]
 
-    def _relative(self) -> Schedule:
-        """The same schedule on a base lr of 1: the factor a ``"factor"`` schedule applies."""
-        return dataclasses.replace(self, **{"base_lr": 1.0})
+    def _factor(self, ctx: Ctx, step: Any) -> Any:
+        """The lr relative to the base lr: what a ``"factor"`` schedule's torch updates have
+        multiplied it by (ChainedScheduler multiplies these)."""
+        raise NotImplementedError
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         """torch's ``get_lr`` at own epochs ``0..n`` as affine maps of the group's lr (see
@@ -243,6 +296,17 @@ class Schedule(Configurable, register=False):
         return []
 
 
+def _array_leaf(s: Configurable) -> Any:
+    """The first hyperparameter that is an array rather than a Python float, or None."""
+    for name in s._tree_leaves():
+        value = getattr(s, name)
+        for item in value if isinstance(value, tuple) else (value,):
+            found = _array_leaf(item) if isinstance(item, Configurable) else item
+            if found is not None and not isinstance(found, float):
+                return found
+    return None
+
+
 def registered(name: object) -> type[Configurable] | None:
     """The schedule class registered under ``name`` (a torch scheduler's name), or None."""
     return _REGISTRY.get(name) if isinstance(name, str) else None
@@ -287,3 +351,71 @@ def from_config(config: Mapping[str, Any]) -> Configurable:
     if unknown:
         raise ValueError(f"{name} has no argument {unknown[0]!r} (it takes {sorted(fields)})")
     return cls(**kwargs)
+
+
+# -- registration with JAX, whenever it is imported ---------------------------------------
+#
+# lrfun does not import jax. Every schedule class must still be a pytree the moment jax is
+# there: registered now if jax is already imported, else right after jax's own import
+# finishes (a one-shot import hook), and classes defined later register as they are defined.
+
+_registered: set[type[Configurable]] = set()
+
+
+def _register_pytrees() -> None:
+    import jax
+
+    for cls in sorted(_pytrees - _registered, key=lambda c: c.__qualname__):
+
+        def flatten_with_keys(s: Configurable) -> tuple[Any, Any]:
+            leaves, aux = s._tree_flatten()
+            keys = [jax.tree_util.GetAttrKey(name) for name in aux[0]]
+            return list(zip(keys, leaves, strict=True)), aux
+
+        jax.tree_util.register_pytree_with_keys(
+            cls,
+            flatten_with_keys,
+            cls._tree_unflatten,
+            flatten_func=lambda s: s._tree_flatten(),
+        )
+        _registered.add(cls)
+
+
+class _JaxLoader(importlib.abc.Loader):
+    """jax's own loader, which registers lrfun's pytrees once jax's module has run."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        _register_pytrees()
+
+    def __getattr__(self, name: str) -> Any:  # resources and the rest: jax's loader
+        return getattr(self._loader, name)
+
+
+class _JaxHook(importlib.abc.MetaPathFinder):
+    """Waits for ``import jax`` (once), then wraps its loader."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name != "jax":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _JaxLoader(spec.loader)
+        return spec
+
+
+def _watch_for_jax() -> None:
+    if "jax" in sys.modules:
+        _register_pytrees()
+    elif not any(isinstance(finder, _JaxHook) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _JaxHook())
+
+
+_watch_for_jax()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ __all__ = [
     "real",
 ]
 
-LrValue = float | tuple[float, ...]
+LrValue = Any  # a float (or 0-d array), or a tuple of them: one per param group
 
 
 def _is_int(value: Any) -> bool:
@@ -60,6 +61,28 @@ def integers(name: str, values: Any, *, minimum: int = 0) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _scalar_array(value: Any) -> bool:
+    """Whether ``value`` is a 0-d real NumPy, JAX or torch array (or NumPy scalar)."""
+    if getattr(value, "shape", None) != () or not hasattr(value, "dtype"):
+        return False
+    kind = str(value.dtype).removeprefix("torch.")
+    return kind.startswith(("float", "bfloat", "int", "uint"))
+
+
+def _traced(value: Any) -> bool:
+    """A value without a concrete number now: a JAX tracer, a tensor inside torch.compile."""
+    jax = sys.modules.get("jax")
+    if jax is not None and isinstance(value, jax.core.Tracer):
+        return True
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor) and torch.compiler.is_compiling()
+
+
+def _is_tensor(value: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
 def real(
     name: str,
     value: Any,
@@ -68,25 +91,40 @@ def real(
     high: float = math.inf,
     low_open: bool = False,
     high_open: bool = False,
-) -> float:
-    """A finite real number in the interval given (closed unless said open)."""
+) -> Any:
+    """A finite real number in the interval given (closed unless said open), as a float.
+
+    0-d arrays are numbers too: NumPy's and concrete JAX ones become Python floats; a torch
+    tensor is checked and kept (it computes on its device). A traced value (``jit``, ``vmap``,
+    ``torch.compile``) has no number to check: it is kept unchecked, as equinox does.
+    """
     left, right = "(" if low_open else "[", ")" if high_open else "]"
     interval = f"a finite number in {left}{low}, {high}{right}"
     if low == -math.inf and high == math.inf:
         interval = "a finite number"
     elif high == math.inf:
         interval = f"a finite number {'>' if low_open else '>='} {low}"
-    if not _is_real(value):
+    if _scalar_array(value):
+        if _traced(value):
+            return value
+        kept = value if _is_tensor(value) else None
+        value = float(value)
+    elif not _is_real(value):
         raise TypeError(f"{name} must be {interval}, got {value!r}")
-    value = float(value)
+    else:
+        kept = None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past float's range
+        raise ValueError(f"{name} must be {interval}, got {value!r}") from None
     inside = (
-        math.isfinite(value)
-        and (value > low if low_open else value >= low)
-        and (value < high if high_open else value <= high)
+        math.isfinite(number)
+        and (number > low if low_open else number >= low)
+        and (number < high if high_open else number <= high)
     )
     if not inside:
         raise ValueError(f"{name} must be {interval}, got {value!r}")
-    return value
+    return number if kept is None else kept
 
 
 def lr_values(name: str, value: Any, **bounds: Any) -> LrValue:
@@ -95,6 +133,8 @@ def lr_values(name: str, value: Any, **bounds: Any) -> LrValue:
     bounds.setdefault("low", 0.0)
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
+    if getattr(value, "shape", None) == ():  # a 0-d array: one number (or not a number)
+        return real(name, value, **bounds)
     if isinstance(value, Sequence) or (hasattr(value, "__len__") and not _is_real(value)):
         values = list(value)
         if not values:

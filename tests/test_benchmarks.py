@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("optax")
 
-from benchmarks import adapter, compiled_loop, graph, parity_speed, train_step, trajectory
+from benchmarks import adapter, compiled_loop, graph, parity_speed, sweep, train_step, trajectory
 
 
 def _finite(rows: list) -> None:
@@ -67,3 +67,9 @@ def test_parity_speed() -> None:
     rows = parity_speed.run(tiny=True)
     _finite(rows)
     assert all(r.detail["examples"] == 1 for r in rows)
+
+
+def test_sweep() -> None:
+    rows = sweep.run(tiny=True)
+    _finite(rows)
+    assert all(r.met for r in rows if r.target)
