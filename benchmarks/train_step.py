@@ -147,7 +147,7 @@ def run(tiny: bool = False) -> list[Row]:
                     case,
                     "step time, lrfun / optax",
                     seconds["lrfun"] / seconds["optax"],
-                    "<= 1.05",
+                    "<= 1.02",
                     detail,
                 )
             )

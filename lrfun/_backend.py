@@ -30,7 +30,7 @@ import array_api_compat
 import array_api_compat.numpy as np_xp
 import numpy as np
 
-__all__ = ["Ctx", "device_of", "evaluate", "host_values", "is_traced", "namespace"]
+__all__ = ["SCALARS", "Ctx", "device_of", "evaluate", "host_values", "is_traced", "namespace"]
 
 
 class Ctx(NamedTuple):
@@ -54,7 +54,7 @@ class Ctx(NamedTuple):
         and batching: inside vmap a device placement would not apply)."""
         if isinstance(value, (int, float)):
             return self.xp.asarray(value, dtype=self.dtype, device=self.device)
-        return self.xp.astype(self.xp.asarray(value), self.dtype)
+        return self.xp.astype(self.xp.asarray(value), self.dtype, copy=False)
 
     def where(self, condition: Any, a: Any, b: Any) -> Any:
         """``where`` in the evaluation dtype (torch would give two Python floats its default
@@ -79,6 +79,55 @@ class Ctx(NamedTuple):
     def float(self, x: Any) -> Any:
         """An integer array converted to the evaluation dtype."""
         return self.xp.astype(x, self.dtype)
+
+    def quotient(self, x: Any, n: int) -> Any:
+        """``x // n`` for a non-negative integer array and a positive ``n`` (a step): there
+        truncation is floor division, which XLA does in one operation where its floor
+        division takes ten (sign corrections for negative operands)."""
+        if _is_jax(self.xp):
+            return sys.modules["jax"].lax.div(x, self.xp.asarray(n, dtype=x.dtype))
+        return x // n
+
+    def remainder(self, x: Any, n: int) -> Any:
+        """``x % n`` for a non-negative integer array and a positive ``n`` (see
+        :meth:`quotient`)."""
+        if _is_jax(self.xp):
+            return sys.modules["jax"].lax.rem(x, self.xp.asarray(n, dtype=x.dtype))
+        return x % n
+
+
+class _Scalars:
+    """The array operations the plateau machine uses, on Python numbers: one param group's
+    state stepped on the host at Python speed (NumPy's 0-d operations cost a microsecond
+    each, torch's own scheduler is plain Python). IEEE float64 either way: the same
+    decisions, NaN and infinities included."""
+
+    @staticmethod
+    def where(condition: Any, a: Any, b: Any) -> Any:
+        return a if condition else b
+
+    @staticmethod
+    def zeros_like(x: Any) -> Any:
+        return type(x)(0)
+
+    @staticmethod
+    def full_like(x: Any, value: Any) -> Any:
+        return type(x)(value)
+
+    @staticmethod
+    def maximum(a: Any, b: Any) -> Any:
+        return a if a >= b or a != a else b  # NaN wins, as np.maximum's
+
+    @staticmethod
+    def asarray(x: Any, dtype: Any = None, device: Any = None) -> Any:
+        return float(x)
+
+
+SCALARS = _Scalars()
+
+
+def _is_jax(xp: Any) -> bool:
+    return getattr(xp, "__name__", "") == "jax.numpy"
 
 
 def _is_torch(x: Any) -> bool:
@@ -129,14 +178,14 @@ def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
         # Past the integer range a cast is undefined (it wraps, saturates or warns by
         # platform): such steps, and NaN, have no integer value. (Widened first: float16
         # cannot hold that bound.)
-        step = xp.astype(step, dtype)
+        step = xp.astype(step, dtype, copy=False)
         nan = xp.isnan(step) | (step >= 2.0 ** (xp.iinfo(integral).bits - 1))
         step = xp.where(nan | (step < 0), 0, xp.floor(step))
     elif not xp.isdtype(step.dtype, "integral"):
         raise TypeError(f"step must be an integer or float array, got dtype {step.dtype}")
     else:
         wraps = xp.iinfo(step.dtype).max > xp.iinfo(integral).max
-    step = xp.astype(step, integral)
+    step = xp.astype(step, integral, copy=False)
     if wraps:
         # An unsigned step past the namespace's integers wraps negative in the cast (torch
         # cannot compare uint64 values before it).

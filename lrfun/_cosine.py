@@ -63,16 +63,13 @@ class CosineAnnealingLR(Schedule):
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        # Fold the period onto its falling half, in integers: steps T_max..2*T_max mirror
-        # T_max..0, so the anneal always sees a fraction in [0, 1]. Written as
-        # T_max - |t - T_max| so that no operand leaves the step's integer range (an int32
-        # count with T_max near 2**31); a T_max past that range is never reached, nor mirrored.
+        # torch's closed form, on the period folded in integers (2 * T_max: the cosine
+        # continues past T_max), so the angle stays in [0, 2 pi) however long the run; a
+        # period past the step's integer range (an int32 count) is never completed.
         if reaches(ctx, step, 2 * self.T_max):
-            step = step % (2 * self.T_max)
-        half = min(self.T_max, ctx.xp.iinfo(step.dtype).max)
-        phase = half - ctx.xp.abs(step - half)
-        fraction = ctx.float(phase) / float(self.T_max)
-        return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, fraction)
+            step = ctx.remainder(step, 2 * self.T_max)
+        wave = 0.5 + 0.5 * ctx.xp.cos(ctx.float(step) * (math.pi / self.T_max))
+        return self.eta_min + (ctx.const(self.base_lr) - self.eta_min) * wave
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         e = epochs(n, groups)
@@ -149,7 +146,7 @@ class CosineAnnealingWarmRestarts(Schedule):
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         xp = ctx.xp
         if self.T_mult == 1:
-            since = step % self.T_0 if reaches(ctx, step, self.T_0) else step
+            since = ctx.remainder(step, self.T_0) if reaches(ctx, step, self.T_0) else step
             period = float(self.T_0)  # a float operand: an int past int32 overflows JAX
         else:
             bits = xp.iinfo(step.dtype).bits

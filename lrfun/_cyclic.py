@@ -143,7 +143,7 @@ class CyclicLR(Schedule):
         xp = ctx.xp
         up, total = self.step_size_up, self.step_size_up + self._down
         if reaches(ctx, step, total):
-            done, r = step // total, step % total
+            done, r = ctx.quotient(step, total), ctx.remainder(step, total)
             left = ctx.float(total - r)
         else:
             # No step of this width (an int32 count) completes the first cycle; total is no

@@ -82,7 +82,9 @@ class StepLR(_Decay):
     def _factor(self, ctx: Ctx, step: Any) -> Any:
         # A step_size past the step's integer range (an int32 count): no decay reached.
         reached = reaches(ctx, step, self.step_size)
-        decays = ctx.float(step // self.step_size if reached else ctx.xp.zeros_like(step))
+        decays = ctx.float(
+            ctx.quotient(step, self.step_size) if reached else ctx.xp.zeros_like(step)
+        )
         return power(ctx, self.gamma, decays)
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:

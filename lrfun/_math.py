@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lrfun._backend import Ctx
+from lrfun._backend import Ctx, _is_jax
 
 __all__ = [
     "ByWidth",
@@ -108,7 +108,3 @@ def searchsorted(ctx: Ctx, tables: ByWidth, step: Any) -> Any:
 # boundaries at once (JAX).
 _SMALL_TABLE = 64
 _MANY_STEPS = 4096
-
-
-def _is_jax(xp: Any) -> bool:
-    return getattr(xp, "__name__", "") == "jax.numpy"

@@ -12,11 +12,14 @@ import array_api_compat.numpy as np_xp
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx, device_of, namespace
+from lrfun._backend import SCALARS, Ctx, device_of, namespace
 from lrfun._convert import per_group
 from lrfun._schedule import Configurable
 
 __all__ = ["PlateauState", "ReduceLROnPlateau"]
+
+
+_HOST = Ctx(SCALARS, float, None)
 
 
 class PlateauState(NamedTuple):
@@ -150,6 +153,8 @@ class ReduceLROnPlateau(Configurable):
           ValueError: ``metric`` holds more than one value (torch's ``float(metric)`` refuses
             it too; broadcast, it would make per-element decisions and reshape the state).
         """
+        if isinstance(state.lr, float):  # one group's state as Python numbers (the host)
+            return self._update(_HOST, state, float(metric))
         xp = namespace(state.lr)
         device = device_of(state.lr)
         ctx = Ctx(xp, state.lr.dtype, device)

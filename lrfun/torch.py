@@ -91,7 +91,8 @@ class Scheduler(LRScheduler):
         _check_groups("schedule", schedule.groups, optimizer)
         self.schedule = schedule
         self._momentum_key = _momentum_key(optimizer) if schedule.cycles_momentum else None
-        self._rows: dict[int, tuple[list[Any], list[Any]]] = {}
+        # The evaluated stretch: rows of per-group values for steps _start, _start + 1, ...
+        self._start, self._lr_rows, self._momentum_rows = 0, [], []
         self._stepwise = -1  # the stretch evaluated step by step, if any
         super().__init__(optimizer)
 
@@ -111,7 +112,7 @@ class Scheduler(LRScheduler):
 
     def get_lr(self) -> list[float]:
         """The lrs of the current step, one per param group (Python floats)."""
-        return self._values(self.last_epoch)[0]
+        return list(self._values(self.last_epoch)[0])
 
     def get_last_lr(self) -> list[float | torch.Tensor]:
         """The lrs last written, one per param group, of the same types as the groups' lrs
@@ -144,41 +145,63 @@ class Scheduler(LRScheduler):
             self.base_lrs = list(state_dict["base_lrs"])
         self._write(self.last_epoch)
 
-    def _values(self, step: int) -> tuple[list[float], list[float] | None]:
-        """The lrs (and momenta) at ``step``, one per current param group."""
+    def _values(self, step: int) -> tuple[list[Any], list[Any] | None]:
+        """The lrs (and momenta) at ``step``, one per param group (shared rows: not to be
+        changed by the caller)."""
+        offset = step - self._start
+        if not 0 <= offset < len(self._lr_rows):
+            self._load(step)
+            offset = step - self._start
+        return self._lr_rows[offset], (self._momentum_rows[offset] if self._momentum_key else None)
+
+    def _load(self, step: int) -> None:
+        """Evaluates the stretch of ``_CHUNK`` steps holding ``step`` (one stretch kept:
+        memory stays O(_CHUNK))."""
         start = step - step % _CHUNK
-        rows = self._rows.get(start)
-        if rows is None and start != self._stepwise:
+        if start != self._stepwise:
             try:
-                rows = self._evaluate(np.arange(start, start + _CHUNK))
+                self._lr_rows, self._momentum_rows = self._evaluate(
+                    np.arange(start, start + _CHUNK)
+                )
+                self._start = start
+                return
             except Exception:
                 # A user function may be defined only over the steps a run reaches (a lambda
                 # indexing a list): then this stretch goes one step at a time, so an error
                 # surfaces at the step where torch would meet it.
                 self._stepwise = start
-            else:
-                self._rows = {start: rows}  # one stretch kept: memory stays O(_CHUNK)
-        if rows is None:
-            rows = self._evaluate(np.arange(step, step + 1))
-            start = step
-        lr_rows, momentum_rows = rows
-        groups = len(self.optimizer.param_groups)
-        lrs = _row(lr_rows[step - start], groups, self.schedule)
-        if self._momentum_key is None:
-            return lrs, None
-        return lrs, _row(momentum_rows[step - start], groups, self.schedule)
+        self._lr_rows, self._momentum_rows = self._evaluate(np.arange(step, step + 1))
+        self._start = step
 
     def _evaluate(self, steps: np.ndarray) -> tuple[list[Any], list[Any]]:
-        lrs = np.asarray(self.schedule(steps), dtype=np.float64).tolist()
+        """Rows of one value per param group, for each step."""
+        groups = len(self.optimizer.param_groups)
+
+        def rows(values: Any) -> list[Any]:
+            table = np.asarray(values, dtype=np.float64).tolist()
+            return [_row(value, groups, self.schedule) for value in table]
+
+        lrs = rows(self.schedule(steps))
         if self._momentum_key is None:
             return lrs, []
-        return lrs, np.asarray(self.schedule.momentum(steps), dtype=np.float64).tolist()
+        return lrs, rows(self.schedule.momentum(steps))
 
     def _write(self, step: int) -> None:
-        lrs, momenta = self._values(step)
+        # The hot path of every step: a row lookup and one assignment per group.
+        offset = step - self._start
+        if 0 <= offset < len(self._lr_rows):
+            lrs = self._lr_rows[offset]
+            momenta = self._momentum_rows[offset] if self._momentum_key else None
+        else:
+            lrs, momenta = self._values(step)
         groups = self.optimizer.param_groups
+        if len(groups) != len(lrs):
+            _row(lrs, len(groups), self.schedule)  # raises, naming the change
         for group, lr in zip(groups, lrs, strict=True):
-            _set(group, "lr", lr)
+            if type(group["lr"]) is float:  # the common case, without a call
+                group["lr"] = lr
+            else:
+                _set(group, "lr", lr)
         if momenta is not None:
             for group, momentum in zip(groups, momenta, strict=True):
                 _set_momentum(group, self._momentum_key, momentum)
@@ -223,7 +246,7 @@ class PlateauScheduler(_TorchPlateau):
         self.mode, self.factor, self.patience = plateau.mode, plateau.factor, plateau.patience
         self.threshold, self.threshold_mode = plateau.threshold, plateau.threshold_mode
         self.cooldown, self.eps = plateau.cooldown, plateau.eps
-        self.state = plateau.init()
+        self.state = _host(plateau.init())
         self.base_lrs = self._lrs()
         self.last_epoch = 0
         self._step_count = 0
@@ -254,7 +277,7 @@ class PlateauScheduler(_TorchPlateau):
         metric is a bad epoch, as in torch)."""
         if epoch is not None:
             raise TypeError("PlateauScheduler.step takes no epoch: the state counts its steps")
-        if isinstance(metrics, torch.Tensor):
+        if type(metrics) is not float and isinstance(metrics, torch.Tensor):
             metrics = metrics.detach()  # a loss with its graph: only the value is wanted
         self.state = self.plateau.update(self.state, float(metrics))
         self.last_epoch = int(self.state.last_epoch)
@@ -301,19 +324,23 @@ class PlateauScheduler(_TorchPlateau):
         def count(key: str) -> Any:
             return np.asarray(check.integer(key, state_dict[key], minimum=0), dtype=integral)
 
-        self.state = PlateauState(
-            lr=lr,
-            best=np.asarray(float(state_dict["best"]), dtype=template.best.dtype),
-            num_bad_epochs=count("num_bad_epochs"),
-            cooldown_counter=count("cooldown_counter"),
-            last_epoch=count("last_epoch"),
+        self.state = _host(
+            PlateauState(
+                lr=lr,
+                best=np.asarray(float(state_dict["best"]), dtype=template.best.dtype),
+                num_bad_epochs=count("num_bad_epochs"),
+                cooldown_counter=count("cooldown_counter"),
+                last_epoch=count("last_epoch"),
+            )
         )
         self.last_epoch = int(self.state.last_epoch)
         self._step_count = check.integer("_step_count", state_dict.get("_step_count", 0), minimum=0)
         self._write()
 
     def _lrs(self) -> list[float]:
-        lr = np.asarray(self.state.lr, dtype=np.float64).tolist()
+        lr = self.state.lr
+        if not isinstance(lr, float):
+            lr = np.asarray(lr, dtype=np.float64).tolist()
         return _row(lr, len(self.optimizer.param_groups), self.plateau)
 
     def _write(self) -> None:
@@ -321,6 +348,20 @@ class PlateauScheduler(_TorchPlateau):
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             _set(group, "lr", lr)
         self._last_lr = lrs
+
+
+def _host(state: PlateauState) -> PlateauState:
+    """One group's plateau state as Python numbers (stepped at Python speed); several
+    groups' stay NumPy arrays."""
+    if np.ndim(state.lr):
+        return state
+    return PlateauState(
+        lr=float(state.lr),
+        best=float(state.best),
+        num_bad_epochs=int(state.num_bad_epochs),
+        cooldown_counter=int(state.cooldown_counter),
+        last_epoch=int(state.last_epoch),
+    )
 
 
 def _check_optimizer(optimizer: Any) -> None:
@@ -367,7 +408,8 @@ def _row(values: Any, groups: int, owner: Any) -> list[float]:
 
 def _set(group: dict[str, Any], key: str, value: float) -> None:
     current = group[key]
-    if isinstance(current, torch.Tensor):
+    # A float first: isinstance against torch.Tensor goes through its metaclass.
+    if type(current) is not float and isinstance(current, torch.Tensor):
         current.fill_(value)  # in place: a compiled step reading it keeps its graph
     else:
         group[key] = value
