@@ -190,7 +190,8 @@ def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
         # An unsigned step past the namespace's integers wraps negative in the cast (torch
         # cannot compare uint64 values before it).
         nan = step < 0
-    step = xp.maximum(step, xp.zeros_like(step))
+    # NumPy takes the bound as a scalar (no array of zeros); traced namespaces get an array.
+    step = np.maximum(step, 0) if xp is np_xp else xp.maximum(step, xp.zeros_like(step))
     return Ctx(xp, dtype, device), step, nan, python
 
 

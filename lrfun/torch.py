@@ -203,8 +203,12 @@ class Scheduler(LRScheduler):
             else:
                 _set(group, "lr", lr)
         if momenta is not None:
+            key = self._momentum_key
             for group, momentum in zip(groups, momenta, strict=True):
-                _set_momentum(group, self._momentum_key, momentum)
+                if key == "momentum" and type(group["momentum"]) is float:
+                    group["momentum"] = momentum
+                else:
+                    _set_momentum(group, key, momentum)
         self._last_lr = lrs
 
 
