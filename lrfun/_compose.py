@@ -59,9 +59,11 @@ def _common_base(name: str, children: tuple[Schedule, ...]) -> tuple[Any, int | 
         base = child._initial_lr
         bases.append(tuple(base) if isinstance(base, tuple) else (base,) * width)
     for i, base in enumerate(bases):
+        # Traced values (a composite built inside jit/vmap) have no number to compare.
         if not all(
             math.isclose(x, y, rel_tol=1e-12, abs_tol=0.0)
             for x, y in zip(base, bases[0], strict=True)
+            if isinstance(x, float) and isinstance(y, float)
         ):
             raise ValueError(
                 f"{name}: torch runs every child on one optimizer, so their base lrs must "

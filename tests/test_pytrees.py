@@ -152,6 +152,14 @@ def test_schedules_built_from_traced_values() -> None:
     np.testing.assert_allclose(got[1], 0.3 * 0.9**7, rtol=1e-5)
     swept = jax.vmap(lr)(jnp.array([0.1, 0.2]), jnp.array([0.5, 0.9]))
     np.testing.assert_allclose(swept[1], [0.1 * 0.5**7, 0.2 * 0.9**7], rtol=1e-5)
+    # composites of schedules built from traced values
+    def warmup(peak: Any) -> Any:
+        children = [lrfun.LinearLR(peak, 0.1, total_iters=5), lrfun.CosineAnnealingLR(peak, 20)]
+        return lrfun.SequentialLR(children, [5])(jnp.arange(30))
+
+    expected = warmup(0.2)  # concrete: checked, and the reference
+    assert_close(jax.jit(warmup)(0.2), expected, dtype="float32")
+    assert_close(jax.vmap(warmup)(jnp.array([0.2, 0.4]))[1], 2 * expected, dtype="float32")
     # per-group values from traced ones
     groups = jax.jit(lambda a, b: lrfun.StepLR([a, b], 2)(jnp.arange(3)))(0.1, 0.2)
     np.testing.assert_allclose(groups, [[0.1, 0.2], [0.1, 0.2], [0.01, 0.02]], rtol=1e-6)
