@@ -56,8 +56,8 @@ class CyclicLR(Schedule):
 
     base_lr: float | Sequence[float]
     max_lr: float | Sequence[float]
-    step_size_up: int = 2000
-    step_size_down: int | None = None
+    step_size_up: int | float = 2000
+    step_size_down: int | float | None = None
     mode: str = "triangular"
     gamma: float = 1.0
     scale_fn: Callable[[Any], Any] | None = None
@@ -65,7 +65,7 @@ class CyclicLR(Schedule):
     cycle_momentum: bool = True
     base_momentum: float | Sequence[float] = 0.8
     max_momentum: float | Sequence[float] = 0.9
-    _down: int = derived()
+    _down: int | float = derived()
 
     # Every torch step sets the lr (and momentum) outright; constructing it sets the
     # optimizer's lrs to base_lr.
@@ -79,11 +79,11 @@ class CyclicLR(Schedule):
         max_lr = check.lr_values("max_lr", self.max_lr)
         base_m = check.lr_values("base_momentum", self.base_momentum, high=1.0)
         max_m = check.lr_values("max_momentum", self.max_momentum, high=1.0)
-        up = check.integer("step_size_up", self.step_size_up)
+        up = _cycle_length("step_size_up", self.step_size_up, positive=True)
         down = (
             up
             if self.step_size_down is None
-            else check.integer("step_size_down", self.step_size_down, minimum=0)
+            else _cycle_length("step_size_down", self.step_size_down, positive=False)
         )
         if self.scale_fn is not None and not callable(self.scale_fn):
             raise TypeError(f"scale_fn must be callable or None, got {self.scale_fn!r}")
@@ -121,12 +121,13 @@ class CyclicLR(Schedule):
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        # torch keeps the lengths as floats: a whole number of steps comes back an int.
         up = scheduler.total_size * scheduler.step_ratio
         arguments: dict[str, Any] = {
             "base_lr": per_group(scheduler.base_lrs),
             "max_lr": per_group(scheduler.max_lrs),
-            "step_size_up": round(up),
-            "step_size_down": round(scheduler.total_size - up),
+            "step_size_up": _whole(up),
+            "step_size_down": _whole(scheduler.total_size - up),
             "mode": scheduler.mode,
             "gamma": scheduler.gamma,
             "scale_fn": scheduler._scale_fn_custom,
@@ -142,6 +143,8 @@ class CyclicLR(Schedule):
         """The triangle in [0, 1] times the mode's scale: the fraction of the way to the peak."""
         xp = ctx.xp
         up, total = self.step_size_up, self.step_size_up + self._down
+        if not isinstance(total, int):
+            return self._scaled(ctx, step, *self._float_phase(ctx, step))
         if reaches(ctx, step, total):
             done, r = ctx.quotient(step, total), ctx.remainder(step, total)
             left = ctx.float(total - r)
@@ -157,6 +160,24 @@ class CyclicLR(Schedule):
             ctx.float(r) / float(up),
             left / float(max(self._down, 1)),
         )
+        return self._scaled(ctx, step, triangle, done)
+
+    def _float_phase(self, ctx: Ctx, step: Any) -> tuple[Any, Any]:
+        """(triangle, cycles done) for cycle lengths that are not whole steps, in floats
+        exactly as torch computes them: ``x = 1 + t / T - floor(1 + t / T)``."""
+        xp = ctx.xp
+        total = float(self.step_size_up + self._down)
+        ratio = self.step_size_up / total
+        q = 1.0 + ctx.float(step) / total
+        cycle = xp.floor(q)
+        x = q - cycle
+        # (ratio - 1) is 0 when step_size_down is 0: that branch is never selected then.
+        falling = (x - 1.0) / (ratio - 1.0 if ratio != 1.0 else 1.0)
+        done = xp.astype(cycle, step.dtype) - 1
+        return xp.where(x <= ratio, x / ratio, falling), done
+
+    def _scaled(self, ctx: Ctx, step: Any, triangle: Any, done: Any) -> Any:
+        """The triangle times the mode's scale (``done``: cycles completed)."""
         if self.scale_fn is not None:
             x = done + 1 if self.scale_mode == "cycle" else step
             return triangle * call_user_function(ctx, self.scale_fn, x, "scale_fn")
@@ -403,3 +424,17 @@ def _pct_start(end_step: float, total: int) -> float:
         if float(pct * total) - 1 == end_step:
             return pct
     return guess
+
+
+def _cycle_length(name: str, value: Any, *, positive: bool) -> int | float:
+    """A cycle length: a whole number of steps (an int), or a float as torch takes it."""
+    if isinstance(value, float):
+        low = {"low": 0.0, "low_open": positive}
+        length = check.real(name, value, **low)
+        return _whole(length)
+    return check.integer(name, value, minimum=1 if positive else 0)
+
+
+def _whole(value: float) -> int | float:
+    """An integral float as an int (the integer phase is exact), any other as is."""
+    return int(value) if float(value).is_integer() else float(value)

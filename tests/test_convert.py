@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
@@ -55,3 +56,41 @@ def test_from_torch_refuses_what_it_cannot_express() -> None:
         lrfun.from_torch(Mine(opt, 3))
     with pytest.raises(TypeError, match=r"cannot express builtins\.str"):
         lrfun.from_torch("StepLR")
+
+
+@given(
+    up=st.floats(0.25, 40.0),
+    down=st.one_of(st.none(), st.just(0.0), st.floats(0.0, 40.0)),
+    mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
+    steps=st.integers(0, 300),
+)
+def test_cyclic_lr_cycle_lengths_in_floats_follow_torch(
+    up: float, down: float | None, mode: str, steps: int
+) -> None:
+    """torch takes the cycle lengths as floats (step_size_up=2.5: 0, .4, .8, .8, .4, 0, ...):
+    so does lrfun, computing the phase in floats as torch does; converted from torch too."""
+    config = {
+        "name": "CyclicLR",
+        "base_lr": 0.01,
+        "max_lr": 0.1,
+        "step_size_up": up,
+        "step_size_down": down,
+        "mode": mode,
+        "gamma": 0.999,
+    }
+    ref = torch_trajectory(config, steps)
+    schedule = lrfun.from_config(config)
+    assert_close(schedule(np.arange(steps + 1)), ref, dtype="float64")
+    assert_close(schedule.momentum(np.arange(steps + 1)), ref, dtype="float64", what="momentum")
+    # float32 holds the phase of step t to about t * 6e-8 of a cycle (the length itself is
+    # rounded), so the float32 check covers the first cycles only.
+    first = min(steps, 16)
+    assert_close(schedule(jnp.arange(first + 1)), ref.lr[: first + 1], dtype="float32")
+    _, native = torch_scheduler(config)
+    converted = lrfun.from_torch(native)
+    assert_close(converted(np.arange(steps + 1)), ref, dtype="float64")
+
+
+def test_cyclic_lr_whole_float_lengths_are_integers() -> None:
+    assert lrfun.CyclicLR(0.0, 1.0, step_size_up=4.0).step_size_up == 4
+    assert type(lrfun.CyclicLR(0.0, 1.0, step_size_up=4.0, step_size_down=2.0)._down) is int

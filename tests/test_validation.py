@@ -252,9 +252,27 @@ BAD = [
     ),
     (
         "CyclicLR",
-        dict(base_lr=0.1, max_lr=1.0, step_size_up=2.5),
+        dict(base_lr=0.1, max_lr=1.0, step_size_up=0.0),
+        ValueError,
+        "step_size_up must be a finite number > 0.0, got 0.0",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, step_size_up=math.inf),
+        ValueError,
+        "step_size_up must be a finite number > 0.0, got inf",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, step_size_up="2"),
         TypeError,
-        "step_size_up must be a positive integer, got 2.5",
+        "step_size_up must be a positive integer, got '2'",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.1, max_lr=1.0, step_size_down=-0.5),
+        ValueError,
+        "step_size_down must be a finite number >= 0.0, got -0.5",
     ),
     (
         "CyclicLR",
