@@ -115,6 +115,13 @@ class CyclicLR(Schedule):
         if self.cycle_momentum:
             shared.momenta = self
 
+    def _torch_steps(self) -> int | None:
+        if self.mode != "triangular2" or self.scale_fn is not None:
+            return None
+        # torch's scale 1 / 2.0 ** (cycle - 1) overflows (OverflowError) from cycle 1025 on,
+        # the step 1024 cycles in.
+        return math.ceil(1024 * (self.step_size_up + self._down)) - 1
+
     def _course_changes(self, n: int) -> list[float]:
         up, total = self.step_size_up, self.step_size_up + self._down
         return [k * total + d for k in range(n // total + 1) for d in (up, total)]

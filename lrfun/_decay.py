@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
@@ -50,7 +50,26 @@ class _Decay(Schedule, register=False):
 
 
 @_frozen
-class StepLR(_Decay):
+class _Geometric(_Decay, register=False):
+    """A decay by ``gamma`` to the power of a count of the step: the power and the base lr
+    are taken together, so a growth (gamma > 1) that passes float32's range only before the
+    base scales it back (1e-8 * 1.05 ** 1819) stays finite."""
+
+    if TYPE_CHECKING:  # a field of each subclass, in torch's argument order there
+        gamma: float
+
+    def _count(self, ctx: Ctx, step: Any) -> Any:
+        raise NotImplementedError
+
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        return power(ctx, self.gamma, self._count(ctx, step), scale=self.base_lr)
+
+    def _factor(self, ctx: Ctx, step: Any) -> Any:
+        return power(ctx, self.gamma, self._count(ctx, step))
+
+
+@_frozen
+class StepLR(_Geometric):
     """Decays the lr by ``gamma`` every ``step_size`` steps.
 
     ``lr(t) = base_lr * gamma ** (t // step_size)``; the decay lands *at* the step that is a
@@ -79,13 +98,10 @@ class StepLR(_Decay):
             gamma=check.real("gamma", self.gamma, low=0.0),
         )
 
-    def _factor(self, ctx: Ctx, step: Any) -> Any:
+    def _count(self, ctx: Ctx, step: Any) -> Any:
         # A step_size past the step's integer range (an int32 count): no decay reached.
         reached = reaches(ctx, step, self.step_size)
-        decays = ctx.float(
-            ctx.quotient(step, self.step_size) if reached else ctx.xp.zeros_like(step)
-        )
-        return power(ctx, self.gamma, decays)
+        return ctx.float(ctx.quotient(step, self.step_size) if reached else ctx.xp.zeros_like(step))
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         e = epochs(n, groups)
@@ -97,7 +113,7 @@ class StepLR(_Decay):
 
 
 @_frozen
-class MultiStepLR(_Decay):
+class MultiStepLR(_Geometric):
     """Decays the lr by ``gamma`` at each milestone.
 
     ``lr(t) = base_lr * gamma ** #{m in milestones : m <= t}``. As in torch (a Counter), a
@@ -130,9 +146,8 @@ class MultiStepLR(_Decay):
             _boundaries=integer_tables(milestones),
         )
 
-    def _factor(self, ctx: Ctx, step: Any) -> Any:
-        decays = ctx.float(searchsorted(ctx, self._boundaries, step))
-        return power(ctx, self.gamma, decays)
+    def _count(self, ctx: Ctx, step: Any) -> Any:
+        return ctx.float(searchsorted(ctx, self._boundaries, step))
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         counts = np.array([self.milestones.count(k) for k in range(n + 1)], dtype=np.float64)
@@ -262,7 +277,7 @@ class LinearLR(_Decay):
 
 
 @_frozen
-class ExponentialLR(_Decay):
+class ExponentialLR(_Geometric):
     """Decays the lr by ``gamma`` every step: ``lr(t) = base_lr * gamma ** t``.
 
     Args:
@@ -283,8 +298,8 @@ class ExponentialLR(_Decay):
         super().__post_init__()
         self._set(gamma=check.real("gamma", self.gamma, low=0.0))
 
-    def _factor(self, ctx: Ctx, step: Any) -> Any:
-        return power(ctx, self.gamma, ctx.float(step))
+    def _count(self, ctx: Ctx, step: Any) -> Any:
+        return ctx.float(step)
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         return ChainMaps.factor(self, self.gamma, n, groups)

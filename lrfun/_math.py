@@ -18,28 +18,38 @@ __all__ = [
 ]
 
 
-def power(ctx: Ctx, base: Any, exponent: Any) -> Any:
-    """``base ** exponent`` for a base >= 0 and a float array exponent >= 0.
+def power(ctx: Ctx, base: Any, exponent: Any, scale: Any = 1.0) -> Any:
+    """``scale * base ** exponent`` for a base >= 0 and a float array exponent >= 0.
 
     In float32 it is computed as ``exp(exponent * log(base))`` with the log of a host base
     taken in float64, so long decays stay within float32 tolerance, where
-    ``float32(gamma) ** k`` would compound gamma's rounding k times. In float64, plain
-    ``base ** exponent``. A base that is an array (traced: a hyperparameter swept by vmap)
-    takes the same forms in array operations.
+    ``float32(gamma) ** k`` would compound gamma's rounding k times; a positive host
+    ``scale`` joins inside the exponential, so a power past float32's range that the scale
+    brings back (1e-8 * 1.05 ** 1819) stays finite. In float64, plain
+    ``scale * base ** exponent``. ``scale`` is a hyperparameter as given (a float, a
+    per-group tuple, an array). A base that is an array (traced: a hyperparameter swept by
+    vmap) takes the same forms in array operations.
     """
     xp = ctx.xp
+    factor = ctx.const(scale)
     if not isinstance(base, float):
         base = ctx.array(base)
         if ctx.dtype == xp.float64:
-            return base**exponent
+            return factor * base**exponent
         positive = base > 0
         logs = xp.log(xp.where(positive, base, xp.ones_like(base)))
-        return xp.where(positive, xp.exp(exponent * logs), ctx.where(exponent == 0, 1.0, 0.0))
+        zero = ctx.where(exponent == 0, 1.0, 0.0)
+        return factor * xp.where(positive, xp.exp(exponent * logs), zero)
     if base == 0.0:
-        return ctx.where(exponent == 0, 1.0, 0.0)
+        return factor * ctx.where(exponent == 0, 1.0, 0.0)
     if ctx.dtype == xp.float64:
-        return base**exponent  # torch's own closed form, exact for powers of two
-    return xp.exp(exponent * math.log(base))
+        return factor * base**exponent  # torch's own closed form, exact for powers of two
+    scales = scale if isinstance(scale, tuple) else (scale,)
+    if all(isinstance(s, float) and s >= 0 for s in scales):
+        logs = tuple(math.log(s) if s > 0 else -math.inf for s in scales)
+        log_scale = ctx.const(logs if isinstance(scale, tuple) else logs[0])
+        return xp.exp(exponent * math.log(base) + log_scale)
+    return factor * xp.exp(exponent * math.log(base))
 
 
 def anneal_cos(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:

@@ -152,6 +152,7 @@ def test_schedules_built_from_traced_values() -> None:
     np.testing.assert_allclose(got[1], 0.3 * 0.9**7, rtol=1e-5)
     swept = jax.vmap(lr)(jnp.array([0.1, 0.2]), jnp.array([0.5, 0.9]))
     np.testing.assert_allclose(swept[1], [0.1 * 0.5**7, 0.2 * 0.9**7], rtol=1e-5)
+
     # composites of schedules built from traced values
     def warmup(peak: Any) -> Any:
         children = [lrfun.LinearLR(peak, 0.1, total_iters=5), lrfun.CosineAnnealingLR(peak, 20)]
