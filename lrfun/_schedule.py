@@ -18,11 +18,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from lrfun._backend import Ctx, device_of, evaluate, namespace
+from lrfun._chain import ChainMaps, Node, Shared, Single
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from lrfun._chain import ChainMaps, Node, Shared
 
 __all__ = [
     "Cache",
@@ -174,6 +173,10 @@ class Schedule(Configurable, register=False):
       * when lr-valued arguments are sequences (one per param group) results gain a trailing
         group axis.
     Negative steps give the step-0 value; float steps are floored; a NaN step gives NaN.
+
+    Schedules are JAX pytrees: the float hyperparameters (``_hyperparameters``) are the
+    leaves, everything else is static, so ``jax.jit`` traces once per structure and
+    ``jax.vmap`` over stacked schedules is a sweep.
     """
 
     # How torch's chainable update acts on the group's lr, which decides how the schedule
@@ -240,13 +243,10 @@ class Schedule(Configurable, register=False):
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         """torch's ``get_lr`` at own epochs ``0..n`` as affine maps of the group's lr (see
         :mod:`lrfun._chain`); by default the closed form overwrites the lr."""
-        from lrfun._chain import ChainMaps
-
         return ChainMaps.absolute(self, n, groups)
 
     def _node(self, n: int, groups: int, base: np.ndarray, shared: Shared) -> Node:
         """This scheduler as an object of the host simulation of torch's composites."""
-        from lrfun._chain import Single
 
         def build(leaf: Schedule) -> ChainMaps:
             return leaf._chain_maps(n, groups, base)
