@@ -82,10 +82,17 @@ def test_cyclic_lr_cycle_lengths_in_floats_follow_torch(
     schedule = lrfun.from_config(config)
     assert_close(schedule(np.arange(steps + 1)), ref, dtype="float64")
     assert_close(schedule.momentum(np.arange(steps + 1)), ref, dtype="float64", what="momentum")
-    # float32 holds the phase of step t to about t * 6e-8 of a cycle (the length itself is
-    # rounded), so the float32 check covers the first cycles only.
-    first = min(steps, 16)
-    assert_close(schedule(jnp.arange(first + 1)), ref.lr[: first + 1], dtype="float32")
+    # float32 holds the phase 1 + t / T of step t to its rounding, (1 + t / T) * 6e-8 of a
+    # cycle (the length itself is rounded), which the triangle's slope 1 / min(ratio,
+    # 1 - ratio) scales: that is what float32 can promise here, on top of the policy.
+    total = up + (up if down is None else down)
+    ratio = up / total
+    slope = 1.0 / min(ratio, 1.0 - ratio) if ratio < 1.0 else 1.0 / ratio
+    eps = float(np.finfo(np.float32).eps)
+    phase = 4 * eps * (1.0 + np.arange(steps + 1) / total) * slope
+    slack = (0.1 - 0.01) * phase  # max_lr - base_lr: the height the triangle scales
+    if down != 0.0:  # a sawtooth jumps at each cycle end, where float32 may round either way
+        assert_close(schedule(jnp.arange(steps + 1)), ref, dtype="float32", slack=slack)
     _, native = torch_scheduler(config)
     converted = lrfun.from_torch(native)
     assert_close(converted(np.arange(steps + 1)), ref, dtype="float64")
