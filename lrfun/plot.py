@@ -131,7 +131,7 @@ def plot(
     refs = None
     if torch:
         if checks is None:
-            checks = [against_torch(s, steps, metrics=metrics) for s in items]
+            checks = [_check(s, c) for s, c in zip(items, curves, strict=True)]
         if len(checks) != len(items):
             raise ValueError(f"checks must have one entry per schedule ({len(items)})")
         refs = list(checks)
@@ -373,7 +373,11 @@ def against_torch(
     True
     """
     (s,) = _as_list(schedule)
-    curve = _curve(s, steps, metrics)
+    return _check(s, _curve(s, steps, metrics))
+
+
+def _check(s: Configurable, curve: _Curve) -> TorchCheck:
+    """:func:`against_torch` for a curve already evaluated."""
     config = _torch_config(s)
     if curve.metric is not None:
         ref = torch_trajectory(config, len(curve.metric), metrics=list(curve.metric))
