@@ -18,6 +18,12 @@ Dtype policy:
 * A step that the namespace's integers cannot hold -- +inf, a float or an unsigned integer
   past 2**31 - 1 in JAX without x64 or past 2**63 - 1 elsewhere -- gives NaN, never the
   value at a wrapped step.
+* Steps on torch's ``meta`` device give a meta result of the same shape and dtype as any
+  other device's, also where the schedule is evaluated on the host (a user function, a
+  simulated composite): a meta tensor has a shape and a dtype but no values.
+* Host tables (a simulated composite's lrs, restart starts) are cast to the evaluation dtype
+  in NumPy before they become arrays: no float64 tensor is ever made for a float32
+  evaluation (MPS has no float64).
 """
 
 from __future__ import annotations
@@ -30,7 +36,23 @@ import array_api_compat
 import array_api_compat.numpy as np_xp
 import numpy as np
 
-__all__ = ["SCALARS", "Ctx", "device_of", "evaluate", "host_values", "is_traced", "namespace"]
+__all__ = [
+    "SCALARS",
+    "Ctx",
+    "NoValuesError",
+    "device_of",
+    "evaluate",
+    "host_values",
+    "is_traced",
+    "namespace",
+    "table_end",
+]
+
+
+class NoValuesError(TypeError):
+    """A step on torch's ``meta`` device reached code that needs its values (a user function
+    called on the host, a simulated composite's table length). :func:`evaluate` answers such
+    steps with a meta result instead; this error only escapes where something else asked."""
 
 
 class Ctx(NamedTuple):
@@ -66,8 +88,21 @@ class Ctx(NamedTuple):
         of any shape (``take`` on a flat index: plain integer indexing does not trace under
         torch.compile)."""
         xp = self.xp
-        table = xp.asarray(values, dtype=self.dtype if dtype is None else dtype, device=self.device)
+        table = self.from_host(values, dtype)
         return xp.reshape(xp.take(table, xp.reshape(index, (-1,)), axis=0), index.shape)
+
+    def from_host(self, values: Any, dtype: Any = None) -> Any:
+        """A host table (a sequence or NumPy array, float64 from host work) as an array of
+        the evaluation dtype (or ``dtype``) on the device. A float32 table is cast by NumPy
+        first: torch would otherwise wrap a float64 table as a float64 tensor and cast that,
+        a tensor MPS cannot hold (the rounding is the same either way). Under torch.compile
+        the table is a constant of the graph and is left to torch."""
+        xp = self.xp
+        dtype = self.dtype if dtype is None else dtype
+        if dtype == xp.float32 and not _compiling():
+            with np.errstate(over="ignore"):  # past float32's range is inf, as torch's cast
+                values = np.asarray(values, dtype=np.float32)
+        return xp.asarray(values, dtype=dtype, device=self.device)
 
     def minimum(self, x: Any, bound: int) -> Any:
         """``min(x, bound)`` for an integer array (the bound as an array: compat's clip with a
@@ -124,6 +159,11 @@ class _Scalars:
 
 
 SCALARS = _Scalars()
+
+
+def _compiling() -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.compiler.is_compiling()
 
 
 def _is_jax(xp: Any) -> bool:
@@ -212,7 +252,13 @@ def evaluate(formula: Callable[[Ctx, Any], Any], step: Any, groups: int | None) 
     if isinstance(step, np.ndarray) and step.size > _BLOCK:
         return _evaluate_blocks(formula, step, groups)
     ctx, s, nan, python = _prepare(step)
-    out = _evaluate_prepared(formula, ctx, s, nan, groups)
+    try:
+        out = _evaluate_prepared(formula, ctx, s, nan, groups)
+    except NoValuesError:
+        # Steps on the meta device, where the formula needs values (a host-evaluated
+        # schedule): a meta tensor's only content is its shape and dtype, which are known.
+        shape = tuple(step.shape) if groups is None else (*step.shape, groups)
+        return ctx.xp.empty(shape, dtype=ctx.dtype, device=ctx.device)
     if python:
         return float(out) if out.ndim == 0 else np.asarray(out)
     return out
@@ -262,10 +308,38 @@ def is_traced(x: Any) -> bool:
     return torch is not None and torch.compiler.is_compiling()
 
 
+def table_end(step: Any, horizon: int | None, what: str) -> int:
+    """The last step a host table must hold to answer ``step``: ``horizon`` for traced
+    steps (which cannot extend it), else the highest concrete step.
+
+    Raises:
+      TypeError: traced steps and no horizon; ``what`` says what is tabulated.
+    """
+    if is_traced(step):
+        if horizon is None:
+            raise TypeError(
+                f"{what} is tabulated on the host; pass horizon=N to tabulate N steps for jit "
+                "or compile"
+            )
+        return horizon
+    host = host_values(step)
+    return int(host.max()) if host.size else 0
+
+
 def host_values(step: Any) -> np.ndarray:
-    """A concrete step array as a NumPy integer array (raises TypeError when traced)."""
+    """A concrete step array as a NumPy integer array.
+
+    Raises:
+      NoValuesError: ``step`` is a tensor on torch's meta device (it has no values).
+      TypeError: ``step`` is traced.
+    """
     detach = getattr(step, "detach", None)
     if detach is not None:  # torch
+        if step.device.type == "meta":
+            raise NoValuesError(
+                "step is a tensor on the meta device: it has no values, and this schedule is "
+                "evaluated on the host from the step's values"
+            )
         return detach().cpu().numpy()
     try:
         return np.asarray(step)

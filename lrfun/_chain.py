@@ -89,6 +89,7 @@ class Shared:
     def __init__(self) -> None:
         self.bounds: Any = None
         self.momenta: Any = None
+        self.initial_lr: Any = None  # the groups' initial_lr (None: no scheduler built yet)
 
 
 class Node:
@@ -143,11 +144,18 @@ class Single(Node):
         return ab[0] * lr + ab[1], (mom if m is None else m[min(self.epoch, len(m) - 1)])
 
     def construct(self, lr: np.ndarray, mom: Any) -> Pair:
-        if self.shared is not None:
-            self.leaf._write(self.shared)
+        leaf, shared, first = self.leaf, self.shared, self.maps.initial
+        if shared is not None:
+            leaf._write(shared)
+            before = shared.initial_lr
+            own = np.broadcast_to(np.asarray(leaf._initial_lr, dtype=np.float64), lr.shape)
+            if leaf._sets_initial_lr or before is None:  # setdefault, or an overwrite
+                shared.initial_lr = own
+            if leaf._first_step_reads_initial_lr and before is not None:
+                first = (np.zeros_like(lr), before)
         self._refresh()
         self.epoch = 0
-        return self._apply(self.maps.initial, lr, mom)
+        return self._apply(first, lr, mom)
 
     def undo(self) -> None:
         self.epoch -= 1
@@ -237,13 +245,17 @@ def shared_group_keys(leaves: Sequence[Any]) -> bool:
     return bool(readers) and len(writers) > 1
 
 
-def simulate(root: Any, n: int, groups: int, base: np.ndarray) -> tuple[np.ndarray, Any]:
-    """lr (and momentum, None if nothing cycles it) after 0..n steps of torch's composite."""
+def simulate(
+    root: Any, n: int, groups: int, base: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, Any]:
+    """lr (and momentum, None if nothing cycles it) after 0..n steps of torch's composite,
+    whose groups hold ``start`` before the first child is built and ``base`` as their
+    ``initial_lr`` once all are."""
     # Maps are written over every epoch at once, and some branches divide by zero at epochs
     # where np.where then selects the other branch.
     with np.errstate(divide="ignore", invalid="ignore"):
         node = root._node(n + 2, groups, base, Shared())
-        lr, mom = node.construct(base.copy(), None)
+        lr, mom = node.construct(start.copy(), None)
         lrs, moms = [lr], [mom]
         for _ in range(n):
             lr, mom = node.step(lr, mom)

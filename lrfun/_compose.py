@@ -12,14 +12,14 @@ import bisect
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx, host_values, is_traced
+from lrfun._backend import Ctx, is_traced, table_end
 from lrfun._chain import Chained, Node, Sequential, Shared, shared_group_keys, simulate
-from lrfun._convert import from_torch
+from lrfun._convert import read
 from lrfun._math import ByWidth, integer_tables, reaches, searchsorted
 from lrfun._plateau import ReduceLROnPlateau
 from lrfun._schedule import Cache, Schedule, derived, from_config
@@ -47,29 +47,89 @@ def _children(name: str, schedulers: Any) -> tuple[Schedule, ...]:
     return tuple(out)
 
 
-def _common_base(name: str, children: tuple[Schedule, ...]) -> tuple[Any, int | None]:
-    """The per-group base lrs every child agrees on, and the group count."""
+def _group_count(name: str, children: tuple[Schedule, ...]) -> int | None:
     counts = {c.groups for c in children if c.groups is not None}
     if len(counts) > 1:
         raise ValueError(f"{name}: children have different param group counts {sorted(counts)}")
-    groups = counts.pop() if counts else None
-    width = groups or 1
-    bases = []
+    return counts.pop() if counts else None
+
+
+def _per_group(value: Any, groups: int | None) -> Any:
+    if groups is not None and not isinstance(value, tuple):
+        return (value,) * groups
+    return value
+
+
+def _initial_lr(leaves: Sequence[Schedule]) -> Any:
+    """The group's ``initial_lr`` once torch has constructed ``leaves`` in order: the first
+    one sets it (``setdefault``), a OneCycleLR overwrites it. Children may hold other base
+    lrs -- a CyclicLR's own, a decay built after a OneCycleLR -- as torch's do."""
+    initial = leaves[0]._initial_lr
+    for leaf in leaves[1:]:
+        if leaf._sets_initial_lr:
+            initial = leaf._initial_lr
+    return initial
+
+
+# Below this the product of a chain's factors may round to 0 in float64 on its way.
+_UNDERFLOW = 2.0**-1000
+
+
+def _may_underflow(children: Sequence[Schedule]) -> bool:
+    """Whether torch's lr, multiplied by one child's factor after another, may round to 0
+    while the closed form (the base times the product) would later rise again: torch's lr
+    then stays 0 (``LinearLR(1000, 1e-200, 1.0, 1)`` twice). Bounded by each child's
+    smallest factor up to its last course change (later, decays only decrease)."""
+    if any(_traced_leaf(c) for c in children):
+        return False  # traced hyperparameters: no numbers to bound
+    ends = [x for c in children for x in c._course_changes(_BOUND_STEPS)]
+    steps = np.arange(min(int(max(ends, default=0)) + 2, _BOUND_STEPS))
+    smallest = np.abs(np.asarray(children[0]._initial_lr, dtype=np.float64)).min()
     for child in children:
-        base = child._initial_lr
-        bases.append(tuple(base) if isinstance(base, tuple) else (base,) * width)
-    for i, base in enumerate(bases):
-        # Traced values (a composite built inside jit/vmap) have no number to compare.
-        if not all(
-            math.isclose(x, y, rel_tol=1e-12, abs_tol=0.0)
-            for x, y in zip(base, bases[0], strict=True)
-            if isinstance(x, float) and isinstance(y, float)
-        ):
-            raise ValueError(
-                f"{name}: torch runs every child on one optimizer, so their base lrs must "
-                f"agree; schedulers[{i}] has {base}, schedulers[0] has {bases[0]}"
-            )
-    return (bases[0][0] if groups is None else bases[0]), groups
+        base = np.asarray(child._initial_lr, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            factor = np.asarray(child(steps), dtype=np.float64) / base
+        smallest = smallest * np.nan_to_num(np.abs(factor), nan=1.0).min()
+    return bool(0 < smallest < _UNDERFLOW) or bool(smallest == 0 and _rises(children, steps))
+
+
+def _rises(children: Sequence[Schedule], steps: np.ndarray) -> bool:
+    """Whether the product of the children's factors rises anywhere on ``steps``."""
+    product = np.ones(1)
+    for child in children:
+        base = np.asarray(child._initial_lr, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            product = product * np.nan_to_num(np.asarray(child(steps)) / base, nan=1.0)
+    return bool(np.any(np.diff(product, axis=0) > 0))
+
+
+def _traced_leaf(schedule: Schedule) -> bool:
+    leaves = schedule._tree_flatten()[0]
+    flat = [v for leaf in leaves for v in (leaf if isinstance(leaf, tuple) else (leaf,))]
+    return any(is_traced(v) for v in flat)
+
+
+# Steps over which a chain's factors are bounded at construction.
+_BOUND_STEPS = 1 << 16
+
+
+def _start_of(child: Schedule) -> Any:
+    """The groups' lr when ``child`` is built first: its start_lr, else its base lr."""
+    start = getattr(child, "start_lr", None)
+    return child._initial_lr if start is None else start
+
+
+def _start(child: Schedule, initial: Any) -> Any:
+    """``initial``, or the child's own base lr when they are the same numbers (its closed
+    form then needs no start)."""
+    own = child._initial_lr
+    mine = own if isinstance(own, tuple) else (own,)
+    theirs = initial if isinstance(initial, tuple) else (initial,)
+    # Traced values (a composite built inside jit/vmap) are the same objects or not.
+    same = len(mine) == len(theirs) or len(mine) == 1
+    for x, y in zip(mine * (len(theirs) // len(mine)), theirs, strict=False):
+        same = same and (x is y or (isinstance(x, float) and isinstance(y, float) and x == y))
+    return own if same else initial
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,10 +145,24 @@ class _Composite(Schedule, register=False):
     def __post_init__(self) -> None:
         name = type(self).__name__
         children = _children(name, self.schedulers)
-        _, groups = _common_base(name, children)
+        groups = _group_count(name, children)
+        for i, child in enumerate(children):
+            # A ChainedScheduler's first child is built on the groups' lr as it is.
+            if i == 0 and self._chains:
+                continue
+            if getattr(child, "start_lr", None) is not None:
+                raise ValueError(
+                    f"schedulers[{i}] has start_lr={child.start_lr!r}: inside {name} the lr a "  # type: ignore[attr-defined]
+                    "child starts from is the composite's (SequentialLR resets it to "
+                    "initial_lr; a ChainedScheduler child continues from the one before)"
+                )
         if self.horizon is not None:
             check.integer("horizon", self.horizon, minimum=0)
         self._set(schedulers=children, _groups=groups, _tables=Cache())
+
+    # Whether the children take their first step on the lr the one before left (torch's
+    # ChainedScheduler), rather than on the groups' reset initial_lr (SequentialLR).
+    _chains: ClassVar[bool] = False
 
     def _tree_leaves(self) -> tuple[str, ...]:
         # A closed form computes from the children's hyperparameters, traced or not; a host
@@ -97,11 +171,8 @@ class _Composite(Schedule, register=False):
 
     @property
     def _base(self) -> Any:
-        """torch's ``initial_lr`` of every group, which the children agree on."""
-        base = self.schedulers[0]._initial_lr
-        if self._groups is not None and not isinstance(base, tuple):
-            return (base,) * self._groups
-        return base
+        """torch's ``initial_lr`` of every group once the children are constructed."""
+        return _per_group(_initial_lr(self._leaves()), self._groups)
 
     @property
     def cycles_momentum(self) -> bool:
@@ -137,24 +208,22 @@ class _Composite(Schedule, register=False):
             return tables["lr"], tables["momentum"]
         n = max(last, 2 * (tables["lr"].shape[0] if tables else 64))
         width = self._groups or 1
-        base = np.broadcast_to(np.asarray(self._base, dtype=np.float64), (width,)).copy()
-        lr, momentum = simulate(self, n, width, base)
+
+        def host(value: Any) -> np.ndarray:
+            return np.broadcast_to(np.asarray(value, dtype=np.float64), (width,)).copy()
+
+        # The groups' lr before the first child is built: its start_lr, else its base lr.
+        first = self._leaves()[0]
+        start = host(_start_of(first))
+        lr, momentum = simulate(self, n, width, host(self._base), start)
         tables.update(lr=lr, momentum=momentum)
         return lr, momentum
 
     def _lookup(self, ctx: Ctx, step: Any, which: int) -> Any:
         """Values of the simulated table at ``step`` (NaN past a traced table's horizon)."""
         xp = ctx.xp
-        if is_traced(step):
-            if self.horizon is None:
-                raise TypeError(
-                    f"{type(self).__name__} has no closed form here, so it is simulated on "
-                    "the host; pass horizon=N to tabulate N steps for jit or compile"
-                )
-            last = self.horizon
-        else:
-            host = host_values(step)
-            last = int(host.max()) if host.size else 0
+        what = f"{type(self).__name__} has no closed form here, so it"
+        last = table_end(step, self.horizon, what)
         table = self._table(last)[which][: last + 1]
         index = ctx.minimum(step, table.shape[0] - 1)
         if self._groups is None:
@@ -251,7 +320,9 @@ class SequentialLR(_Composite):
         the active child (children from ``upto`` on are not looked up)."""
         xp = ctx.xp
         active = searchsorted(ctx, self._boundaries, step)
-        out = self.schedulers[self._first]._lr(ctx, step)
+        # The first child starts from the group's initial_lr, which SequentialLR restores.
+        first = self.schedulers[self._first]
+        out = first._started(ctx, step, _start(first, self._base))
         # One term per child: the structure is fixed at construction (no loop over steps).
         for i in range(self._first + 1, upto):
             m = self.milestones[i - 1]
@@ -265,7 +336,7 @@ class SequentialLR(_Composite):
             previous = (
                 self._segments(ctx, xp.zeros_like(step) + (m - 1), i) if child._continues else None
             )
-            value = child._restarted(ctx, since, self._base, previous)
+            value = child._restarted(ctx, since, child._initial_lr, previous)
             out = xp.where(active == i, value, out)
         return out
 
@@ -286,7 +357,7 @@ class SequentialLR(_Composite):
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
         return {
-            "schedulers": [from_torch(c) for c in scheduler._schedulers],
+            "schedulers": [read(c, alone=False) for c in scheduler._schedulers],
             "milestones": list(scheduler._milestones),
         }
 
@@ -315,6 +386,7 @@ class ChainedScheduler(_Composite):
     [0.5, 0.25, 0.25, 0.125]
     """
 
+    _chains: ClassVar[bool] = True
     _gallery = (
         "ChainedScheduler([ConstantLR(0.1, factor=0.1, total_iters=10), "
         "ExponentialLR(0.1, gamma=0.98)])",
@@ -323,13 +395,14 @@ class ChainedScheduler(_Composite):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._set(_closed=all(c.chain == "factor" for c in self.schedulers))
+        factors = all(c.chain == "factor" for c in self.schedulers)
+        self._set(_closed=factors and not _may_underflow(self.schedulers))
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         if not self._closed:
             return self._lookup(ctx, step, 0)
-        # The base times every child's factor.
-        out = ctx.const(self._base)
+        # The lr the first child found times every child's factor.
+        out = ctx.const(_per_group(_start_of(self.schedulers[0]), self._groups))
         for child in self.schedulers:
             out = out * child._factor(ctx, step)
         return out
@@ -337,9 +410,15 @@ class ChainedScheduler(_Composite):
     def _node(self, n: int, groups: int, base: np.ndarray, shared: Shared) -> Node:
         return Chained([c._node(n, groups, base, shared) for c in self.schedulers])
 
+    def _with_start(self, start: Any) -> Schedule | None:
+        first = self.schedulers[0]._with_start(start)
+        if first is None:
+            return None
+        return dataclasses.replace(self, schedulers=[first, *self.schedulers[1:]])
+
     def _course_changes(self, n: int) -> list[float]:
         return [x for child in self.schedulers for x in child._course_changes(n)]
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
-        return {"schedulers": [from_torch(c) for c in scheduler._schedulers]}
+        return {"schedulers": [read(c, alone=False) for c in scheduler._schedulers]}

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lrfun._schedule import Configurable, from_config, names, registered
+import numpy as np
 
-__all__ = ["from_torch", "lambdas", "per_group"]
+from lrfun._schedule import Configurable, Schedule, from_config, names, registered
+
+__all__ = ["from_torch", "lambdas", "per_group", "read"]
 
 
 def per_group(values: Sequence[Any]) -> Any:
@@ -33,7 +35,10 @@ def from_torch(scheduler: Any) -> Configurable:
     ``initial_lr``); ReduceLROnPlateau becomes the :class:`~lrfun.ReduceLROnPlateau` machine
     with the optimizer's current lrs. LambdaLR/MultiplicativeLR keep the user's functions.
     The result describes the schedule from construction on: a scheduler already stepped
-    ``k`` times is at ``schedule(k)``.
+    ``k`` times is at ``schedule(k)``. A scheduler whose chainable updates started from an lr
+    other than its ``initial_lr`` (built after another scheduler ran, after the lr was set by
+    hand or an optimizer state was loaded) gets that lr as ``start_lr``, read from the lr it
+    holds now: torch continues from it.
 
     Args:
       scheduler: an instance of one of torch's scheduler classes (not a subclass: its steps
@@ -47,6 +52,12 @@ def from_torch(scheduler: Any) -> Configurable:
     >>> from_torch(torch.optim.lr_scheduler.StepLR(opt, 30))
     StepLR(base_lr=0.1, step_size=30, gamma=0.1)
     """
+    return read(scheduler, alone=True)
+
+
+def read(scheduler: Any, *, alone: bool) -> Configurable:
+    """:func:`from_torch`; ``alone=False`` for a composite's child, whose lr the composite
+    sets, so the lr it found at its first step is the composite's to say."""
     cls = type(scheduler)
     ours = registered(cls.__name__) if cls.__module__ == "torch.optim.lr_scheduler" else None
     if ours is None:
@@ -54,4 +65,42 @@ def from_torch(scheduler: Any) -> Configurable:
             f"from_torch cannot express {cls.__module__}.{cls.__qualname__}: lrfun knows "
             f"torch's own {', '.join(names())}"
         )
-    return from_config({"name": cls.__name__, **ours._from_torch(scheduler)})
+    arguments = ours._from_torch(scheduler)
+    schedule = from_config({"name": cls.__name__, **arguments})
+    if alone and isinstance(schedule, Schedule):
+        start = _start_lr(schedule, _epoch(scheduler), scheduler.get_last_lr())
+        if start is not None:
+            schedule = schedule._with_start(start) or schedule
+    return schedule
+
+
+def _epoch(scheduler: Any) -> int:
+    """Steps taken (torch's ChainedScheduler keeps none: its first child's)."""
+    if hasattr(scheduler, "last_epoch"):
+        return int(scheduler.last_epoch)
+    return _epoch(scheduler._schedulers[0])
+
+
+def _start_lr(schedule: Schedule, step: int, lrs: Sequence[Any]) -> Any:
+    """The group lrs torch's first step must have found for the scheduler to hold ``lrs`` at
+    its epoch ``step`` (None where the schedule already holds them, or where they do not
+    depend on it). The lr at a step is affine in that start, so two evaluations give it."""
+    width = schedule.groups or 1
+    held = np.array([float(v) for v in lrs])
+    if held.shape != (width,) or not np.all(np.isfinite(held)):
+        return None
+
+    def at(start: float) -> np.ndarray | None:
+        started = schedule._with_start(start if schedule.groups is None else (start,) * width)
+        return None if started is None else np.broadcast_to(started(step), (width,))
+
+    zero, one = at(0.0), at(1.0)
+    if zero is None or one is None:
+        return None
+    slope = one - zero
+    if np.allclose(np.broadcast_to(schedule(step), (width,)), held, rtol=1e-12, atol=0.0):
+        return None
+    if np.any(slope == 0):
+        return None
+    start = (held - zero) / slope
+    return None if np.any(start < 0) else per_group(start)

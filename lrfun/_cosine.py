@@ -33,10 +33,19 @@ class CosineAnnealingLR(Schedule):
     keeps it on this curve). The phase ``t mod 2 * T_max`` is taken in integers, so long runs
     lose no precision.
 
+    A ``T_max`` that is not a whole number (``total / 2`` for an odd total) is used as torch
+    uses it: the angle is ``pi * t / T_max`` in floats, and torch's recursion, never meeting
+    its trough exactly, follows the same curve.
+
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
-      T_max: the half period, a positive integer (torch accepts 0, then divides by it).
-      eta_min: the lr at the trough, a finite number >= 0.
+      T_max: the half period, a positive number (torch accepts 0, then divides by it).
+      eta_min: the lr at the trough, any finite number (a negative one makes the lr negative
+        near the trough, as in torch).
+      start_lr: (keyword) the group's lr when torch's scheduler took its first step, where
+        it differs from ``base_lr`` (built after another scheduler ran; ``from_torch`` reads
+        it): torch's recursion scales the first half cosine from it, and its first trough
+        puts the lr back on the ``base_lr`` curve.
 
     >>> s = CosineAnnealingLR(1.0, T_max=10)
     >>> round(s(5), 12), s(10), s(20)
@@ -44,8 +53,9 @@ class CosineAnnealingLR(Schedule):
     """
 
     base_lr: float | Sequence[float]
-    T_max: int
+    T_max: float
     eta_min: float = 0.0
+    start_lr: float | Sequence[float] | None = dataclasses.field(default=None, kw_only=True)
 
     # torch's recursive form is affine, with an additive branch at each trough.
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "affine"
@@ -53,26 +63,46 @@ class CosineAnnealingLR(Schedule):
     # base_lr it drifts from the closed form (1.2x the float64 tolerance in 3,000 steps).
     _torch_drifts: ClassVar[bool] = True
     _torch_attributes = ("T_max", "eta_min")
-    _hyperparameters = ("base_lr", "eta_min")
+    _hyperparameters = ("base_lr", "start_lr", "eta_min")
     _gallery = ("CosineAnnealingLR(0.1, T_max=50, eta_min=0.005)", 200)
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
+        start_lr = check.start_lr(self.start_lr)
         self._set(
             base_lr=base_lr,
-            _groups=check.group_count(base_lr=base_lr),
-            T_max=check.integer("T_max", self.T_max),
-            eta_min=check.real("eta_min", self.eta_min, low=0.0),
+            start_lr=start_lr,
+            _groups=check.group_count(base_lr=base_lr, start_lr=start_lr),
+            T_max=check.period("T_max", self.T_max),
+            eta_min=check.real("eta_min", self.eta_min),
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        # torch's closed form, on the period folded in integers (2 * T_max: the cosine
-        # continues past T_max), so the angle stays in [0, 2 pi) however long the run; a
-        # period past the step's integer range (an int32 count) is never completed.
-        if reaches(ctx, step, 2 * self.T_max):
-            step = ctx.remainder(step, 2 * self.T_max)
-        wave = 0.5 + 0.5 * ctx.xp.cos(ctx.float(step) * (math.pi / self.T_max))
-        return self.eta_min + (ctx.const(self.base_lr) - self.eta_min) * wave
+        return self._started(ctx, step, self.base_lr if self.start_lr is None else self.start_lr)
+
+    def _started(self, ctx: Ctx, step: Any, start: Any) -> Any:
+        wave = self._wave(ctx, step)
+        on_base = self.eta_min + (ctx.const(self.base_lr) - self.eta_min) * wave
+        if start is self.base_lr:
+            return on_base
+        # torch's recursion scales (lr - eta_min) by ratios of the wave, from the lr it found;
+        # the additive branch at the first trough (step T_max + 1, only for a whole T_max)
+        # lands on the base curve.
+        from_start = self.eta_min + (ctx.const(start) - self.eta_min) * wave
+        T = self.T_max
+        if not isinstance(T, int) or not reaches(ctx, step, T):
+            return from_start
+        return ctx.where(step <= T, from_start, on_base)
+
+    def _wave(self, ctx: Ctx, step: Any) -> Any:
+        """``(1 + cos(pi * step / T_max)) / 2``: torch's closed form without the lrs."""
+        # On the period folded in integers where it is one (2 * T_max: the cosine continues
+        # past T_max), so the angle stays in [0, 2 pi) however long the run; a period past
+        # the step's integer range (an int32 count) is never completed.
+        period = 2 * self.T_max
+        if float(period).is_integer() and reaches(ctx, step, int(period)):
+            step = ctx.remainder(step, int(period))
+        return 0.5 + 0.5 * ctx.xp.cos(ctx.float(step) * (math.pi / self.T_max))
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         e = epochs(n, groups)
@@ -85,7 +115,7 @@ class CosineAnnealingLR(Schedule):
         return ChainMaps.factor(self, a, n, groups, b=b)
 
     def _course_changes(self, n: int) -> list[float]:
-        return list(range(self.T_max, n, self.T_max))
+        return [float(x) for x in np.arange(1, n / self.T_max) * self.T_max]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +132,8 @@ class CosineAnnealingWarmRestarts(Schedule):
       base_lr: the optimizer's lr (a sequence: one per param group).
       T_0: the first period, a positive integer.
       T_mult: the period growth, an integer >= 1.
-      eta_min: the lr at the end of each period, a finite number >= 0.
+      eta_min: the lr at the end of each period, any finite number (a negative one makes the
+        lr negative before each restart, as in torch).
 
     >>> s = CosineAnnealingWarmRestarts(1.0, T_0=4)
     >>> round(s(2), 12), s(4)
@@ -135,7 +166,7 @@ class CosineAnnealingWarmRestarts(Schedule):
             _groups=check.group_count(base_lr=base_lr),
             T_0=T_0,
             T_mult=T_mult,
-            eta_min=check.real("eta_min", self.eta_min, low=0.0),
+            eta_min=check.real("eta_min", self.eta_min),
             # Per step width: the restarts such a step can reach (int32 stops at 2**31 - 1).
             _restarts=ByWidth(
                 {

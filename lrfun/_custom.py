@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx, host_values, is_traced
+from lrfun._backend import Ctx, host_values, is_traced, table_end
 from lrfun._chain import ChainMaps
 from lrfun._convert import lambdas, per_group
 from lrfun._math import power
@@ -23,12 +23,29 @@ Fn = Callable[[Any], Any]
 def call_user_function(ctx: Ctx, fn: Fn, step: Any, name: str) -> Any:
     """``fn(step)`` broadcast to the step's shape, for a user's torch-style function.
 
-    Concrete steps are evaluated on the host in float64, as torch evaluates them: the function
-    gets a NumPy integer array (``lambda e: 0.95 ** e``), or -- if it only takes Python ints
-    (``lambda e: 1.0 if e < 5 else 0.1``) -- one Python int per step. The result is then cast
-    to the evaluation dtype, so a float32 backend loses nothing to the function's own float32
-    rounding. Traced steps (jit, compile) are passed to the function as the integer step
-    array: it must then use array operations, and it computes in the traced dtype.
+    Concrete steps (Python, NumPy, torch, JAX outside jit) are passed as torch passes them:
+    one Python int per step, once per distinct step, with the results taken in float64 and
+    then cast to the evaluation dtype. Any torch function therefore gives torch's values:
+    ``if``/``else`` and the ``math`` module work, and integer arithmetic cannot overflow
+    (``e * e`` on an int32 JAX step array wraps negative past step 46,340). Traced steps
+    (jit, vmap, compile) are passed as the integer step array: the function must then use
+    array operations, and it computes in the traced dtypes (int32/float32 under JAX by
+    default).
+
+    Args:
+      ctx: the evaluation namespace, dtype and device.
+      fn: the user's function of the step.
+      step: the integer step array.
+      name: the argument's name, for the error raised when a traced call fails.
+
+    Returns:
+      ``fn`` at every step, an array of ``step``'s shape in the evaluation dtype.
+
+    >>> import numpy as np
+    >>> from lrfun._backend import Ctx
+    >>> call_user_function(Ctx(np, np.float64, "cpu"), lambda e: 1.0 if e < 2 else 0.5,
+    ...                    np.arange(4), "lr_lambda").tolist()
+    [1.0, 1.0, 0.5, 0.5]
     """
     xp = ctx.xp
     if is_traced(step):
@@ -37,15 +54,30 @@ def call_user_function(ctx: Ctx, fn: Fn, step: Any, name: str) -> Any:
         except Exception as error:
             raise TypeError(
                 f"{name} {fn!r} failed on a traced step array ({error}); inside jit/compile it "
-                "must use array operations (e.g. jnp.where instead of if/else)"
+                "must use array operations (e.g. jnp.where instead of if/else), or pass "
+                "horizon=N where the schedule takes one"
             ) from error
         return xp.broadcast_to(xp.asarray(out, dtype=ctx.dtype, device=ctx.device), step.shape)
-    host = host_values(step)
-    try:
-        values = np.array(np.broadcast_to(np.asarray(fn(host), dtype=np.float64), host.shape))
-    except Exception:  # a function of Python ints only, as torch calls it
-        values = np.vectorize(lambda k: float(fn(int(k))), otypes=[np.float64])(host)
-    return xp.asarray(values, dtype=ctx.dtype, device=ctx.device)
+    return ctx.from_host(_per_step(fn, host_values(step)))
+
+
+def _per_step(fn: Fn, host: np.ndarray) -> np.ndarray:
+    """``float(fn(k))`` for every step ``k`` of a non-negative integer array, called with Python
+    ints once per distinct step: float64, of the array's shape."""
+    flat = host.reshape(-1)
+    if not flat.size:
+        return np.zeros(host.shape)
+    low, high = int(flat.min()), int(flat.max())
+    if high - low < 2 * flat.size:
+        # A run of steps (a trajectory, a block, one step): the span costs no sort.
+        span = _calls(fn, range(low, high + 1), high - low + 1)
+        return span[flat - low].reshape(host.shape)
+    distinct, index = np.unique(flat, return_inverse=True)
+    return _calls(fn, distinct.tolist(), distinct.size)[index].reshape(host.shape)
+
+
+def _calls(fn: Fn, steps: Iterable[int], count: int) -> np.ndarray:
+    return np.fromiter(map(float, map(fn, steps)), dtype=np.float64, count=count)
 
 
 def _per_group(ctx: Ctx, step: Any, fns: Fn | tuple[Fn, ...], each: Callable[..., Any]) -> Any:
@@ -57,43 +89,58 @@ def _per_group(ctx: Ctx, step: Any, fns: Fn | tuple[Fn, ...], each: Callable[...
 
 
 @dataclasses.dataclass(frozen=True)
-class LambdaLR(Schedule):
-    """Scales the base lr by a function of the step: ``lr(t) = base_lr * lr_lambda(t)``.
-
-    ``lr_lambda`` receives the integer step(s): a Python int for a Python step, else the step
-    array; torch-style functions of ints keep working on concrete arrays (called per step),
-    and array-friendly ones (``lambda e: 0.95 ** e``) also work under jit and compile.
-
-    Args:
-      base_lr: the optimizer's lr (a sequence: one per param group).
-      lr_lambda: a function of the step, or a list of them (one per param group).
-
-    >>> LambdaLR(0.1, lambda e: 0.5 ** e)(2)
-    0.025
-    """
+class _UserFunctions(Schedule, register=False):
+    """What LambdaLR and MultiplicativeLR share: the base lr, torch-style functions of the step
+    (one per param group), and the host table of the values they fix at steps ``0, 1, ...``,
+    which traced steps read up to ``horizon`` (NaN past it)."""
 
     base_lr: float | Sequence[float]
     lr_lambda: Fn | Sequence[Fn]
+    horizon: int | None = dataclasses.field(default=None, kw_only=True)
+    _tables: Cache = derived(cache=True)  # group -> the table's entries at steps 0, 1, ...
 
-    # Every torch step sets the lr to base_lr * lr_lambda(epoch).
-    chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
     _function_argument = "lr_lambda"
     _hyperparameters = ("base_lr",)
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
         lr_lambda = check.callables("lr_lambda", self.lr_lambda)
+        if self.horizon is not None:
+            check.integer("horizon", self.horizon, minimum=0)
         self._set(
             base_lr=base_lr,
             lr_lambda=lr_lambda,
             _groups=check.group_count(base_lr=base_lr, lr_lambda=lr_lambda),
+            _tables=Cache(),
         )
 
-    def _lr(self, ctx: Ctx, step: Any) -> Any:
-        def each(ctx: Ctx, fn: Fn, step: Any, i: int) -> Any:
-            return call_user_function(ctx, fn, step, "lr_lambda")
+    def _fns(self) -> tuple[Fn, ...]:
+        fns = self.lr_lambda
+        return fns if isinstance(fns, tuple) else (cast(Fn, fns),)
 
-        return ctx.const(self.base_lr) * _per_group(ctx, step, self.lr_lambda, each)
+    def _entry(self, table: list[float], fn: Fn, k: int) -> float:
+        """The table's entry at step ``k``, given the entries before it."""
+        raise NotImplementedError
+
+    def _table(self, i: int, last: int) -> list[float]:
+        """Group ``i``'s table through step ``last`` at least, extended by calling its function
+        with Python ints in float64, as torch calls it."""
+        table: list[float] = self._tables.setdefault(i, [])
+        fn = self._fns()[i]
+        for k in range(len(table), last + 1):
+            table.append(self._entry(table, fn, k))
+        return table
+
+    def _tabulated(self, ctx: Ctx, step: Any, i: int) -> Any:
+        """Group ``i``'s table at ``step``: through the highest concrete step, or through
+        ``horizon`` for traced steps (NaN past it, never a made-up lr)."""
+        last = table_end(
+            step, self.horizon, f"{type(self).__name__}'s lr_lambda {self._fns()[i]!r}"
+        )
+        # Sliced: a table a concrete step extended past the horizon is not read by traced ones.
+        table = self._table(i, last)[: last + 1]
+        values = ctx.gather(table, ctx.minimum(step, last))
+        return ctx.xp.where(step <= last, values, ctx.xp.nan)
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
@@ -101,6 +148,48 @@ class LambdaLR(Schedule):
             "base_lr": per_group(scheduler.base_lrs),
             "lr_lambda": lambdas(scheduler.lr_lambdas),
         }
+
+
+@dataclasses.dataclass(frozen=True)
+class LambdaLR(_UserFunctions):
+    """Scales the base lr by a function of the step: ``lr(t) = base_lr * lr_lambda(t)``.
+
+    On concrete steps ``lr_lambda`` gets what torch gives it, one Python int per step, so any
+    torch function works and gives torch's values. Traced steps (jit, vmap, compile, inside
+    optax) pass it the integer step array: an array-friendly function
+    (``lambda e: 0.95 ** e``) then computes in the traced dtype (float32 under JAX by default:
+    ``0.9999 ** e`` is 19x the float32 tolerance off torch by step 20,000). With ``horizon=N``
+    traced steps instead read a table of ``lr_lambda(0..N)`` computed as torch computes it:
+    exact to torch for any function up to step N, NaN past it.
+
+    Args:
+      base_lr: the optimizer's lr (a sequence: one per param group).
+      lr_lambda: a function of the step, or a list of them (one per param group).
+      horizon: (keyword, lrfun only) steps to tabulate up front for traced evaluation.
+
+    >>> LambdaLR(0.1, lambda e: 0.5 ** e)(2)
+    0.025
+    """
+
+    # Every torch step sets the lr to base_lr * lr_lambda(epoch).
+    chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.horizon is not None:  # built now: a function that fails on an int fails here
+            for i in range(len(self._fns())):
+                self._table(i, self.horizon)
+
+    def _entry(self, table: list[float], fn: Fn, k: int) -> float:
+        return float(fn(k))
+
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        def each(ctx: Ctx, fn: Fn, step: Any, i: int) -> Any:
+            if self.horizon is not None and is_traced(step):
+                return self._tabulated(ctx, step, i)
+            return call_user_function(ctx, fn, step, "lr_lambda")
+
+        return ctx.const(self.base_lr) * _per_group(ctx, step, self.lr_lambda, each)
 
 
 def _constant(fn: Fn) -> float | None:
@@ -115,7 +204,7 @@ def _constant(fn: Fn) -> float | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class MultiplicativeLR(Schedule):
+class MultiplicativeLR(_UserFunctions):
     """Multiplies the lr by ``lr_lambda(t)`` at every step ``t >= 1``.
 
     ``lr(t) = base_lr * prod(lr_lambda(k) for k in 1..t)``. A constant factor
@@ -129,77 +218,57 @@ class MultiplicativeLR(Schedule):
       lr_lambda: a function of the step, or a list of them (one per param group).
       horizon: (keyword, lrfun only) steps to tabulate up front for traced evaluation of a
         non-constant ``lr_lambda``.
+      start_lr: (keyword) the group's lr when torch's scheduler took its first step, where it
+        differs from ``base_lr`` (built after another scheduler ran; ``from_torch`` reads it):
+        the factors multiply it.
 
     >>> MultiplicativeLR(1.0, lambda e: 0.5)(3)
     0.125
     """
 
-    base_lr: float | Sequence[float]
-    lr_lambda: Fn | Sequence[Fn]
-    horizon: int | None = dataclasses.field(default=None, kw_only=True)
+    start_lr: float | Sequence[float] | None = dataclasses.field(default=None, kw_only=True)
     _constants: tuple[float | None, ...] = derived()
-    _tables: Cache = derived(cache=True)  # group -> the products lr_lambda(1) * ... (k)
 
     # torch multiplies the lr by lr_lambda(epoch) at every step after the first; it has no
     # closed form, so SequentialLR restarts it from the lr the previous child left.
+    _hyperparameters = ("base_lr", "start_lr")
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "factor"
     _continues: ClassVar[bool] = True
-    _function_argument = "lr_lambda"
-    _hyperparameters = ("base_lr",)
 
     def __post_init__(self) -> None:
-        base_lr = check.lr_values("base_lr", self.base_lr)
-        lr_lambda = check.callables("lr_lambda", self.lr_lambda)
-        if self.horizon is not None:
-            check.integer("horizon", self.horizon, minimum=0)
-        self._set(lr_lambda=lr_lambda)
+        super().__post_init__()
+        start_lr = check.start_lr(self.start_lr)
         fns = self._fns()
         self._set(
-            base_lr=base_lr,
-            _groups=check.group_count(base_lr=base_lr, lr_lambda=lr_lambda),
+            start_lr=start_lr,
+            _groups=check.group_count(
+                base_lr=self.base_lr, lr_lambda=self.lr_lambda, start_lr=start_lr
+            ),
             _constants=tuple(_constant(fn) for fn in fns),
-            _tables=Cache({i: [1.0] for i in range(len(fns))}),
         )
         for i in range(len(fns)):
-            self._extend(i, self.horizon or 0)
+            self._table(i, self.horizon or 0)
 
-    def _fns(self) -> tuple[Fn, ...]:
-        fns = self.lr_lambda
-        return fns if isinstance(fns, tuple) else (cast(Fn, fns),)
-
-    def _extend(self, i: int, last: int) -> list[float]:
-        table: list[float] = self._tables.setdefault(i, [1.0])
-        fn = self._fns()[i]
-        for k in range(len(table), last + 1):
-            table.append(table[-1] * float(fn(k)))
-        return table
+    def _entry(self, table: list[float], fn: Fn, k: int) -> float:
+        # The products lr_lambda(1) * ... * lr_lambda(k); torch never calls it at step 0.
+        return table[-1] * float(fn(k)) if k else 1.0
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        return ctx.const(self.base_lr) * self._factor(ctx, step)
+        return self._started(ctx, step, self.base_lr if self.start_lr is None else self.start_lr)
+
+    def _started(self, ctx: Ctx, step: Any, start: Any) -> Any:
+        return ctx.const(start) * self._factor(ctx, step)
 
     def _factor(self, ctx: Ctx, step: Any) -> Any:
         """The product of the factors up to ``step``: the lr relative to the base."""
 
         def each(ctx: Ctx, fn: Fn, step: Any, i: int) -> Any:
             constant = self._constants[i]
-            xp = ctx.xp
-            if constant is not None:
-                # A negative factor flips the sign every step; the log-form power needs >= 0.
-                sign = 1.0 if constant >= 0 else ctx.where(step % 2 == 0, 1.0, -1.0)
-                return sign * power(ctx, abs(constant), ctx.float(step))
-            if is_traced(step):
-                if self.horizon is None:
-                    raise TypeError(
-                        f"MultiplicativeLR's lr_lambda {fn!r} is not constant, so it is "
-                        "tabulated on the host; pass horizon=N to tabulate N steps for jit "
-                        "or compile"
-                    )
-                table = self._extend(i, self.horizon)
-            else:
-                host = host_values(step)
-                table = self._extend(i, int(host.max()) if host.size else 0)
-            values = ctx.gather(tuple(table), ctx.minimum(step, len(table) - 1))
-            return xp.where(step < len(table), values, xp.nan)
+            if constant is None:
+                return self._tabulated(ctx, step, i)
+            # A negative factor flips the sign every step; the log-form power needs >= 0.
+            sign = 1.0 if constant >= 0 else ctx.where(step % 2 == 0, 1.0, -1.0)
+            return sign * power(ctx, abs(constant), ctx.float(step))
 
         return _per_group(ctx, step, self.lr_lambda, each)
 
@@ -214,10 +283,3 @@ class MultiplicativeLR(Schedule):
         first = tuple(float(fn(0)) for fn in self._fns())
         first_value = first if isinstance(self.lr_lambda, tuple) else first[0]
         return ctx.const(previous) * ctx.const(first_value) * self._factor(ctx, since)
-
-    @classmethod
-    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
-        return {
-            "base_lr": per_group(scheduler.base_lrs),
-            "lr_lambda": lambdas(scheduler.lr_lambdas),
-        }

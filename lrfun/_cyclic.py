@@ -30,8 +30,11 @@ class CyclicLR(Schedule):
     ``(T - r) / step_size_down``; ``lr = base_lr + (max_lr - base_lr) * scale * f`` and
     ``momentum = max_momentum - (max_momentum - base_momentum) * scale * f``, where ``f`` is
     1 (``triangular``), ``0.5 ** (cycle - 1)`` (``triangular2``), ``gamma ** t``
-    (``exp_range``) or ``scale_fn`` of the cycle or the step (``scale_mode``). The phase is
-    taken in integers, so long runs lose no precision.
+    (``exp_range``) or ``scale_fn`` of the cycle or the step (``scale_mode``). In float64
+    the phase is torch's own arithmetic, ``x = 1 + t / T - floor(1 + t / T)``, so the value
+    is torch's at every step, where its phase has rounded included; in float32 (which could
+    not follow torch's float64 rounding) whole lengths take it in integers, so long runs lose
+    no precision.
 
     Torch behaviour reproduced: constructing the scheduler sets every group's lr to
     ``base_lr`` (the optimizer's own lr is ignored) and its momentum (SGD) or beta1 (Adam)
@@ -40,8 +43,8 @@ class CyclicLR(Schedule):
     Args:
       base_lr: the lower lr (a sequence: one per param group).
       max_lr: the upper lr (a sequence: one per param group).
-      step_size_up: steps rising, a positive integer.
-      step_size_down: steps falling, an integer >= 0 (None: ``step_size_up``).
+      step_size_up: steps rising, a positive integer (or a float, as torch takes it).
+      step_size_down: steps falling, >= 0 (None: ``step_size_up``).
       mode: ``'triangular'``, ``'triangular2'`` or ``'exp_range'``.
       gamma: ``exp_range``'s decay per step, >= 0.
       scale_fn: a function of the cycle or step replacing ``mode``.
@@ -71,6 +74,7 @@ class CyclicLR(Schedule):
     # optimizer's lrs to base_lr.
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
     sets_lrs: ClassVar[bool] = True
+    _first_step_reads_initial_lr: ClassVar[bool] = True
     _gallery = ("CyclicLR(0.001, 0.1, step_size_up=20, mode='triangular2')", 160)
     _hyperparameters = ("base_lr", "max_lr", "gamma", "base_momentum", "max_momentum")
 
@@ -149,8 +153,13 @@ class CyclicLR(Schedule):
     def _shape(self, ctx: Ctx, step: Any) -> Any:
         """The triangle in [0, 1] times the mode's scale: the fraction of the way to the peak."""
         xp = ctx.xp
-        up, total = self.step_size_up, self.step_size_up + self._down
-        if not isinstance(total, int):
+        up, total = self.step_size_up, _whole(self.step_size_up + self._down)
+        # float64 follows torch's float phase: it rounds 1 + t / T to an ulp of t / T, which
+        # short cycles' steep slopes multiply (39x the float64 tolerance at step 786,431 with
+        # up=1, down=2, off the exact phase). float32 cannot follow that rounding: its
+        # integer phase is within 2**-22 of the height of torch's up to 2**31. A whole cycle
+        # with a peak between steps (2.5 up, 2.5 down) takes the integer phase too.
+        if ctx.dtype == xp.float64 or not isinstance(total, int):
             return self._scaled(ctx, step, *self._float_phase(ctx, step))
         if reaches(ctx, step, total):
             done, r = ctx.quotient(step, total), ctx.remainder(step, total)
@@ -161,26 +170,33 @@ class CyclicLR(Schedule):
             done, r = xp.zeros_like(step), step
             imax = xp.iinfo(step.dtype).max
             left = ctx.float(imax - r) + float(total - imax)
-        # max(down, 1): the falling branch is never selected when step_size_down is 0.
+        # A down of 0 is replaced: the falling branch is never selected then.
         triangle = xp.where(
             r <= min(up, xp.iinfo(step.dtype).max),
             ctx.float(r) / float(up),
-            left / float(max(self._down, 1)),
+            left / float(self._down or 1),
         )
         return self._scaled(ctx, step, triangle, done)
 
     def _float_phase(self, ctx: Ctx, step: Any) -> tuple[Any, Any]:
-        """(triangle, cycles done) for cycle lengths that are not whole steps, in floats
-        exactly as torch computes them: ``x = 1 + t / T - floor(1 + t / T)``."""
+        """(triangle, cycles done) in floats exactly as torch computes them:
+        ``x = 1 + t / T - floor(1 + t / T)``."""
         xp = ctx.xp
         total = float(self.step_size_up + self._down)
         ratio = self.step_size_up / total
-        q = 1.0 + ctx.float(step) / total
+        t = ctx.float(step)
+        # T as an operand no compiler folds (t * 0 is not 0 for an infinite t): XLA, and
+        # torch on CUDA, turn a division by a constant into a product with its reciprocal,
+        # which moves the phase by an ulp of t / T, as much as torch's own rounding.
+        q = 1.0 + t / (t * 0.0 + total)
         cycle = xp.floor(q)
         x = q - cycle
         # (ratio - 1) is 0 when step_size_down is 0: that branch is never selected then.
         falling = (x - 1.0) / (ratio - 1.0 if ratio != 1.0 else 1.0)
-        done = xp.astype(cycle, step.dtype) - 1
+        # Cycles shorter than a step count past the step's integers: bounded (triangular2's
+        # scale is 0 long before, and a cast past the range is undefined).
+        top = ctx.array(float(2 ** (xp.iinfo(step.dtype).bits - 2)))
+        done = xp.astype(xp.minimum(cycle, top), step.dtype) - 1
         return xp.where(x <= ratio, x / ratio, falling), done
 
     def _scaled(self, ctx: Ctx, step: Any, triangle: Any, done: Any) -> Any:
@@ -203,6 +219,10 @@ class CyclicLR(Schedule):
     def _momentum(self, ctx: Ctx, step: Any) -> Any:
         base, top = ctx.const(self.base_momentum), ctx.const(self.max_momentum)
         return top - (top - base) * self._shape(ctx, step)
+
+
+# A phase shorter than this is a float rounding of a zero-length one.
+_ROUNDING_OF_ZERO = 2.0**-20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -301,6 +321,12 @@ class OneCycleLR(Schedule):
                     f"pct_start={pct!r} with total_steps={total} makes phase {i + 1} of "
                     f"OneCycleLR zero steps long (it would end where it starts, at step {end})"
                 )
+            if abs(end - start) < _ROUNDING_OF_ZERO:
+                raise ValueError(
+                    f"pct_start={pct!r} with total_steps={total} makes phase {i + 1} of "
+                    f"OneCycleLR {abs(end - start):.3g} steps long, a rounding of zero: torch "
+                    "divides by it, and its lr at the last step is noise"
+                )
         self._set(
             max_lr=max_lr,
             base_momentum=base_m,
@@ -322,6 +348,8 @@ class OneCycleLR(Schedule):
     @property
     def cycles_momentum(self) -> bool:
         return self.cycle_momentum
+
+    _sets_initial_lr: ClassVar[bool] = True
 
     @property
     def _initial_lr(self) -> Any:

@@ -4,6 +4,7 @@ ExponentialLR, PolynomialLR."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -31,18 +32,29 @@ _frozen = dataclasses.dataclass(frozen=True)
 
 @_frozen
 class _Decay(Schedule, register=False):
-    """A decay of the optimizer's lr: torch multiplies the lr by a factor of its own epoch."""
+    """A decay of the optimizer's lr: torch multiplies the lr by a factor of its own epoch,
+    whatever lr the group holds -- ``start_lr`` where that is not its ``initial_lr``."""
 
     base_lr: float | Sequence[float]
+    start_lr: float | Sequence[float] | None = dataclasses.field(default=None, kw_only=True)
 
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "factor"
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
-        self._set(base_lr=base_lr, _groups=check.group_count(base_lr=base_lr))
+        start_lr = check.start_lr(self.start_lr)
+        self._set(
+            base_lr=base_lr,
+            start_lr=start_lr,
+            _groups=check.group_count(base_lr=base_lr, start_lr=start_lr),
+        )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        return ctx.const(self.base_lr) * self._factor(ctx, step)
+        return self._started(ctx, step, self.base_lr if self.start_lr is None else self.start_lr)
+
+    def _started(self, ctx: Ctx, step: Any, start: Any) -> Any:
+        # torch multiplies whatever lr the group holds: the base only names where it began.
+        return ctx.const(start) * self._factor(ctx, step)
 
     def _factor(self, ctx: Ctx, step: Any) -> Any:
         """The lr relative to the base: what torch's updates have multiplied it by."""
@@ -61,8 +73,8 @@ class _Geometric(_Decay, register=False):
     def _count(self, ctx: Ctx, step: Any) -> Any:
         raise NotImplementedError
 
-    def _lr(self, ctx: Ctx, step: Any) -> Any:
-        return power(ctx, self.gamma, self._count(ctx, step), scale=self.base_lr)
+    def _started(self, ctx: Ctx, step: Any, start: Any) -> Any:
+        return power(ctx, self.gamma, self._count(ctx, step), scale=start)
 
     def _factor(self, ctx: Ctx, step: Any) -> Any:
         return power(ctx, self.gamma, self._count(ctx, step))
@@ -77,6 +89,8 @@ class StepLR(_Geometric):
 
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
+      start_lr: (keyword) the group's lr at torch's first step where it is not ``base_lr``
+        (built after another scheduler ran; ``from_torch`` reads it): the factor scales it.
       step_size: steps between decays, a positive integer.
       gamma: the decay factor, >= 0.
 
@@ -88,7 +102,7 @@ class StepLR(_Geometric):
     gamma: float = 0.1
 
     _torch_attributes = ("step_size", "gamma")
-    _hyperparameters = ("base_lr", "gamma")
+    _hyperparameters = ("base_lr", "start_lr", "gamma")
     _gallery = ("StepLR(0.1, step_size=30, gamma=0.5)", 150)
 
     def __post_init__(self) -> None:
@@ -123,6 +137,8 @@ class MultiStepLR(_Geometric):
 
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
+      start_lr: (keyword) the group's lr at torch's first step where it is not ``base_lr``
+        (built after another scheduler ran; ``from_torch`` reads it): the factor scales it.
       milestones: non-negative integer steps.
       gamma: the decay factor, >= 0.
 
@@ -135,7 +151,7 @@ class MultiStepLR(_Geometric):
     _boundaries: ByWidth = derived()
 
     _gallery = ("MultiStepLR([0.1, 0.04], milestones=[30, 80, 120], gamma=0.3)", 160)
-    _hyperparameters = ("base_lr", "gamma")
+    _hyperparameters = ("base_lr", "start_lr", "gamma")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -166,6 +182,19 @@ class MultiStepLR(_Geometric):
         }
 
 
+def _whole_iters(value: Any) -> int:
+    """ConstantLR's total_iters: an integer >= 0, or a float equal to one (torch removes the
+    factor at the step equal to it, so a fraction would keep it forever)."""
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, float) and 0 < value < float("inf"):
+        raise ValueError(
+            f"total_iters must be a whole number for ConstantLR, got {value!r}: torch removes "
+            "the factor at the step equal to total_iters, so with a fraction it never does"
+        )
+    return check.integer("total_iters", value, minimum=0)
+
+
 @_frozen
 class ConstantLR(_Decay):
     """Scales the lr by ``factor`` until step ``total_iters``.
@@ -177,9 +206,11 @@ class ConstantLR(_Decay):
 
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
+      start_lr: (keyword) the group's lr at torch's first step where it is not ``base_lr``
+        (built after another scheduler ran; ``from_torch`` reads it): the factor scales it.
       factor: in (0, 1], a normal float (torch allows 0, then divides by it at
         ``total_iters``).
-      total_iters: an integer >= 0.
+      total_iters: an integer >= 0 (a whole float is taken as its integer).
 
     >>> ConstantLR(0.3, factor=0.5, total_iters=2)(1), ConstantLR(0.3, factor=0.5, total_iters=2)(2)
     (0.15, 0.3)
@@ -189,7 +220,7 @@ class ConstantLR(_Decay):
     total_iters: int = 5
 
     _torch_attributes = ("factor", "total_iters")
-    _hyperparameters = ("base_lr", "factor")
+    _hyperparameters = ("base_lr", "start_lr", "factor")
     _gallery = ("ConstantLR(0.1, factor=0.25, total_iters=20)", 60)
 
     def __post_init__(self) -> None:
@@ -198,7 +229,7 @@ class ConstantLR(_Decay):
             # Normal floats only: torch divides by the factor at total_iters, and 1 / a
             # subnormal overflows to inf (then the lr is inf or NaN).
             factor=check.real("factor", self.factor, low=sys.float_info.min, high=1.0),
-            total_iters=check.integer("total_iters", self.total_iters, minimum=0),
+            total_iters=_whole_iters(self.total_iters),
         )
 
     def _factor(self, ctx: Ctx, step: Any) -> Any:
@@ -230,11 +261,16 @@ class LinearLR(_Decay):
 
     ``lr(t) = base_lr * (start + (end - start) * min(t, total_iters) / total_iters)``.
 
+    A fractional ``total_iters`` is stepped as torch steps it: the ramp stops at its last
+    whole step, short of ``end_factor`` (``total_iters=2.5`` from 0.5 to 1.0 holds at 0.9).
+
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
+      start_lr: (keyword) the group's lr at torch's first step where it is not ``base_lr``
+        (built after another scheduler ran; ``from_torch`` reads it): the factor scales it.
       start_factor: in (0, 1], a normal float.
       end_factor: in [0, 1].
-      total_iters: a positive integer (torch accepts 0, then never leaves ``start_factor``).
+      total_iters: a positive number (torch accepts 0, then never leaves ``start_factor``).
 
     >>> LinearLR(1.0, start_factor=0.5, end_factor=1.0, total_iters=4)(2)
     0.75
@@ -242,10 +278,10 @@ class LinearLR(_Decay):
 
     start_factor: float = 1.0 / 3
     end_factor: float = 1.0
-    total_iters: int = 5
+    total_iters: float = 5
 
     _torch_attributes = ("start_factor", "end_factor", "total_iters")
-    _hyperparameters = ("base_lr", "start_factor", "end_factor")
+    _hyperparameters = ("base_lr", "start_lr", "start_factor", "end_factor")
     _gallery = ("LinearLR(0.1, start_factor=0.05, total_iters=50)", 100)
 
     def __post_init__(self) -> None:
@@ -257,11 +293,13 @@ class LinearLR(_Decay):
                 "start_factor", self.start_factor, low=sys.float_info.min, high=1.0
             ),
             end_factor=check.real("end_factor", self.end_factor, low=0.0, high=1.0),
-            total_iters=check.integer("total_iters", self.total_iters),
+            total_iters=check.period("total_iters", self.total_iters),
         )
 
     def _factor(self, ctx: Ctx, step: Any) -> Any:
-        done = ctx.float(ctx.minimum(step, self.total_iters)) / float(self.total_iters)
+        # torch's last ramp step is the last whole step up to total_iters.
+        whole = math.floor(self.total_iters)
+        done = ctx.float(ctx.minimum(step, whole)) / float(self.total_iters)
         factor = self.start_factor + (self.end_factor - self.start_factor) * done
         return factor
 
@@ -282,6 +320,8 @@ class ExponentialLR(_Geometric):
 
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
+      start_lr: (keyword) the group's lr at torch's first step where it is not ``base_lr``
+        (built after another scheduler ran; ``from_torch`` reads it): the factor scales it.
       gamma: the decay factor, >= 0.
 
     >>> ExponentialLR(1.0, gamma=0.5)(3)
@@ -291,7 +331,7 @@ class ExponentialLR(_Geometric):
     gamma: float
 
     _torch_attributes = ("gamma",)
-    _hyperparameters = ("base_lr", "gamma")
+    _hyperparameters = ("base_lr", "start_lr", "gamma")
     _gallery = ("ExponentialLR(0.1, gamma=0.97)", 150)
 
     def __post_init__(self) -> None:
@@ -311,38 +351,57 @@ class PolynomialLR(_Decay):
 
     ``lr(t) = base_lr * (1 - min(t, total_iters) / total_iters) ** power``.
 
+    A fractional ``total_iters`` is stepped as torch steps it: the decay stops at its last
+    whole step, above 0 (``total_iters=2.5``, power 1: 1, 0.6, 0.2, 0.2, ...).
+
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
-      total_iters: a positive integer (torch accepts 0, then never decays).
+      start_lr: (keyword) the group's lr at torch's first step where it is not ``base_lr``
+        (built after another scheduler ran; ``from_torch`` reads it): the factor scales it.
+      total_iters: a positive number (torch accepts 0, then never decays).
       power: >= 0 (torch accepts a negative power, then divides by zero at ``total_iters``).
 
     >>> PolynomialLR(1.0, total_iters=4, power=2.0)(2)
     0.25
     """
 
-    total_iters: int = 5
+    total_iters: float = 5
     power: float = 1.0
 
+    # torch's recursion multiplies ratios of (1 - e / T) ** power: over a long total_iters the
+    # product drifts from its own closed form (8.8x the float64 tolerance at T - 1 for
+    # T = 1e7, power 0.1).
+    _torch_drifts: ClassVar[bool] = True
     _torch_attributes = ("total_iters", "power")
-    _hyperparameters = ("base_lr", "power")
+    _hyperparameters = ("base_lr", "start_lr", "power")
     _gallery = ("PolynomialLR(0.1, total_iters=100, power=2.0)", 130)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self._set(
-            total_iters=check.integer("total_iters", self.total_iters),
+            total_iters=check.period("total_iters", self.total_iters),
             power=check.real("power", self.power, low=0.0),
         )
 
     def _factor(self, ctx: Ctx, step: Any) -> Any:
-        # The remaining fraction from integers: XLA turns x / T into x * (1 / T), so 1 - T / T
-        # would be an ulp off zero, and a small power makes that ulp a visible lr.
-        if reaches(ctx, step, self.total_iters):
-            left = ctx.float(self.total_iters - ctx.minimum(step, self.total_iters))
+        whole = math.floor(self.total_iters)  # torch's last decay step
+        if ctx.dtype == ctx.xp.float64:
+            # torch's 1 - t / T: it cancels near the end of a long total_iters (8.8x the
+            # float64 tolerance at T - 1 for T = 1e7, power 0.1, off the exact fraction), and
+            # torch's closed form and recursion both carry it. T as an operand no compiler
+            # folds into a product with its reciprocal.
+            t = ctx.float(ctx.minimum(step, whole))
+            return (1.0 - t / (t * 0.0 + float(self.total_iters))) ** self.power
+        # float32: the remaining fraction from integers: XLA turns x / T into x * (1 / T), so
+        # 1 - T / T would be an ulp off zero, and a small power makes that ulp a visible lr.
+        if reaches(ctx, step, whole):
+            left = ctx.float(whole - ctx.minimum(step, whole))
         else:
             # total_iters is past an int32 count, so it is no operand: exact parts summed.
             imax = ctx.xp.iinfo(step.dtype).max
-            left = ctx.float(imax - step) + float(self.total_iters - imax)
+            left = ctx.float(imax - step) + float(whole - imax)
+        if whole != self.total_iters:
+            left = left + (self.total_iters - whole)
         decay = (left / float(self.total_iters)) ** self.power
         # 0 ** power is 0 even when float32 flushes a tiny power to 0 (0 ** 0 is 1).
         if not isinstance(self.power, float):  # an array (swept): decided per element

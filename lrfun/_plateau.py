@@ -58,6 +58,9 @@ class ReduceLROnPlateau(Configurable):
       cooldown: updates to wait after a cut, an integer >= 0.
       min_lr: the floor (a sequence: one per param group), >= 0.
       eps: cuts of at most this much are skipped, >= 0.
+      best, num_bad_epochs, cooldown_counter, last_epoch: (keywords) where a stepped torch
+        scheduler stands, for :meth:`init` to start there (``from_torch`` reads them); by
+        default a fresh scheduler's.
 
     >>> p = ReduceLROnPlateau(1.0, patience=1)
     >>> s = p.init()
@@ -76,6 +79,11 @@ class ReduceLROnPlateau(Configurable):
     cooldown: int = 0
     min_lr: float | Sequence[float] = 0.0
     eps: float = 1e-8
+    # Where a stepped torch scheduler left off (from_torch reads them): init() starts there.
+    best: float | None = dataclasses.field(default=None, kw_only=True)
+    num_bad_epochs: int | None = dataclasses.field(default=None, kw_only=True)
+    cooldown_counter: int | None = dataclasses.field(default=None, kw_only=True)
+    last_epoch: int | None = dataclasses.field(default=None, kw_only=True)
 
     _gallery = ("ReduceLROnPlateau(0.1, factor=0.5, patience=5)", 150)
     _hyperparameters = ("base_lr", "factor", "threshold", "min_lr", "eps")
@@ -95,6 +103,14 @@ class ReduceLROnPlateau(Configurable):
             eps=check.real("eps", self.eps, low=0.0),
             _groups=check.group_count(base_lr=base_lr, min_lr=min_lr),
         )
+        if self.best is not None:
+            # +-inf is torch's best before any metric (or after an infinite one); NaN never is.
+            if not check._is_real(self.best) or math.isnan(float(self.best)):
+                raise ValueError(f"best must be a number (not NaN), got {self.best!r}")
+            self._set(best=float(self.best))
+        for name in ("num_bad_epochs", "cooldown_counter", "last_epoch"):
+            if getattr(self, name) is not None:
+                self._set(**{name: check.integer(name, getattr(self, name), minimum=0)})
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
@@ -108,10 +124,15 @@ class ReduceLROnPlateau(Configurable):
             "cooldown": scheduler.cooldown,
             "min_lr": per_group(scheduler.min_lrs),
             "eps": scheduler.eps,
+            # where it stands: its next step continues from here
+            "best": None if scheduler.best == scheduler.mode_worse else float(scheduler.best),
+            "num_bad_epochs": scheduler.num_bad_epochs or None,
+            "cooldown_counter": scheduler.cooldown_counter or None,
+            "last_epoch": scheduler.last_epoch or None,
         }
 
     def init(self, like: Any = None) -> PlateauState:
-        """The state right after construction.
+        """The state right after construction (or where the keyword arguments say it stands).
 
         Args:
           like: an array whose namespace, device and floating dtype the state takes (a JAX
@@ -127,18 +148,18 @@ class ReduceLROnPlateau(Configurable):
         if self._groups is not None and not isinstance(lr, tuple):
             lr = [lr] * self._groups  # one value per group, as torch broadcasts min_lr
         lr = list(lr) if isinstance(lr, tuple) else lr
-        worst = math.inf if self.mode == "min" else -math.inf
+        best = (math.inf if self.mode == "min" else -math.inf) if self.best is None else self.best
 
-        def zero() -> Any:
+        def count(value: int | None) -> Any:
             # Separate arrays: aliased fields would make torch.compile guard on the aliasing.
-            return xp.asarray(0, dtype=info["integral"], device=device)
+            return xp.asarray(value or 0, dtype=info["integral"], device=device)
 
         return PlateauState(
             lr=xp.asarray(lr, dtype=dtype, device=device),
-            best=xp.asarray(worst, dtype=dtype, device=device),
-            num_bad_epochs=zero(),
-            cooldown_counter=zero(),
-            last_epoch=zero(),
+            best=xp.asarray(best, dtype=dtype, device=device),
+            num_bad_epochs=count(self.num_bad_epochs),
+            cooldown_counter=count(self.cooldown_counter),
+            last_epoch=count(self.last_epoch),
         )
 
     def update(self, state: PlateauState, metric: Any) -> PlateauState:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import operator
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -274,11 +275,23 @@ def _build(torch: Any, opt: torch.optim.Optimizer, config: Mapping[str, Any]) ->
     # depend on that order (the first child sets `initial_lr`).
     name = _name(config)
     cls = _scheduler_class(torch, name)
+    # lrfun's own keyword options (start_lr, horizon, a plateau's state) are not torch's
+    # arguments: a state is set on the object built, start_lr in the groups before.
+    own = _keywords(name)
     kwargs = {
         key: value
         for key, value in config.items()
-        if key != "name" and (key != "base_lr" or _sets_lrs(name))
+        if key != "name" and key not in own and (key != "base_lr" or _sets_lrs(name))
     }
+    if config.get("start_lr") is not None:
+        # The group holds another lr than its initial_lr when the scheduler is built (as
+        # after another scheduler ran): torch's chainable updates continue from it.
+        starts = _broadcast("start_lr", config["start_lr"], len(opt.param_groups))
+        for group, start in zip(opt.param_groups, starts, strict=True):
+            group.setdefault("initial_lr", _plain(group["lr"]))
+            _assign(torch, group, start)
+    elif not _composite(name) and not _sets_lrs(name) and not _plateau(name):
+        _check_base(torch, opt, config)
     if _composite(name):
         kwargs["schedulers"] = [_build(torch, opt, child) for child in _children(config)]
         # By keyword: ChainedScheduler takes the schedulers first (and, before torch 2.3,
@@ -286,7 +299,28 @@ def _build(torch: Any, opt: torch.optim.Optimizer, config: Mapping[str, Any]) ->
         if "optimizer" not in inspect.signature(cls).parameters:
             return cls(**kwargs)
         return cls(optimizer=opt, **kwargs)
-    return cls(opt, **kwargs)
+    scheduler = cls(opt, **kwargs)
+    if _plateau(name):
+        for key in own:  # where a stepped scheduler stood (torch's attributes of those names)
+            if config.get(key) is not None:
+                setattr(scheduler, key, config[key])
+    return scheduler
+
+
+def _keywords(name: str) -> set[str]:
+    return {key for key, f in _fields(name).items() if f.kw_only}
+
+
+def _plain(lr: Any) -> Any:
+    return lr.clone() if hasattr(lr, "clone") else lr
+
+
+def _assign(torch: Any, group: dict[str, Any], lr: float) -> None:
+    # A tensor lr is filled in place (it stays the tensor a compiled step reads).
+    if isinstance(group["lr"], torch.Tensor):
+        group["lr"].fill_(lr)
+    else:
+        group["lr"] = lr
 
 
 def _scheduler_class(torch: Any, name: str) -> type:
@@ -310,25 +344,37 @@ def _optimizer_lrs(config: Mapping[str, Any], groups: int) -> list[float]:
 
 
 def _declared_lrs(config: Mapping[str, Any], groups: int) -> list[float] | None:
-    # The lrfun-style `base_lr` a config declares: the one optimizer lr torch runs with.
-    name = _name(config)
-    if _sets_lrs(name):
-        return None
-    if not _composite(name):
-        if "base_lr" not in config:
-            raise ValueError(f"{name} config needs 'base_lr' (the optimizer's lr)")
+    # The optimizer's lr: the base of the first scheduler built that takes the optimizer's
+    # lr (CyclicLR and OneCycleLR set their own); None if every one sets its own.
+    if "base_lr" in config and _composite(_name(config)):
         return _broadcast("base_lr", config["base_lr"], groups)
-    declared = [
-        lrs for child in _children(config) if (lrs := _declared_lrs(child, groups)) is not None
-    ]
-    if "base_lr" in config:
-        declared.insert(0, _broadcast("base_lr", config["base_lr"], groups))
-    if any(lrs != declared[0] for lrs in declared):
+    takes = [leaf for leaf in _leaves(config) if not _sets_lrs(_name(leaf))]
+    if not takes:
+        return None
+    if "base_lr" not in takes[0]:
+        raise ValueError(f"{_name(takes[0])} config needs 'base_lr' (the optimizer's lr)")
+    return _broadcast("base_lr", takes[0]["base_lr"], groups)
+
+
+def _leaves(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    if _composite(_name(config)):
+        return [leaf for child in _children(config) for leaf in _leaves(child)]
+    return [config]
+
+
+def _check_base(torch: Any, opt: Any, config: Mapping[str, Any]) -> None:
+    # torch gives a scheduler the group's initial_lr as its base (the optimizer's lr for the
+    # first one built): a config can only declare that.
+    declared = _broadcast("base_lr", config["base_lr"], len(opt.param_groups))
+    held = [g.get("initial_lr", g["lr"]) for g in opt.param_groups]
+    given = [float(h) for h in held]
+    # a float32 tensor lr holds the declared base rounded
+    rel = 1e-6 if any(getattr(h, "dtype", None) == torch.float32 for h in held) else 1e-12
+    if not all(math.isclose(d, g, rel_tol=rel) for d, g in zip(declared, given, strict=True)):
         raise ValueError(
-            f"{name}: torch runs every child on one optimizer, so their base_lr must agree; "
-            f"got {declared}"
+            f"{_name(config)}: torch gives it base lrs {given} here (the groups' initial_lr "
+            f"once the schedulers before it are built), the config declares {declared}"
         )
-    return declared[0] if declared else None
 
 
 def _cycles_momentum(config: Mapping[str, Any]) -> bool:

@@ -15,13 +15,12 @@ import importlib.abc
 import importlib.util
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
+
+import numpy as np
 
 from lrfun._backend import Ctx, device_of, evaluate, namespace
 from lrfun._chain import ChainMaps, Node, Shared, Single
-
-if TYPE_CHECKING:
-    import numpy as np
 
 __all__ = [
     "Cache",
@@ -71,11 +70,22 @@ class Configurable:
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        # Set before @dataclass runs, which then keeps it: the repr leaves lrfun's own
+        # keyword options out while unset, as to_config does.
+        cls.__repr__ = Configurable._repr  # type: ignore[method-assign]
         if register:
             _REGISTRY[cls.__name__] = cls
             _pytrees.add(cls)
             if "jax" in sys.modules:
                 _register_pytrees()
+
+    def _repr(self) -> str:
+        shown = (
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if f.repr and not (f.kw_only and f.default is None and getattr(self, f.name) is None)
+        )
+        return f"{type(self).__qualname__}({', '.join(shown)})"
 
     # -- a JAX pytree ---------------------------------------------------------------------
 
@@ -122,7 +132,11 @@ class Configurable:
             scale_fn), which a config cannot hold.
         """
         config: dict[str, Any] = {"name": type(self).__name__}
+        # lrfun's own keyword options (horizon, start_lr) are left out while unset.
+        unset = {f.name for f in dataclasses.fields(self) if f.kw_only and f.default is None}
         for name, value in self.arguments().items():
+            if name in unset and value is None:
+                continue
             if callable(value) or (isinstance(value, tuple) and any(callable(v) for v in value)):
                 raise TypeError(
                     f"{type(self).__name__}.{name} is a Python callable, which a config cannot hold"
@@ -231,9 +245,30 @@ class Schedule(Configurable, register=False):
 
     @property
     def _initial_lr(self) -> Any:
-        """What torch's ``initial_lr`` is once this scheduler is constructed (per group: a
-        tuple); a composite's children must agree on it."""
+        """torch's ``base_lrs`` of this scheduler (per group: a tuple): what its closed form
+        and restarts scale, and what it sets ``initial_lr`` to when it is built first."""
         return self.arguments()["base_lr"]
+
+    # Constructing the torch scheduler overwrites the group's initial_lr (OneCycleLR), where
+    # the others only set it when no scheduler has.
+    _sets_initial_lr: ClassVar[bool] = False
+    # torch computes its first lr against the group's initial_lr where an earlier scheduler
+    # set one (CyclicLR sets its own base_lrs only after its first step).
+    _first_step_reads_initial_lr: ClassVar[bool] = False
+
+    def _started(self, ctx: Ctx, step: Any, start: Any) -> Any:
+        """The lr after ``step`` steps when torch's first step found ``start`` in the group
+        (a scheduler built after another one ran, or a SequentialLR's first child after the
+        reset to ``initial_lr``): torch's chainable updates continue from it, its closed forms
+        use the base lr. A schedule whose every step sets the lr outright ignores it."""
+        return self._lr(ctx, step)
+
+    def _with_start(self, start: Any) -> Schedule | None:
+        """This schedule as torch runs it when its first step finds ``start`` in the groups
+        (``start_lr``); None where its lrs do not depend on that."""
+        if "start_lr" not in {f.name for f in dataclasses.fields(self)}:
+            return None
+        return dataclasses.replace(self, start_lr=start)  # type: ignore[call-arg]
 
     def _factor(self, ctx: Ctx, step: Any) -> Any:
         """The lr relative to the base lr: what a ``"factor"`` schedule's torch updates have
@@ -249,7 +284,9 @@ class Schedule(Configurable, register=False):
         """This scheduler as an object of the host simulation of torch's composites."""
 
         def build(leaf: Schedule) -> ChainMaps:
-            return leaf._chain_maps(n, groups, base)
+            # torch's closed forms use each scheduler's own base_lrs.
+            own = np.broadcast_to(np.asarray(leaf._initial_lr, dtype=np.float64), (groups,))
+            return leaf._chain_maps(n, groups, own)
 
         return Single(build(self), self, shared, build)
 
@@ -275,8 +312,8 @@ class Schedule(Configurable, register=False):
 
     def _restarted(self, ctx: Ctx, since: Any, base: Any, previous: Any) -> Any:
         """The lr ``since`` steps after a SequentialLR milestone restarted it (torch's
-        ``_update_lr(0)``): ``base`` is the composite's initial lr, ``previous`` the lr just
-        before the milestone (used where ``_continues``)."""
+        ``_update_lr(0)``): ``base`` is its own base lr, ``previous`` the lr just before the
+        milestone (used where ``_continues``)."""
         return self._lr(ctx, since)
 
     # The constructor arguments torch's object keeps under the same attribute names (beside

@@ -20,7 +20,9 @@ __all__ = [
     "integer",
     "integers",
     "lr_values",
+    "period",
     "real",
+    "start_lr",
 ]
 
 LrValue = Any  # a float (or 0-d array), or a tuple of them: one per param group
@@ -42,6 +44,17 @@ def integer(name: str, value: Any, *, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be {words}, got {value!r}")
     return int(value)
+
+
+def period(name: str, value: Any) -> int | float:
+    """A positive length that torch also takes as a float (``T_max = total / 2``): an int,
+    or a finite float > 0 (a whole one becomes an int, so it is folded exactly)."""
+    if _is_int(value):
+        return integer(name, value)
+    number = real(name, value, low=0.0, low_open=True)
+    if not isinstance(number, float):  # a tensor or traced value: not a length to fold
+        raise TypeError(f"{name} must be a positive number, got {value!r}")
+    return int(number) if number.is_integer() else number
 
 
 def integers(name: str, values: Any, *, minimum: int = 0) -> tuple[int, ...]:
@@ -141,6 +154,12 @@ def lr_values(name: str, value: Any, **bounds: Any) -> LrValue:
             raise ValueError(f"{name} must not be empty, got {value!r}")
         return tuple(real(f"{name}[{i}]", v, **bounds) for i, v in enumerate(values))
     return real(name, value, **bounds)
+
+
+def start_lr(value: Any) -> LrValue | None:
+    """The group's lr at a scheduler's first step where it differs from the base (None:
+    the base), checked as an lr."""
+    return None if value is None else lr_values("start_lr", value)
 
 
 def callables(name: str, value: Any) -> Callable[..., Any] | tuple[Callable[..., Any], ...]:

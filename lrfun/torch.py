@@ -11,6 +11,8 @@ This module imports torch; ``import lrfun`` does not.
 
 from __future__ import annotations
 
+import math
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, SupportsFloat
@@ -18,10 +20,12 @@ from typing import Any, SupportsFloat
 import numpy as np
 import torch
 from torch.optim import Optimizer
+from torch.optim.lr_scheduler import ChainedScheduler as _TorchChained
 from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 
 from lrfun import _validate as check
+from lrfun._backend import evaluate
 from lrfun._plateau import PlateauState, ReduceLROnPlateau
 from lrfun._schedule import Schedule
 
@@ -38,6 +42,25 @@ _STEP_ORDER_WARNING = (
     "will result in PyTorch skipping the first value of the learning rate schedule. "
     "See more details at "
     "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+
+# torch's ChainedScheduler lets each child update the lr the previous child left (a decay
+# multiplies it, a LambdaLR overwrites it), and it never calls its children when it is built:
+# each child has already written its own step-0 lr by then. An adapter writes its schedule's
+# absolute lr, so inside that container the last adapter would silently win (ConstantLR(0.25)
+# then ExponentialLR(0.9) gives 0.1, 0.09, 0.081 where torch's chain gives 0.025, 0.0225,
+# 0.02025), and no rule applied at step() could repair step 0, written before the chain
+# existed. So the adapter refuses the container -- when it is built, where torch's
+# constructor reads the adapter's ``optimizer``, and again at a step, where its step() calls
+# the adapter's -- and lrfun's ChainedScheduler gives torch's values.
+_CHAINED_INIT = _TorchChained.__init__.__code__
+_CHAINED_STEP = _TorchChained.step.__code__
+_CHAINED_MESSAGE = (
+    "lrfun.torch.Scheduler cannot run inside torch.optim.lr_scheduler.ChainedScheduler: torch "
+    "chains by letting each child update the lr the previous child left, while this adapter "
+    "writes its schedule's lr outright (the last adapter would win, silently). Chain the "
+    "schedules in lrfun and adapt the chain: lrfun.torch.Scheduler(optimizer, "
+    "lrfun.ChainedScheduler([a, b])) gives torch's ChainedScheduler values"
 )
 
 
@@ -57,14 +80,31 @@ class Scheduler(LRScheduler):
     whether the optimizer's state is loaded before or after.
 
     Unlike torch's schedulers, values are never computed from the previous lr: an lr set on
-    the optimizer by hand is overwritten at the next step rather than decayed from.
+    the optimizer by hand is overwritten at the next step rather than decayed from. The
+    schedule's base lr is the truth: where a group's ``initial_lr`` (or, on a fresh
+    optimizer, its ``lr``) differs from it, construction warns and the schedule's value is
+    written anyway.
+
+    torch's containers: ``torch.optim.lr_scheduler.SequentialLR`` of adapters runs as torch's
+    SequentialLR of the native schedulers (a child restarts at its milestone through
+    ``_update_lr(0)``, which writes its step 0 here). torch's ``ChainedScheduler`` cannot hold
+    an adapter and refuses it (see Raises): chain in lrfun instead,
+    ``Scheduler(optimizer, lrfun.ChainedScheduler([a, b]))``.
 
     Args:
       optimizer: the torch optimizer.
       schedule: any lrfun schedule (``lrfun.from_torch(native)`` converts a torch scheduler).
 
+    Warns:
+      UserWarning: a param group's lr (``initial_lr`` where set) is not the schedule's base lr
+        (its first scheduler's, for a composite), compared within a relative 1e-12 or the
+        rounding of a tensor lr's dtype. Not checked: base lrs that are arrays, and schedules
+        that set the lrs themselves (CyclicLR, OneCycleLR, a composite starting with one).
+
     Raises:
-      TypeError: ``optimizer`` is not a torch Optimizer or ``schedule`` not an lrfun schedule.
+      TypeError: ``optimizer`` is not a torch Optimizer or ``schedule`` not an lrfun schedule;
+        or the adapter is put inside torch's ``ChainedScheduler`` (raised when that is built,
+        or at its first step).
       ValueError: the schedule has per-group values for a different number of param groups,
         or cycles momentum on an optimizer without ``momentum`` or ``betas``.
 
@@ -89,12 +129,29 @@ class Scheduler(LRScheduler):
             )
             raise TypeError(f"schedule must be an lrfun schedule, got {schedule!r}{hint}")
         _check_groups("schedule", schedule.groups, optimizer)
+        _warn_if_base_differs(optimizer, schedule)
         self.schedule = schedule
         self._momentum_key = _momentum_key(optimizer) if schedule.cycles_momentum else None
         # The evaluated stretch: rows of per-group values for steps _start, _start + 1, ...
-        self._start, self._lr_rows, self._momentum_rows = 0, [], []
-        self._stepwise = -1  # the stretch evaluated step by step, if any
+        # The lrs the previous child of torch's SequentialLR left when that container restarted
+        # this one at its milestone, for schedules whose restart continues from them.
+        self._previous: tuple[float, ...] | None = None
+        self._forget()
         super().__init__(optimizer)
+
+    # ``optimizer`` is read through a property only to see who asks: torch's ChainedScheduler
+    # constructor reads it from each child (see _CHAINED_INIT). The adapter's own code reads
+    # ``_optimizer``.
+    @property
+    def optimizer(self) -> Optimizer:
+        """The torch optimizer whose param groups this scheduler writes."""
+        if sys._getframe(1).f_code is _CHAINED_INIT:
+            raise TypeError(_CHAINED_MESSAGE)
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, optimizer: Optimizer) -> None:
+        self._optimizer = optimizer
 
     def step(self, epoch: int | None = None) -> None:
         """Advances one step (or jumps to step ``epoch``) and writes its lrs.
@@ -103,12 +160,37 @@ class Scheduler(LRScheduler):
           epoch: optional: the step to jump to (torch deprecates this argument for its
             recursive schedulers; here every step has a closed form, so a jump is exact).
         """
-        step = self.last_epoch + 1 if epoch is None else check.integer("epoch", epoch, minimum=0)
-        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+        if sys._getframe(1).f_code is _CHAINED_STEP:
+            raise TypeError(_CHAINED_MESSAGE)
+        if epoch is not None:
+            epoch = check.integer("epoch", epoch, minimum=0)
+        if self._step_count == 1 and not getattr(self._optimizer, "_opt_called", False):
             warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
+        self._advance(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """torch's hook, which its SequentialLR calls as ``_update_lr(0)`` to restart a child
+        at its milestone: the schedule restarts as torch restarts its native scheduler (the
+        schedule class says how: MultiplicativeLR continues from the lr the previous child
+        left, ConstantLR with ``total_iters=0`` from its base lr, the others from step 0),
+        momentum included."""
+        if epoch == 0 and type(self.schedule)._restarted is not Schedule._restarted:
+            previous = tuple(float(group["lr"]) for group in self._optimizer.param_groups)
+            if previous != self._previous:
+                self._previous = previous
+                self._forget()
+        self._advance(epoch)
+
+    def _advance(self, epoch: int | None) -> None:
+        step = self.last_epoch + 1 if epoch is None else epoch
         self.last_epoch = step
         self._write(step)
+
+    def _forget(self) -> None:
+        """Drops the evaluated stretch (the values it holds no longer apply)."""
+        self._start, self._lr_rows, self._momentum_rows = 0, [], []
+        self._stepwise = -1  # the stretch evaluated step by step, if any
 
     def get_lr(self) -> list[float]:
         """The lrs of the current step, one per param group (Python floats)."""
@@ -117,7 +199,7 @@ class Scheduler(LRScheduler):
     def get_last_lr(self) -> list[float | torch.Tensor]:
         """The lrs last written, one per param group, of the same types as the groups' lrs
         (a tensor lr gives a new tensor that does not alias it)."""
-        return _typed(self.optimizer, self._last_lr)
+        return _typed(self._optimizer, self._last_lr)
 
     def state_dict(self) -> dict[str, Any]:
         """The scheduler's state as plain data: the step, the last lrs and the schedule's
@@ -128,10 +210,15 @@ class Scheduler(LRScheduler):
             "_last_lr": list(self._last_lr),
             "base_lrs": [float(v) for v in self.base_lrs],
             "schedule": _config_or_none(self.schedule),
+            "restarted_from": None if self._previous is None else list(self._previous),
         }
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restores a :meth:`state_dict` and writes that step's lrs into the optimizer.
+
+        A state at step -1 is a child of torch's SequentialLR that has not started (torch's
+        constructor steps every child back by one): it is restored without writing, so that
+        the running child's lrs, written by its own load, stay.
 
         Raises:
           ValueError: the state was written by a scheduler running a different schedule
@@ -139,11 +226,15 @@ class Scheduler(LRScheduler):
         """
         _check_keys(state_dict, ("last_epoch", "_step_count"))
         _check_same("schedule", state_dict.get("schedule"), _config_or_none(self.schedule))
-        self.last_epoch = check.integer("last_epoch", state_dict["last_epoch"], minimum=0)
+        self.last_epoch = check.integer("last_epoch", state_dict["last_epoch"], minimum=-1)
         self._step_count = check.integer("_step_count", state_dict["_step_count"], minimum=0)
         if "base_lrs" in state_dict:
             self.base_lrs = list(state_dict["base_lrs"])
-        self._write(self.last_epoch)
+        previous = state_dict.get("restarted_from")
+        self._previous = None if previous is None else tuple(float(v) for v in previous)
+        self._forget()
+        if self.last_epoch >= 0:
+            self._write(self.last_epoch)
 
     def _values(self, step: int) -> tuple[list[Any], list[Any] | None]:
         """The lrs (and momenta) at ``step``, one per param group (shared rows: not to be
@@ -175,13 +266,22 @@ class Scheduler(LRScheduler):
 
     def _evaluate(self, steps: np.ndarray) -> tuple[list[Any], list[Any]]:
         """Rows of one value per param group, for each step."""
-        groups = len(self.optimizer.param_groups)
+        groups = len(self._optimizer.param_groups)
 
         def rows(values: Any) -> list[Any]:
             table = np.asarray(values, dtype=np.float64).tolist()
             return [_row(value, groups, self.schedule) for value in table]
 
-        lrs = rows(self.schedule(steps))
+        schedule, previous = self.schedule, self._previous
+        if previous is None:
+            lrs = rows(schedule(steps))
+        else:
+            base = schedule._initial_lr
+
+            def restarted(ctx: Any, since: Any) -> Any:
+                return schedule._restarted(ctx, since, base, previous)
+
+            lrs = rows(evaluate(restarted, steps, groups))
         if self._momentum_key is None:
             return lrs, []
         return lrs, rows(self.schedule.momentum(steps))
@@ -194,7 +294,7 @@ class Scheduler(LRScheduler):
             momenta = self._momentum_rows[offset] if self._momentum_key else None
         else:
             lrs, momenta = self._values(step)
-        groups = self.optimizer.param_groups
+        groups = self._optimizer.param_groups
         if len(groups) != len(lrs):
             _row(lrs, len(groups), self.schedule)  # raises, naming the change
         for group, lr in zip(groups, lrs, strict=True):
@@ -366,6 +466,48 @@ def _host(state: PlateauState) -> PlateauState:
         cooldown_counter=int(state.cooldown_counter),
         last_epoch=int(state.last_epoch),
     )
+
+
+def _warn_if_base_differs(optimizer: Optimizer, schedule: Schedule) -> None:
+    """Warns where a param group's lr is not the schedule's base lr (the schedule wins).
+
+    torch's scheduler would take the group's ``initial_lr`` (its ``lr`` on a fresh
+    optimizer) as its base; the adapter writes the schedule's values, so a different base
+    means the lrs the user set are silently replaced. Only numbers are compared: a base that
+    is an array (a traced or tensor hyperparameter), or a tensor lr without values here (on
+    the meta device, or not 0-d), is not checked.
+    """
+    # The first scheduler torch builds is the one that takes the optimizer's lr as its base
+    # (a later OneCycleLR may overwrite initial_lr, which a composite's own base then says).
+    first = schedule._leaves()[0]
+    if first.sets_lrs:
+        return  # torch's CyclicLR / OneCycleLR ignore the optimizer's lr too
+    base = first._initial_lr
+    groups = optimizer.param_groups
+    bases = base if isinstance(base, tuple) else (base,) * len(groups)
+    for index, (group, expected) in enumerate(zip(groups, bases, strict=False)):
+        key = "initial_lr" if "initial_lr" in group else "lr"
+        have = group[key]
+        if isinstance(expected, bool) or not isinstance(expected, (int, float)):
+            continue
+        rel_tol = 1e-12
+        if isinstance(have, torch.Tensor):
+            if have.device.type == "meta" or have.ndim or not have.is_floating_point():
+                continue
+            # A tensor lr holds the base rounded to its dtype (0.1 as float32 is 0.10000000149).
+            rel_tol = max(rel_tol, torch.finfo(have.dtype).eps)
+            have = float(have)
+        elif isinstance(have, bool) or not isinstance(have, (int, float)):
+            continue
+        if not math.isclose(have, expected, rel_tol=rel_tol, abs_tol=0.0):
+            warnings.warn(
+                f"param group {index} has {key}={have!r}, but the schedule's base lr is "
+                f"{expected!r}: the adapter overwrites the group's lr with the schedule's "
+                f"values, computed from {expected!r}, not {have!r}. Build the schedule with "
+                f"base_lr={have!r} or the optimizer with lr={expected!r} to silence this",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 def _check_optimizer(optimizer: Any) -> None:

@@ -45,12 +45,18 @@ def _table(rows: list[Row], steps: int) -> None:
             str(r.examples),
             str(r.values),
             f"{r.max_fraction:.3g}",
-            "[green]pass[/]" if r.passed else "[red]FAIL[/]",
+            "[green]pass[/]" if r.passed else "[yellow]known[/]" if r.ok else "[red]FAIL[/]",
         )
     console = Console(width=max(Console().width, 120))
     console.print(table)
     for r in rows:
-        if not r.passed:
+        if not r.passed and r.ok:
+            console.print(
+                f"[yellow]known miss[/] {r.schedule} on {r.backend} ({r.reference}): "
+                f"{escape(r.known_miss)}"
+            )
+    for r in rows:
+        if not r.ok:
             console.print(
                 f"[red]FAIL[/] {r.schedule} on {r.backend} ({r.reference}): {escape(r.detail)}"
             )
@@ -70,7 +76,8 @@ def _at_least(low: int) -> Callable[[str], int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs the report; exit status 1 when any row fails."""
+    """Runs the report; exit status 1 when any row fails (a known miss, documented, does
+    not)."""
     from parity.backends import devices as present
     from parity.strategies import NAMES
 
@@ -103,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
         with Progress(transient=True) as progress:
             total = sum(1 if n == "ReduceLROnPlateau" else args.examples + 1 for n in names)
+            total += "LambdaLR" in names and "cpu" in devices  # the traced-lambda rows
             task = progress.add_task("parity", total=total)
             rows = run(
                 names,
@@ -112,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                 advance=lambda name: progress.update(task, advance=1, description=name),
             )
         _table(rows, args.steps)
-    return 0 if all(r.passed for r in rows) else 1
+    return 0 if all(r.ok for r in rows) else 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 ``python -m parity`` prints one row per schedule x backend x reference (torch with float lrs,
 torch with tensor lrs) x device: the steps and how many values were checked, the worst error
-as a fraction of the tolerance, and whether every value passed.
+as a fraction of the tolerance, and whether every value passed. LambdaLR adds the traced-lambda
+rows (:func:`traced_lambda_rows`): one of them is a known miss, measured and shown, which the
+README documents and which fails the report only past twice its documented size.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from parity.backends import backends, sample_rows
 
 __all__ = [
     "TENSOR_LR_STEPS",
+    "TRACED_LAMBDA_STEPS",
     "Row",
     "check",
     "check_plateau",
@@ -28,12 +31,20 @@ __all__ = [
     "merge",
     "representative",
     "run",
+    "traced_lambda_rows",
 ]
 
 # torch's tensor-lr reference recurses in float32 (ExponentialLR(gamma=0.9995) drifts 5.4x past
 # the float32 tolerance by step 10,000 on torch's side alone): tensor-lr rows stop here, and
 # allow for torch's own measured float32 error on top of the policy.
 TENSOR_LR_STEPS = 1000
+
+# The traced-lambda rows: LambdaLR(0.1, lambda e: 0.9999 ** e) under jax.jit in float32, over
+# 0..TRACED_LAMBDA_STEPS. Traced on the step array the function computes in float32: 0.9999
+# rounded to float32 and raised to e drifts to 19.1x the float32 tolerance by step 20,000 (the
+# README's figure). A drift past twice that is a change, and fails the report.
+TRACED_LAMBDA_STEPS = 20_000
+TRACED_LAMBDA_DOCUMENTED = 19.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +61,14 @@ class Row:
     passed: bool
     detail: str = ""  # the worst case, when failing
     steps: int = 0  # the last step compared (0..steps), the largest over merged examples
+    # Why a miss here is documented rather than a failure (the README gives the figure and the
+    # alternative): the row is shown, and fails the report only when this is empty.
+    known_miss: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the row leaves the report passing: within tolerance, or a known miss."""
+        return self.passed or bool(self.known_miss)
 
 
 def float32_representable(config: dict[str, Any], steps: int) -> bool:
@@ -173,6 +192,71 @@ def check(
                 passed=all(c.passed for c in results),
                 detail=detail,
                 steps=steps,
+            )
+        )
+    return rows
+
+
+def traced_lambda_rows(steps: int = TRACED_LAMBDA_STEPS) -> list[Row]:
+    """LambdaLR's traced user function against torch's live LambdaLR, under ``jax.jit`` in
+    float32: ``lambda e: 0.9999 ** e`` traced on the step array (a known miss: it computes in
+    float32), and the same function read from a ``horizon=steps`` table (within tolerance).
+
+    Args:
+      steps: steps after construction to compare (0..steps).
+
+    Returns:
+      Two rows, backends ``jax.jit, traced fn`` and ``jax.jit, horizon``.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    import lrfun
+    from parity.strategies import geometric
+
+    fn = geometric(0.9999)
+    config = {"name": "LambdaLR", "base_lr": 0.1, "lr_lambda": fn}
+    ref = torch_trajectory(config, steps)
+    rows = []
+    for backend, schedule, call in (
+        ("jax.jit, traced fn", lrfun.LambdaLR(0.1, fn), "lambda e: 0.9999 ** e"),
+        (
+            "jax.jit, horizon",
+            lrfun.LambdaLR(0.1, fn, horizon=steps),
+            f"lambda e: 0.9999 ** e, horizon={steps}",
+        ),
+    ):
+        with jax.enable_x64(False):
+            ours = jax.jit(schedule)(jnp.arange(steps + 1))
+        result = compare(ours, ref, dtype="float32")
+        traced = schedule.horizon is None
+        detail = (
+            f"LambdaLR(0.1, {call}) under jax.jit in float32, at step {result.worst_step}: error "
+            f"{result.max_error:.3g} is {result.max_fraction:.3g}x the float32 tolerance"
+        )
+        known = ""
+        if traced and not result.passed:
+            if result.max_fraction <= 2 * TRACED_LAMBDA_DOCUMENTED:
+                known = (
+                    f"{detail}: a traced function computes in the traced dtype, as documented "
+                    f"({TRACED_LAMBDA_DOCUMENTED}x); horizon={steps} gives torch's values, as "
+                    "does the closed form ExponentialLR(0.1, 0.9999)"
+                )
+            else:
+                detail += f", past twice the documented {TRACED_LAMBDA_DOCUMENTED}x"
+        rows.append(
+            Row(
+                schedule="LambdaLR",
+                backend=backend,
+                reference="float lr",
+                device="cpu",
+                examples=1,
+                values=steps + 1,
+                max_fraction=result.max_fraction,
+                passed=result.passed,
+                detail="" if result.passed else detail,
+                steps=steps,
+                known_miss=known,
             )
         )
     return rows
@@ -377,7 +461,8 @@ def run(
     devices: Sequence[str],
     advance: Callable[[str], None] = lambda _: None,
 ) -> list[Row]:
-    """The whole report: representative plus ``examples`` drawn configs per schedule."""
+    """The whole report: representative plus ``examples`` drawn configs per schedule, and for
+    LambdaLR the traced-lambda rows (JAX: with the CPU device)."""
     from parity.strategies import compositions, configs, horizon
 
     rows: list[Row] = []
@@ -398,5 +483,8 @@ def run(
                     if tensor_lr and not float32_representable(config, n):
                         continue  # torch itself cannot hold these lrs in float32
                     rows += check(config, n, tensor_lr=tensor_lr, device=device)
+            advance(name)
+        if name == "LambdaLR" and "cpu" in devices:
+            rows += traced_lambda_rows()
             advance(name)
     return merge(rows)

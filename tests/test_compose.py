@@ -131,9 +131,9 @@ BAD = [
         "milestones must hold integers >= 0, got -1",
     ),
     (
-        dict(schedulers=[lrfun.StepLR(0.1, 2), lrfun.StepLR(0.2, 2)], milestones=[3]),
+        dict(schedulers=[lrfun.StepLR(0.1, 2), lrfun.StepLR(0.1, 2, start_lr=0.2)], milestones=[3]),
         ValueError,
-        "their base lrs must agree",
+        "schedulers[1] has start_lr=0.2",
     ),
     (
         dict(schedulers=[lrfun.StepLR([0.1, 0.1], 2), lrfun.StepLR([0.1] * 3, 2)], milestones=[3]),

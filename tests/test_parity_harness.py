@@ -18,6 +18,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+import lrfun
 import parity
 from parity import (
     TOLERANCES,
@@ -158,13 +159,21 @@ def test_chained_scheduler_multiplies_its_children() -> None:
     assert_close(0.1 * np.where(k < 2, 0.5, 1.0) * 0.9**k, ref, dtype="float64")
 
 
-def test_composite_children_must_agree_on_base_lr() -> None:
+def test_composite_children_hold_the_base_lrs_torch_gives_them() -> None:
+    """A child's base is the groups' initial_lr when torch builds it: a config that declares
+    another cannot be run by torch, and says which it would be."""
     children = [
         {"name": "ConstantLR", "base_lr": 0.1},
         {"name": "ExponentialLR", "base_lr": 0.2, "gamma": 0.9},
     ]
-    with pytest.raises(ValueError, match="must agree"):
+    with pytest.raises(ValueError, match=r"torch gives it base lrs \[0.1\] here"):
         torch_trajectory({"name": "ChainedScheduler", "schedulers": children}, 3)
+    # after a OneCycleLR (initial_lr = max_lr / div_factor) a decay's base is that
+    children[1]["base_lr"] = 0.04
+    children.insert(1, {"name": "OneCycleLR", "max_lr": 1.0, "total_steps": 10})
+    ref = torch_trajectory({"name": "ChainedScheduler", "schedulers": children}, 3)
+    ours = lrfun.from_config({"name": "ChainedScheduler", "schedulers": children})
+    assert_close(ours(np.arange(4)), ref, dtype="float64")
 
 
 def test_reduce_on_plateau_takes_one_metric_per_step() -> None:

@@ -204,7 +204,7 @@ def test_resume_equals_uninterrupted(data: st.DataObject) -> None:
 
 def test_state_dict_is_plain_data_even_with_callables() -> None:
     schedule = lrfun.LambdaLR([0.1, 0.2], [constant(0.5), constant(2.0)])
-    opt = torch.optim.SGD([{"params": [torch.zeros(1)]}, {"params": [torch.zeros(1)]}], lr=0.1)
+    opt = _sgd(lrs=[0.1, 0.2])
     sched = lrfun.torch.Scheduler(opt, schedule)
     state = sched.state_dict()
     assert state["schedule"] is None
@@ -276,8 +276,11 @@ def test_plateau_scheduler_is_torch_reduce_lr_on_plateau() -> None:
     assert sched.get_last_lr() == [0.1] and sched.in_cooldown and sched.cooldown_counter == 2
 
 
-def _sgd(groups: int = 1, **kwargs: Any) -> torch.optim.Optimizer:
-    return torch.optim.SGD([{"params": [torch.zeros(1)]} for _ in range(groups)], lr=0.1, **kwargs)
+def _sgd(groups: int = 1, lrs: list[Any] | None = None, **kwargs: Any) -> torch.optim.Optimizer:
+    """SGD on ``groups`` param groups at lr 0.1, or one group per entry of ``lrs``."""
+    lrs = [0.1] * groups if lrs is None else lrs
+    param_groups = [{"params": [torch.zeros(1)], "lr": lr} for lr in lrs]
+    return torch.optim.SGD(param_groups, lr=0.1, **kwargs)
 
 
 _BAD = [
@@ -336,7 +339,7 @@ def test_bad_arguments(make: Any, error: type[Exception], words: str) -> None:
 
 
 def test_group_added_after_construction() -> None:
-    opt = _sgd(2)
+    opt = _sgd(lrs=[0.1, 0.2])
     sched = lrfun.torch.Scheduler(opt, lrfun.StepLR([0.1, 0.2], 2))
     opt.add_param_group({"params": [torch.zeros(1)]})
     opt.step()
@@ -345,7 +348,7 @@ def test_group_added_after_construction() -> None:
 
 
 def test_step_epoch_jumps_to_the_closed_form() -> None:
-    schedule = lrfun.CosineAnnealingLR(1.0, T_max=10)
+    schedule = lrfun.CosineAnnealingLR(0.1, T_max=10)
     opt = _sgd()
     sched = lrfun.torch.Scheduler(opt, schedule)
     opt.step()
@@ -381,3 +384,283 @@ def test_user_function_defined_only_over_the_run() -> None:
         native.step()
     with pytest.raises(IndexError):
         sched.step()
+
+
+# -- torch's containers around adapters --------------------------------------------------------
+
+_CHAIN = (lrfun.ConstantLR(0.1, factor=0.25, total_iters=5), lrfun.ExponentialLR(0.1, gamma=0.9))
+
+
+def _lrs(optimizer: torch.optim.Optimizer, scheduler: Any, steps: int) -> list[float]:
+    """The first group's lr after construction and after each of ``steps`` steps."""
+    lrs = [float(optimizer.param_groups[0]["lr"])]
+    for _ in range(steps):
+        optimizer.step()
+        scheduler.step()
+        lrs.append(float(optimizer.param_groups[0]["lr"]))
+    return lrs
+
+
+def test_torch_chained_scheduler_refuses_adapters() -> None:
+    """Inside torch's ChainedScheduler each adapter would overwrite the lr the previous child
+    left: the chain would silently run the last adapter alone (0.1, 0.09, 0.081, ... where
+    torch chains the same two schedulers as 0.025, 0.0225, 0.02025, ...). Building the
+    container is refused, naming lrfun's ChainedScheduler; so is stepping one whose children
+    were replaced after it was built."""
+    chained = torch.optim.lr_scheduler.ChainedScheduler
+    opt = _sgd()
+    a, b = (lrfun.torch.Scheduler(opt, s) for s in _CHAIN)
+    native = torch.optim.lr_scheduler.StepLR(opt, step_size=2)
+    advice = r"lrfun\.torch\.Scheduler\(optimizer, lrfun\.ChainedScheduler\(\[a, b\]\)\)"
+    for children, kwargs in [([a, b], {}), ([a, b], {"optimizer": opt}), ([native, b], {})]:
+        with pytest.raises(TypeError, match=advice):
+            chained(children, **kwargs)
+    container = chained([native])
+    container._schedulers = [native, a]
+    opt.step()
+    with pytest.raises(TypeError, match=advice):
+        container.step()
+    # A PlateauScheduler is a torch ReduceLROnPlateau, which torch's own check refuses.
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        chained([lrfun.torch.PlateauScheduler(opt, lrfun.ReduceLROnPlateau(0.1))])
+
+
+def test_lrfun_chain_in_one_adapter_gives_torchs_chained_scheduler() -> None:
+    """The way to chain: one adapter running lrfun's ChainedScheduler sets what torch's
+    ChainedScheduler of the native schedulers sets."""
+    native_opt, opt = _sgd(), _sgd()
+    native = torch.optim.lr_scheduler.ChainedScheduler(
+        [
+            torch.optim.lr_scheduler.ConstantLR(native_opt, factor=0.25, total_iters=5),
+            torch.optim.lr_scheduler.ExponentialLR(native_opt, gamma=0.9),
+        ]
+    )
+    ours = lrfun.torch.Scheduler(opt, lrfun.ChainedScheduler(list(_CHAIN)))
+    expected = _lrs(native_opt, native, 12)
+    assert_close(_lrs(opt, ours, 12), expected, dtype="float64")
+    assert_close(expected[:3], [0.025, 0.0225, 0.02025], dtype="float64")
+
+
+def _sequential_of_adapters(config: dict[str, Any]) -> Any:
+    """optimizer -> torch's SequentialLR of one adapter per child of a SequentialLR config."""
+
+    def build(optimizer: torch.optim.Optimizer) -> Any:
+        children = [
+            lrfun.torch.Scheduler(optimizer, lrfun.from_config(child))
+            for child in config["schedulers"]
+        ]
+        return torch.optim.lr_scheduler.SequentialLR(
+            optimizer, children, milestones=config["milestones"]
+        )
+
+    return build
+
+
+def _check_sequential(config: dict[str, Any], steps: int, optimizer: str) -> None:
+    native = torch_trajectory(config, steps, optimizer=optimizer)
+    ours = torch_trajectory(
+        config, steps, optimizer=optimizer, scheduler=_sequential_of_adapters(config)
+    )
+    assert_close(ours.lr, native.lr, dtype="float64", scale=lr_scale(config))
+    assert (ours.momentum is None) == (native.momentum is None)
+    if native.momentum is not None:
+        assert_close(ours.momentum, native.momentum, dtype="float64", what="momentum")
+
+
+_SEQUENTIAL = {
+    "warmup_then_cosine": {
+        "name": "SequentialLR",
+        "schedulers": [
+            {"name": "LinearLR", "base_lr": 0.1, "start_factor": 0.01, "total_iters": 5},
+            {"name": "CosineAnnealingLR", "base_lr": 0.1, "T_max": 20, "eta_min": 0.001},
+        ],
+        "milestones": [5],
+    },
+    # torch restarts MultiplicativeLR from the lr the previous child left
+    "step_then_multiplicative": {
+        "name": "SequentialLR",
+        "schedulers": [
+            {"name": "StepLR", "base_lr": 0.1, "step_size": 2, "gamma": 0.5},
+            {"name": "MultiplicativeLR", "base_lr": 0.1, "lr_lambda": constant(0.9)},
+        ],
+        "milestones": [3],
+    },
+    # torch restarts ConstantLR(total_iters=0) at its base lr, without the factor
+    "exponential_then_constant_0": {
+        "name": "SequentialLR",
+        "schedulers": [
+            {"name": "ExponentialLR", "base_lr": 0.1, "gamma": 0.8},
+            {"name": "ConstantLR", "base_lr": 0.1, "factor": 0.5, "total_iters": 0},
+            {"name": "PolynomialLR", "base_lr": 0.1, "total_iters": 6, "power": 2.0},
+        ],
+        "milestones": [4, 9],
+    },
+    # momentum cycled from the milestone on; a milestone at 0 starts with the second child
+    "constant_then_one_cycle": {
+        "name": "SequentialLR",
+        "schedulers": [
+            {"name": "ConstantLR", "base_lr": 0.004, "factor": 0.5, "total_iters": 3},
+            {"name": "OneCycleLR", "max_lr": 0.1, "total_steps": 30},
+            {"name": "StepLR", "base_lr": 0.004, "step_size": 3},
+        ],
+        "milestones": [0, 6],
+    },
+}
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("config", _SEQUENTIAL.values(), ids=_SEQUENTIAL.keys())
+def test_torch_sequential_lr_of_adapters_matches_native(
+    config: dict[str, Any], optimizer: str
+) -> None:
+    _check_sequential(config, 30, optimizer)
+
+
+@given(data=st.data())
+def test_torch_sequential_lr_of_adapters_matches_native_drawn(data: st.DataObject) -> None:
+    """torch's SequentialLR holding one adapter per child sets what it sets holding the native
+    schedulers, for any single schedules as children (restarts at milestones included) but a
+    OneCycleLR before the last: torch's later children read the bounds and the initial_lr it
+    wrote into the param groups, which independent adapters cannot share (lrfun's
+    SequentialLR in one adapter reproduces that)."""
+    config = data.draw(compositions(max_depth=1), label="config")
+    assume(config["name"] == "SequentialLR")
+    assume(all(child["name"] != "OneCycleLR" for child in config["schedulers"][:-1]))
+    steps = horizon(config, data.draw(st.integers(0, 120), label="steps"))
+    _check_sequential(config, steps, data.draw(_optimizer, label="optimizer"))
+
+
+@pytest.mark.parametrize("k", [0, 2, 3, 7, 12])
+def test_torch_sequential_lr_of_adapters_resumes(k: int) -> None:
+    """torch's SequentialLR saves its children's states: adapters not yet started (step -1)
+    load without writing, a restarted MultiplicativeLR keeps the lr it continues from."""
+    step_lr = {"name": "StepLR", "base_lr": 0.1, "step_size": 2, "gamma": 0.5}
+    multiplicative = {"name": "MultiplicativeLR", "base_lr": 0.1, "lr_lambda": constant(0.9)}
+    config = {"name": "SequentialLR", "schedulers": [step_lr, multiplicative, step_lr]}
+    config["milestones"] = [3, 9]
+    build = _sequential_of_adapters(config)
+
+    def fresh() -> tuple[torch.optim.Optimizer, Any]:
+        opt = _optimizer_for(config, "sgd", False)
+        return opt, build(opt)
+
+    opt, sched = fresh()
+    whole = _lrs(opt, sched, 15)
+    opt, sched = fresh()
+    first = _lrs(opt, sched, k)
+    saved = _round_trip({"scheduler": sched.state_dict(), "optimizer": opt.state_dict()})
+    opt, sched = fresh()
+    sched.load_state_dict(saved["scheduler"])
+    opt.load_state_dict(saved["optimizer"])
+    assert first + _lrs(opt, sched, 15 - k)[1:] == whole
+
+
+# -- an optimizer whose lrs are not the schedule's ---------------------------------------------
+
+
+def test_warns_when_the_optimizer_lr_is_not_the_base_lr() -> None:
+    """The schedule is the truth: it is written anyway, with a warning naming both values and
+    the group (torch's base_lrs keep the optimizer's, as torch's would)."""
+    opt = _sgd(lrs=[0.1, 0.5])
+    with pytest.warns(UserWarning, match=r"param group 1 has lr=0\.5, .* base lr is 0\.2") as seen:
+        sched = lrfun.torch.Scheduler(opt, lrfun.StepLR([0.1, 0.2], step_size=2))
+    assert len(seen) == 1 and "group 0" not in str(seen[0].message)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.2] and sched.base_lrs == [0.1, 0.5]
+    # A group that already has an initial_lr (a scheduler ran on it) is compared by that.
+    opt = _sgd()
+    opt.param_groups[0]["initial_lr"] = 0.3
+    with pytest.warns(UserWarning, match=r"param group 0 has initial_lr=0\.3"):
+        lrfun.torch.Scheduler(opt, lrfun.ExponentialLR(0.1, gamma=0.9))
+
+
+@pytest.mark.parametrize(
+    ("lrs", "schedule"),
+    [
+        ([0.1], lrfun.StepLR(0.1 * (1 + 1e-14), step_size=2)),  # within 1e-12 relative
+        ([torch.tensor(0.1)], lrfun.StepLR(0.1, step_size=2)),  # 0.1 rounded to float32
+        ([torch.tensor(0.1, dtype=torch.bfloat16)], lrfun.StepLR(0.1, step_size=2)),
+        ([torch.tensor(0.1, dtype=torch.float64)], lrfun.StepLR(0.1, step_size=2)),
+        ([1], lrfun.StepLR(1.0, step_size=2)),  # an int lr
+        ([5.0], lrfun.CyclicLR(0.1, 1.0, step_size_up=3, cycle_momentum=False)),  # sets lrs
+        ([5.0], lrfun.OneCycleLR(1.0, total_steps=10, cycle_momentum=False)),
+        (
+            [5.0],
+            lrfun.SequentialLR(
+                [lrfun.OneCycleLR(1.0, total_steps=10, cycle_momentum=False)], milestones=[]
+            ),
+        ),
+        ([0.1, 0.2], lrfun.LambdaLR([0.1, 0.2], [constant(1.0), constant(0.5)])),
+    ],
+    ids=[
+        "rounding",
+        "float32_tensor",
+        "bfloat16_tensor",
+        "float64_tensor",
+        "int",
+        "cyclic",
+        "one_cycle",
+        "leading_one_cycle",
+        "per_group",
+    ],
+)
+def test_no_warning_where_the_lrs_agree(lrs: list[Any], schedule: lrfun.Schedule) -> None:
+    import warnings
+
+    opt = _sgd(lrs=lrs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lrfun.torch.Scheduler(opt, schedule)
+
+
+# -- the meta device ---------------------------------------------------------------------------
+
+
+def _decay(epoch: int) -> float:
+    return 0.9**epoch
+
+
+def _examples() -> list[Any]:
+    """Every registered class's gallery example (the two that take a Python function built
+    here, per group), and composites simulated on the host."""
+    from lrfun._schedule import classes
+    from lrfun._spec import parse
+
+    found: list[Any] = [
+        parse(cls._gallery[0])
+        if cls._gallery is not None
+        else cls(base_lr=[0.1, 0.2], lr_lambda=_decay)  # type: ignore[call-arg]
+        for cls in classes()
+    ]
+    found += [
+        lrfun.MultiplicativeLR(0.1, _decay),
+        lrfun.ChainedScheduler([lrfun.LambdaLR(0.1, _decay), lrfun.StepLR(0.1, 3)]),
+        lrfun.SequentialLR(
+            [lrfun.ChainedScheduler([lrfun.StepLR(0.1, 3)]), lrfun.StepLR(0.1, 2)], [4]
+        ),
+        lrfun.ChainedScheduler(
+            [lrfun.CyclicLR([0.01, 0.02], [0.1, 0.2], 3), lrfun.ExponentialLR([0.01, 0.02], 0.9)]
+        ),
+    ]
+    return found
+
+
+@pytest.mark.parametrize("example", _examples(), ids=lambda s: type(s).__name__)
+def test_meta_steps_give_meta_results(example: Any) -> None:
+    """Steps on the meta device give a meta tensor of the shape and dtype a real device's
+    steps give, for closed forms and for schedules evaluated on the host alike (which need
+    the steps' values and so answer with shape and dtype alone)."""
+    if isinstance(example, lrfun.ReduceLROnPlateau):
+        metrics = torch.zeros(5, device="meta")
+        out = example.trajectory(metrics)
+        cpu = example.trajectory(torch.zeros(5))
+        assert out.device.type == "meta" and out.shape == cpu.shape and out.dtype == cpu.dtype
+        return
+    calls = [example] + ([example.momentum] if example.cycles_momentum else [])
+    for call in calls:
+        for dtype in (torch.int64, torch.int32, torch.float32, torch.float64):
+            for shape in [(7,), (2, 3), ()]:
+                steps = torch.arange(int(np.prod(shape)), dtype=dtype).reshape(shape)
+                out = call(steps.to("meta"))
+                cpu = call(steps)
+                assert out.device.type == "meta", (call, dtype, shape)
+                assert (out.shape, out.dtype) == (cpu.shape, cpu.dtype), (call, dtype, shape)
