@@ -40,6 +40,7 @@ __all__ = [
     "lr_lambdas",
     "metric_sequences",
     "multiplicative_lambdas",
+    "start_lrs",
 ]
 
 
@@ -420,6 +421,19 @@ def configs(name: str, *, exact32: bool = False) -> st.SearchStrategy[Config]:
     if name == "ReduceLROnPlateau":
         return _reduce_lr_on_plateau(exact32)
     return _STRATEGIES[name]()
+
+
+def start_lrs(config: Config) -> st.SearchStrategy[Any]:
+    """Group lrs other than a config's base lr (per group where it has several): what another
+    scheduler, a hand-set lr or a loaded optimizer state left in the groups when torch built
+    the scheduler -- ``{**config, "start_lr": drawn}`` for the schedules that take one."""
+    base = config["base_lr"]
+    ratio = st.one_of(st.sampled_from([0.1, 0.5, 2.0]), st.floats(1e-3, 10.0))
+    if isinstance(base, list):
+        return st.lists(ratio, min_size=len(base), max_size=len(base)).map(
+            lambda rs: [b * r for b, r in zip(base, rs, strict=True)]
+        )
+    return ratio.map(lambda r: base * r)
 
 
 def any_config() -> st.SearchStrategy[Config]:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import lrfun
 from lrfun._schedule import classes
 from parity import assert_close, lr_scale, torch_scheduler, torch_trajectory
-from parity.strategies import configs, metric_sequences
+from parity.strategies import configs, metric_sequences, start_lrs
 
 # The schedules whose torch update continues from the lr it finds (the others set it).
 CONTINUING = tuple(
@@ -36,17 +36,6 @@ def _run(opt: torch.optim.Optimizer, scheduler: object, steps: int) -> np.ndarra
         scheduler.step()  # type: ignore[attr-defined]
         out.append([float(g["lr"]) for g in opt.param_groups])
     return np.array(out)
-
-
-def _starts(config: dict) -> st.SearchStrategy:
-    """Group lrs other than the base: what another scheduler or a hand-set lr left."""
-    base = config["base_lr"]
-    ratio = st.one_of(st.sampled_from([0.1, 0.5, 2.0]), st.floats(1e-3, 10.0))
-    if isinstance(base, list):
-        return st.lists(ratio, min_size=len(base), max_size=len(base)).map(
-            lambda rs: [b * r for b, r in zip(base, rs, strict=True)]
-        )
-    return ratio.map(lambda r: base * r)
 
 
 def test_a_scheduler_built_after_another_continues_from_its_lr() -> None:
@@ -82,7 +71,7 @@ def test_stepped_then_converted_continues_as_torch(
     data: st.DataObject, name: str, before: int, after: int
 ) -> None:
     config = data.draw(configs(name))
-    start = data.draw(_starts(config))
+    start = data.draw(start_lrs(config))
     opt, native = torch_scheduler({**config, "start_lr": start})
     _run(opt, native, before)
     schedule = lrfun.from_torch(native)
@@ -98,7 +87,7 @@ def test_start_lr_is_torchs_group_lr_at_construction(
     data: st.DataObject, name: str, steps: int
 ) -> None:
     config = {**data.draw(configs(name)), "start_lr": None}
-    config["start_lr"] = data.draw(_starts(config))
+    config["start_lr"] = data.draw(start_lrs(config))
     ref = torch_trajectory(config, steps)
     schedule = lrfun.from_config(config)
     if schedule._function_argument is None:  # a config cannot hold a Python function
