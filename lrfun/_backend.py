@@ -28,6 +28,7 @@ Dtype policy:
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -205,6 +206,9 @@ def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
         raise TypeError(f"step must be an integer or an array of integers, got {step!r}")
     python = isinstance(step, (int, float))
     if python:
+        if isinstance(step, int) and not -(2**63) <= step < 2**64:
+            # Past every integer dtype: as a float step, past the range (NaN) or negative.
+            step = math.inf if step > 0 else 0
         step = np.asarray(step)
     elif not hasattr(step, "dtype"):
         raise TypeError(f"step must be a Python number or an array, got {type(step).__name__}")

@@ -290,12 +290,15 @@ class OneCycleLR(Schedule):
         max_lr = check.lr_values("max_lr", self.max_lr)
         base_m = check.lr_values("base_momentum", self.base_momentum, high=1.0)
         max_m = check.lr_values("max_momentum", self.max_momentum, high=1.0)
+        # Arguments torch ignores are checked all the same: a typo there is a typo.
+        epochs = None if self.epochs is None else check.integer("epochs", self.epochs)
+        per_epoch = self.steps_per_epoch
+        if per_epoch is not None:
+            per_epoch = check.integer("steps_per_epoch", per_epoch)
         if self.total_steps is not None:
             total = check.integer("total_steps", self.total_steps)
-        elif self.epochs is not None and self.steps_per_epoch is not None:
-            total = check.integer("epochs", self.epochs) * check.integer(
-                "steps_per_epoch", self.steps_per_epoch
-            )
+        elif epochs is not None and per_epoch is not None:
+            total = check.integer("epochs * steps_per_epoch", epochs * per_epoch)
         else:
             raise ValueError(
                 "OneCycleLR needs total_steps, or epochs and steps_per_epoch; got "
@@ -309,6 +312,17 @@ class OneCycleLR(Schedule):
         div = check.real("div_factor", self.div_factor, low=0.0, low_open=True)
         final_div = check.real("final_div_factor", self.final_div_factor, low=0.0, low_open=True)
         three = check.boolean("three_phase", self.three_phase)
+        # The lrs the bounds derive must be numbers too (max_lr / 1e-320 is inf).
+        for peak in max_lr if isinstance(max_lr, tuple) else (max_lr,):
+            if isinstance(peak, float):
+                initial = peak / div
+                if not (math.isfinite(initial) and math.isfinite(peak - initial)):
+                    raise ValueError(
+                        f"div_factor={div!r} makes the initial lr max_lr / div_factor = "
+                        f"{peak!r} / {div!r} overflow ({initial!r})"
+                    )
+                if not math.isfinite(initial - initial / final_div):
+                    raise ValueError(f"final_div_factor={final_div!r} overflows the final lr")
         # Phase ends exactly as torch computes them (floats), so phase choice agrees.
         if three:
             ends = (float(pct * total) - 1, float(2 * pct * total) - 2, float(total - 1))
@@ -339,6 +353,9 @@ class OneCycleLR(Schedule):
             div_factor=div,
             final_div_factor=final_div,
             three_phase=three,
+            epochs=epochs,
+            steps_per_epoch=per_epoch,
+            total_steps=None if self.total_steps is None else total,
             _groups=check.group_count(max_lr=max_lr, base_momentum=base_m, max_momentum=max_m),
             _total=total,
             _starts=starts,

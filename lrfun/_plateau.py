@@ -32,6 +32,11 @@ class PlateauState(NamedTuple):
     last_epoch: Any  # updates so far
 
 
+# The counters are int32 on JAX (and any backend's default 32-bit integers): patience and
+# cooldown keep them below 2**31 - 1, where one more bad epoch would wrap them negative.
+_COUNTER_MAX = 2**31 - 2
+
+
 @dataclasses.dataclass(frozen=True)
 class ReduceLROnPlateau(Configurable):
     """Cuts the lr by ``factor`` when a metric has stopped improving, torch's decision exactly.
@@ -52,10 +57,11 @@ class ReduceLROnPlateau(Configurable):
       base_lr: the optimizer's lr (a sequence: one per param group).
       mode: ``'min'`` or ``'max'``.
       factor: the cut, in [0, 1).
-      patience: bad epochs tolerated, an integer >= 0.
+      patience: bad epochs tolerated, an integer in [0, 2**31 - 2] (the counters are int32 on
+        JAX).
       threshold: the least improvement that counts, a finite number >= 0.
       threshold_mode: ``'rel'`` or ``'abs'``.
-      cooldown: updates to wait after a cut, an integer >= 0.
+      cooldown: updates to wait after a cut, an integer in [0, 2**31 - 2].
       min_lr: the floor (a sequence: one per param group), >= 0.
       eps: cuts of at most this much are skipped, >= 0.
       best, num_bad_epochs, cooldown_counter, last_epoch: (keywords) where a stepped torch
@@ -96,10 +102,10 @@ class ReduceLROnPlateau(Configurable):
             min_lr=min_lr,
             mode=check.choice("mode", self.mode, ("min", "max")),
             factor=check.real("factor", self.factor, low=0.0, high=1.0, high_open=True),
-            patience=check.integer("patience", self.patience, minimum=0),
+            patience=check.integer("patience", self.patience, minimum=0, maximum=_COUNTER_MAX),
             threshold=check.real("threshold", self.threshold, low=0.0),
             threshold_mode=check.choice("threshold_mode", self.threshold_mode, ("rel", "abs")),
-            cooldown=check.integer("cooldown", self.cooldown, minimum=0),
+            cooldown=check.integer("cooldown", self.cooldown, minimum=0, maximum=_COUNTER_MAX),
             eps=check.real("eps", self.eps, low=0.0),
             _groups=check.group_count(base_lr=base_lr, min_lr=min_lr),
         )
@@ -108,9 +114,12 @@ class ReduceLROnPlateau(Configurable):
             if not check._is_real(self.best) or math.isnan(float(self.best)):
                 raise ValueError(f"best must be a number (not NaN), got {self.best!r}")
             self._set(best=float(self.best))
-        for name in ("num_bad_epochs", "cooldown_counter", "last_epoch"):
+        for name in ("num_bad_epochs", "cooldown_counter"):
             if getattr(self, name) is not None:
-                self._set(**{name: check.integer(name, getattr(self, name), minimum=0)})
+                value = check.integer(name, getattr(self, name), minimum=0, maximum=_COUNTER_MAX)
+                self._set(**{name: value})
+        if self.last_epoch is not None:
+            self._set(last_epoch=check.integer("last_epoch", self.last_epoch, minimum=0))
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:

@@ -384,11 +384,11 @@ def from_config(config: Mapping[str, Any]) -> Configurable:
         raise TypeError(f"config must be a mapping, got {type(config).__name__}")
     kwargs = dict(config)
     name = kwargs.pop("name", None)
-    cls = registered(name)
+    cls = registered(name) if isinstance(name, str) else None
     if cls is None:
         raise ValueError(f"config name must be one of {', '.join(names())}; got {name!r}")
     fields = {f.name for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(set(kwargs) - fields)
+    unknown = sorted(str(key) for key in set(kwargs) - fields)
     if unknown:
         raise ValueError(f"{name} has no argument {unknown[0]!r} (it takes {sorted(fields)})")
     return cls(**kwargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -36,13 +36,30 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def integer(name: str, value: Any, *, minimum: int = 1) -> int:
-    """An int >= minimum (bools and integral floats are rejected, as torch rejects 2.0)."""
+# The largest integer argument: no step (an int64) passes it, so a longer period or a later
+# milestone could never be reached, and float32 and float64 both hold it.
+INT_MAX = 2**63 - 1
+
+
+def _shown(value: Any) -> str:
+    """A value for an error message: a huge one is cut (its repr may be megabytes)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for Python to print
+        return f"an integer of {value.bit_length()} bits"
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
+
+
+def integer(name: str, value: Any, *, minimum: int = 1, maximum: int = INT_MAX) -> int:
+    """An int in [minimum, maximum] as a Python int (NumPy integers too; bools and integral
+    floats are rejected, as torch rejects 2.0)."""
     words = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     if not _is_int(value):
-        raise TypeError(f"{name} must be {words}, got {value!r}")
+        raise TypeError(f"{name} must be {words}, got {_shown(value)}")
     if value < minimum:
-        raise ValueError(f"{name} must be {words}, got {value!r}")
+        raise ValueError(f"{name} must be {words}, got {_shown(value)}")
+    if value > maximum:
+        raise ValueError(f"{name} must be {words} no larger than {maximum}, got {_shown(value)}")
     return int(value)
 
 
@@ -51,7 +68,7 @@ def period(name: str, value: Any) -> int | float:
     or a finite float > 0 (a whole one becomes an int, so it is folded exactly)."""
     if _is_int(value):
         return integer(name, value)
-    number = real(name, value, low=0.0, low_open=True)
+    number = real(name, value, low=0.0, low_open=True, high=float(INT_MAX))
     if not isinstance(number, float):  # a tensor or traced value: not a length to fold
         raise TypeError(f"{name} must be a positive number, got {value!r}")
     return int(number) if number.is_integer() else number
@@ -59,17 +76,21 @@ def period(name: str, value: Any) -> int | float:
 
 def integers(name: str, values: Any, *, minimum: int = 0) -> tuple[int, ...]:
     """A sequence of ints >= minimum, returned as a tuple."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, set, frozenset)):
-        # torch takes any iterable; a generator would be consumed, so ask for a sequence.
-        if not hasattr(values, "__iter__"):
-            raise TypeError(f"{name} must be a sequence of integers, got {values!r}")
+    if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
+        # A string or a dict iterates, but not over integers one meant.
+        raise TypeError(f"{name} must be a sequence of integers, got {_shown(values)}")
+    if not isinstance(values, (Sequence, set, frozenset)):
         values = list(values)
     out = []
     for value in values:
         if not _is_int(value):
-            raise TypeError(f"{name} must hold integers, got {value!r} in {values!r}")
+            raise TypeError(f"{name} must hold integers, got {_shown(value)} in {_shown(values)}")
         if value < minimum:
-            raise ValueError(f"{name} must hold integers >= {minimum}, got {value!r}")
+            raise ValueError(f"{name} must hold integers >= {minimum}, got {_shown(value)}")
+        if value > INT_MAX:
+            raise ValueError(
+                f"{name} must hold integers no larger than {INT_MAX}, got {_shown(value)}"
+            )
         out.append(int(value))
     return tuple(out)
 
@@ -123,20 +144,20 @@ def real(
         kept = value if _is_tensor(value) else None
         value = float(value)
     elif not _is_real(value):
-        raise TypeError(f"{name} must be {interval}, got {value!r}")
+        raise TypeError(f"{name} must be {interval}, got {_shown(value)}")
     else:
         kept = None
     try:
         number = float(value)
     except OverflowError:  # an integer past float's range
-        raise ValueError(f"{name} must be {interval}, got {value!r}") from None
+        raise ValueError(f"{name} must be {interval}, got {_shown(value)}") from None
     inside = (
         math.isfinite(number)
         and (number > low if low_open else number >= low)
         and (number < high if high_open else number <= high)
     )
     if not inside:
-        raise ValueError(f"{name} must be {interval}, got {value!r}")
+        raise ValueError(f"{name} must be {interval}, got {_shown(value)}")
     return number if kept is None else kept
 
 

@@ -204,7 +204,7 @@ BAD = [
         "CosineAnnealingLR",
         dict(base_lr=0.1, T_max=-2.5),
         ValueError,
-        "T_max must be a finite number > 0.0, got -2.5",
+        "T_max must be a finite number in (0.0, 9.223372036854776e+18], got -2.5",
     ),
     (
         "CosineAnnealingLR",
@@ -453,6 +453,77 @@ BAD = [
 ]
 
 
+# Past the ranges every backend holds, and derived values that overflow.
+BAD += [
+    (
+        "StepLR",
+        dict(base_lr=0.1, step_size=2**63),
+        ValueError,
+        "step_size must be a positive integer no larger than 9223372036854775807",
+    ),
+    (
+        "PolynomialLR",
+        dict(base_lr=0.1, total_iters=2**127),
+        ValueError,
+        "total_iters must be a positive integer no larger than 9223372036854775807",
+    ),
+    (
+        "PolynomialLR",
+        dict(base_lr=0.1, total_iters=1e30),
+        ValueError,
+        "total_iters must be a finite number in (0.0, 9.223372036854776e+18]",
+    ),
+    (
+        "MultiStepLR",
+        dict(base_lr=0.1, milestones=[2**64]),
+        ValueError,
+        "milestones must hold integers no larger than 9223372036854775807",
+    ),
+    (
+        "MultiStepLR",
+        dict(base_lr=0.1, milestones="12"),
+        TypeError,
+        "milestones must be a sequence of integers, got '12'",
+    ),
+    (
+        "MultiStepLR",
+        dict(base_lr=0.1, milestones={1: 2}),
+        TypeError,
+        "milestones must be a sequence of integers, got {1: 2}",
+    ),
+    (
+        "StepLR",
+        dict(base_lr=10**400, step_size=2),
+        ValueError,
+        "base_lr must be a finite number >= 0.0, got 1000000000",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, div_factor=1e-320),
+        ValueError,
+        "div_factor=1e-320 makes the initial lr max_lr / div_factor",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=1e300, total_steps=10, final_div_factor=1e-300),
+        ValueError,
+        "final_div_factor=1e-300 overflows the final lr",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, epochs="junk"),
+        TypeError,
+        "epochs must be a positive integer, got 'junk'",
+    ),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.1, total_steps=10, steps_per_epoch=0),
+        ValueError,
+        "steps_per_epoch must be a positive integer, got 0",
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("name", "arguments", "error", "message"),
     BAD,
@@ -467,6 +538,17 @@ def test_bad_argument(name: str, arguments: dict, error: type, message: str) -> 
 def test_every_schedule_has_bad_cases() -> None:
     # the composites and the plateau have their tables in test_compose and test_plateau
     assert {case[0] for case in BAD} == set(NAMES)
+
+
+def test_huge_values_are_cut_in_messages() -> None:
+    with pytest.raises(ValueError) as raised:
+        lrfun.StepLR(10**100_000, 2)
+    assert len(str(raised.value)) < 200
+    assert "bits" in str(raised.value)
+    with pytest.raises(TypeError) as raised:
+        lrfun.StepLR(0.1, "x" * 10_000)
+    assert len(str(raised.value)) < 200
+    assert "characters)" in str(raised.value)
 
 
 # torch rejects these too: parity of rejection, checked live.
