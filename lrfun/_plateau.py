@@ -37,6 +37,14 @@ class PlateauState(NamedTuple):
 _COUNTER_MAX = 2**31 - 2
 
 
+def _factor(value: Any) -> Any:
+    factor = check.real("factor", value, low=0.0, high=1.0, high_open=True)
+    if isinstance(factor, float) and 0.0 < factor < sys.float_info.min:
+        # XLA flushes subnormals to 0: the cut lr would differ by backend.
+        raise ValueError(f"factor must be 0 or a normal float in [0, 1), got {factor!r}")
+    return factor
+
+
 @dataclasses.dataclass(frozen=True)
 class ReduceLROnPlateau(Configurable):
     """Cuts the lr by ``factor`` when a metric has stopped improving, torch's decision exactly.
@@ -101,7 +109,7 @@ class ReduceLROnPlateau(Configurable):
             base_lr=base_lr,
             min_lr=min_lr,
             mode=check.choice("mode", self.mode, ("min", "max")),
-            factor=check.real("factor", self.factor, low=0.0, high=1.0, high_open=True),
+            factor=_factor(self.factor),
             patience=check.integer("patience", self.patience, minimum=0, maximum=_COUNTER_MAX),
             threshold=check.real("threshold", self.threshold, low=0.0),
             threshold_mode=check.choice("threshold_mode", self.threshold_mode, ("rel", "abs")),

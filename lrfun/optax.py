@@ -7,6 +7,9 @@ bare callable cannot express: :func:`inject` wires a schedule's lr *and* its cyc
 ``optax.inject_hyperparams``, so both show in the optimizer state; it also takes a
 ReduceLROnPlateau, whose lr then follows the ``value=`` passed to ``update``.
 :func:`reduce_on_plateau` is the plateau as a transformation to chain after an optimizer.
+:func:`check_state` checks the plateau states in an optimizer state restored from a
+checkpoint before it is used (optax's own ``update`` runs traced, where values cannot be
+checked).
 
 The count optax passes is the number of updates already applied, so update ``k`` uses
 ``schedule(k)``: the lr torch's optimizer uses after ``k`` scheduler steps.
@@ -18,20 +21,28 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
-from lrfun._plateau import PlateauState, ReduceLROnPlateau
+from lrfun import _validate as check
+from lrfun._plateau import _COUNTER_MAX, PlateauState, ReduceLROnPlateau
 from lrfun._schedule import Schedule
 
-__all__ = ["inject", "reduce_on_plateau"]
+__all__ = ["check_state", "inject", "reduce_on_plateau"]
 
 # The name each optax optimizer gives the quantity torch's schedulers cycle as momentum.
 _MOMENTUM_NAMES = ("momentum", "b1")
+
+# The largest update count a plateau state may hold (the torch adapter's largest step):
+# exact in float64, and far from wrapping in int64. The other counters stay where the plateau
+# machine keeps them (int32 on JAX).
+_MAX_STEP = 2**53
 
 
 def inject(
@@ -52,7 +63,8 @@ def inject(
         ``optax.adam``, ``optax.adamw``, ...).
       schedule: an lrfun schedule, or an :class:`lrfun.ReduceLROnPlateau` -- then every
         ``update`` needs ``value=`` (the metric torch's ``scheduler.step`` would get) and
-        the cut applies from the next update, as in torch.
+        the cut applies from the next update, as in torch; a state restored from a checkpoint
+        goes through :func:`check_state` first.
       group: for a schedule with one value per param group, the group to follow (optax
         gives each group its own optimizer, e.g. through ``optax.multi_transform``).
       **hyperparams: the optimizer's other arguments (numbers or schedules). When the
@@ -115,6 +127,7 @@ def reduce_on_plateau(
     update -- as torch's ``scheduler.step(loss)`` after ``optimizer.step()``. (optax's own
     ``contrib.reduce_on_plateau`` cuts one update earlier and has no ``mode='max'``.) The
     state is the :class:`lrfun.PlateauState`, in JAX's default float; ``state.lr`` is the lr.
+    A state restored from a checkpoint goes through :func:`check_state` first.
 
     Args:
       plateau: the :class:`lrfun.ReduceLROnPlateau`.
@@ -158,6 +171,119 @@ def reduce_on_plateau(
         return updates, plateau.update(state, value)
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+def check_state(plateau: ReduceLROnPlateau, state: Any) -> Any:
+    """Checks the plateau states in an optimizer state restored from a checkpoint.
+
+    ``update`` runs traced (under ``jit``), where a corrupt value cannot be refused: a NaN
+    ``best`` would never be improved on again, a NaN or negative lr would be applied, a
+    negative count would delay the next cut. So a state that comes back from disk goes
+    through this check once, on the host, before it is used; every
+    :class:`lrfun.PlateauState` in it -- :func:`reduce_on_plateau`'s, or :func:`inject`'s
+    under ``hyperparams_states`` -- must fit ``plateau``.
+
+    Args:
+      plateau: the :class:`lrfun.ReduceLROnPlateau` the state is for.
+      state: a whole optimizer state (any pytree holding PlateauStates), or one
+        PlateauState, with concrete values (JAX or NumPy arrays, or Python numbers).
+
+    Returns:
+      ``state``, unchanged.
+
+    Raises:
+      TypeError: ``plateau`` is not an lrfun.ReduceLROnPlateau; a field is traced, or of the
+        wrong kind (an lr or ``best`` that is not floating, a count that is not an integer).
+      ValueError: ``state`` holds no PlateauState; a field has the wrong shape (``lr`` not
+        one value, or one per param group, as ``plateau.init()`` has), an lr is negative or
+        not finite, ``best`` is NaN, or a count is out of range (``last_epoch`` past 2**53
+        or its dtype's largest value, the other two past 2**31 - 2).
+
+    Example:
+      >>> import pickle, jax, jax.numpy as jnp, optax, lrfun, lrfun.optax
+      >>> p = lrfun.ReduceLROnPlateau(0.5)
+      >>> opt = optax.chain(optax.sgd(0.5), lrfun.optax.reduce_on_plateau(p))
+      >>> saved = pickle.dumps(jax.device_get(opt.init(jnp.zeros(1))))
+      >>> state = lrfun.optax.check_state(p, pickle.loads(saved))
+      >>> bad = state[1]._replace(best=jnp.nan)
+      >>> lrfun.optax.check_state(p, bad)
+      Traceback (most recent call last):
+      ...
+      ValueError: state.best must be a number (not NaN), got nan
+    """
+    if not isinstance(plateau, ReduceLROnPlateau):
+        raise TypeError(f"plateau must be an lrfun.ReduceLROnPlateau, got {plateau!r}")
+    found = jax.tree_util.tree_flatten_with_path(
+        state, is_leaf=lambda node: isinstance(node, PlateauState)
+    )[0]
+    states = [(path, node) for path, node in found if isinstance(node, PlateauState)]
+    if not states:
+        raise ValueError(
+            f"state holds no lrfun.PlateauState (got a {type(state).__name__}): it is not "
+            "the state of an optimizer built with this plateau"
+        )
+    shape = np.shape(plateau.init().lr)
+    for path, node in states:
+        _check_plateau_state(f"state{jax.tree_util.keystr(path)}", node, shape)
+    return state
+
+
+def _check_plateau_state(where: str, state: PlateauState, shape: tuple[int, ...]) -> None:
+    """Refuses a PlateauState whose fields a plateau machine of lr shape ``shape`` cannot
+    have reached, naming the field."""
+    fields = {name: _host(f"{where}.{name}", value) for name, value in state._asdict().items()}
+    for name in ("lr", "best"):
+        if not np.issubdtype(fields[name].dtype, np.floating):
+            raise TypeError(
+                f"{where}.{name} must be floating, got dtype {fields[name].dtype}: "
+                f"{_short(fields[name])}"
+            )
+    if fields["lr"].shape != shape:
+        raise ValueError(
+            f"{where}.lr must have shape {shape} (one lr{' per param group' if shape else ''}), "
+            f"got shape {fields['lr'].shape}"
+        )
+    bad = fields["lr"][~(np.isfinite(fields["lr"]) & (fields["lr"] >= 0))]
+    if bad.size:
+        raise ValueError(f"{where}.lr must be finite and >= 0, got {float(bad.flat[0])!r}")
+    # +-inf is a real best (the mode's worst before any metric, or an infinite metric); NaN
+    # would never be improved on, so the lr could never be cut again.
+    best = fields["best"]
+    if best.shape != ():
+        raise ValueError(f"{where}.best must be one number, got shape {best.shape}")
+    if math.isnan(float(best)):
+        raise ValueError(f"{where}.best must be a number (not NaN), got nan")
+    for name in ("num_bad_epochs", "cooldown_counter", "last_epoch"):
+        count = fields[name]
+        if not np.issubdtype(count.dtype, np.integer):
+            raise TypeError(
+                f"{where}.{name} must be an integer, got dtype {count.dtype}: {_short(count)}"
+            )
+        if count.shape != ():
+            raise ValueError(f"{where}.{name} must be one integer, got shape {count.shape}")
+        top = _MAX_STEP if name == "last_epoch" else _COUNTER_MAX
+        top = min(top, int(np.iinfo(count.dtype).max))
+        if not 0 <= int(count) <= top:
+            raise ValueError(f"{where}.{name} must be in [0, {top}], got {int(count)}")
+
+
+def _host(where: str, value: Any) -> np.ndarray:
+    """A field's concrete value as a NumPy array (a traced one has none to check)."""
+    if isinstance(value, jax.core.Tracer):
+        raise TypeError(
+            f"{where} is traced: check_state needs concrete values (call it on the restored "
+            "state, outside jit)"
+        )
+    if isinstance(value, (bool, str, bytes)) or value is None:
+        raise TypeError(f"{where} must be a number or an array, got {_short(value)}")
+    try:
+        return np.asarray(jax.device_get(value))
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{where} must be a number or an array, got {_short(value)}") from error
+
+
+def _short(value: Any) -> str:
+    return check._shown(value)  # a huge value cut, as every argument check shows it
 
 
 class _PlateauSchedule:

@@ -12,6 +12,7 @@ This module imports torch; ``import lrfun`` does not.
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
@@ -26,10 +27,15 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 
 from lrfun import _validate as check
 from lrfun._backend import evaluate
-from lrfun._plateau import PlateauState, ReduceLROnPlateau
+from lrfun._plateau import _COUNTER_MAX, PlateauState, ReduceLROnPlateau
 from lrfun._schedule import Schedule
 
 __all__ = ["PlateauScheduler", "Scheduler"]
+
+# The largest step a state may hold or step(epoch) may jump to: every step up to it is exact
+# in float64 (and in JSON readers that parse numbers as doubles), stays within int64 with a
+# stretch of steps after it, and evaluates without overflow.
+_MAX_STEP = 2**53
 
 # Steps evaluated per vectorised call: a step then costs a list lookup. Stretches start at
 # multiples of this, so the value at a step never depends on where a run was resumed.
@@ -77,7 +83,9 @@ class Scheduler(LRScheduler):
     ``state_dict()`` is plain data (ints, floats, strings, lists: it loads with
     ``torch.load(..., weights_only=True)`` and is JSON-serialisable); ``load_state_dict``
     restores the step and writes that step's lrs into the optimizer, so it does not matter
-    whether the optimizer's state is loaded before or after.
+    whether the optimizer's state is loaded before or after. It checks every entry (and that
+    the step's lrs are finite) before changing anything: a refused state leaves the scheduler
+    and the optimizer as they were.
 
     Unlike torch's schedulers, values are never computed from the previous lr: an lr set on
     the optimizer by hand is overwritten at the next step rather than decayed from. The
@@ -163,7 +171,7 @@ class Scheduler(LRScheduler):
         if sys._getframe(1).f_code is _CHAINED_STEP:
             raise TypeError(_CHAINED_MESSAGE)
         if epoch is not None:
-            epoch = check.integer("epoch", epoch, minimum=0)
+            epoch = check.integer("epoch", epoch, minimum=0, maximum=_MAX_STEP)
         if self._step_count == 1 and not getattr(self._optimizer, "_opt_called", False):
             warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
@@ -216,25 +224,62 @@ class Scheduler(LRScheduler):
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restores a :meth:`state_dict` and writes that step's lrs into the optimizer.
 
+        Every entry is checked, and the lrs (and momenta) of the restored step evaluated,
+        before anything changes: a refused state leaves the scheduler and the optimizer as
+        they were.
+
         A state at step -1 is a child of torch's SequentialLR that has not started (torch's
         constructor steps every child back by one): it is restored without writing, so that
         the running child's lrs, written by its own load, stay.
 
         Raises:
+          TypeError: ``state_dict`` is not a mapping, or an entry has the wrong type (a count
+            that is not an integer, lrs that are not a list of numbers).
           ValueError: the state was written by a scheduler running a different schedule
-            (delete its ``"schedule"`` entry to load it anyway), or is malformed.
+            (delete its ``"schedule"`` entry to load it anyway) or by a
+            :class:`PlateauScheduler`; an entry is out of range (``last_epoch`` outside
+            [-1, 2**53], a negative ``_step_count``, lrs that are not finite or not one per
+            param group); or the schedule's lr at the restored step is not finite.
         """
-        _check_keys(state_dict, ("last_epoch", "_step_count"))
+        _check_keys(
+            state_dict,
+            ("last_epoch", "_step_count"),
+            _PLATEAU_KEYS,
+            "a PlateauScheduler (or torch's ReduceLROnPlateau)",
+        )
         _check_same("schedule", state_dict.get("schedule"), _config_or_none(self.schedule))
-        self.last_epoch = check.integer("last_epoch", state_dict["last_epoch"], minimum=-1)
-        self._step_count = check.integer("_step_count", state_dict["_step_count"], minimum=0)
-        if "base_lrs" in state_dict:
-            self.base_lrs = list(state_dict["base_lrs"])
+        groups = len(self._optimizer.param_groups)
+        last_epoch = _count(state_dict, "last_epoch", minimum=-1)
+        step_count = _count(state_dict, "_step_count")
+        base_lrs = (
+            _numbers(state_dict, "base_lrs", groups, low=0.0)
+            if "base_lrs" in state_dict
+            else self.base_lrs
+        )
+        if "_last_lr" in state_dict:
+            _numbers(state_dict, "_last_lr", groups)  # checked only: the lrs written are the step's
         previous = state_dict.get("restarted_from")
-        self._previous = None if previous is None else tuple(float(v) for v in previous)
-        self._forget()
-        if self.last_epoch >= 0:
-            self._write(self.last_epoch)
+        if previous is not None:
+            previous = tuple(_numbers(state_dict, "restarted_from", groups))
+        # The values to write, evaluated last: every cheap check has passed by now, so a
+        # refused state never starts an evaluation (a simulated composite can be long).
+        stretch = (0, [], [], -1)
+        if last_epoch >= 0:
+            stretch = self._stretch(last_epoch, previous, -1)
+            lrs, momenta = _at(stretch, last_epoch, self._momentum_key)
+            for name, values in (("lr", lrs), ("momentum", momenta or ())):
+                bad = next((v for v in values if not math.isfinite(v)), None)
+                if bad is not None:
+                    raise ValueError(
+                        f"the schedule's {name} at state_dict['last_epoch']={last_epoch} is "
+                        f"{bad!r}: refusing to write it into the optimizer"
+                    )
+        # Everything checked: the state changes all at once.
+        self.last_epoch, self._step_count, self.base_lrs = last_epoch, step_count, list(base_lrs)
+        self._previous = previous
+        self._start, self._lr_rows, self._momentum_rows, self._stepwise = stretch
+        if last_epoch >= 0:
+            self._write(last_epoch)
 
     def _values(self, step: int) -> tuple[list[Any], list[Any] | None]:
         """The lrs (and momenta) at ``step``, one per param group (shared rows: not to be
@@ -248,23 +293,31 @@ class Scheduler(LRScheduler):
     def _load(self, step: int) -> None:
         """Evaluates the stretch of ``_CHUNK`` steps holding ``step`` (one stretch kept:
         memory stays O(_CHUNK))."""
+        self._start, self._lr_rows, self._momentum_rows, self._stepwise = self._stretch(
+            step, self._previous, self._stepwise
+        )
+
+    def _stretch(
+        self, step: int, previous: tuple[float, ...] | None, stepwise: int
+    ) -> tuple[int, list[Any], list[Any], int]:
+        """The stretch holding ``step`` as (start, lr rows, momentum rows, stepwise start),
+        for the restart ``previous``; changes nothing (a load checks the values first)."""
         start = step - step % _CHUNK
-        if start != self._stepwise:
+        if start != stepwise:
             try:
-                self._lr_rows, self._momentum_rows = self._evaluate(
-                    np.arange(start, start + _CHUNK)
-                )
-                self._start = start
-                return
+                lrs, momenta = self._evaluate(np.arange(start, start + _CHUNK), previous)
+                return start, lrs, momenta, stepwise
             except Exception:
                 # A user function may be defined only over the steps a run reaches (a lambda
                 # indexing a list): then this stretch goes one step at a time, so an error
                 # surfaces at the step where torch would meet it.
-                self._stepwise = start
-        self._lr_rows, self._momentum_rows = self._evaluate(np.arange(step, step + 1))
-        self._start = step
+                stepwise = start
+        lrs, momenta = self._evaluate(np.arange(step, step + 1), previous)
+        return step, lrs, momenta, stepwise
 
-    def _evaluate(self, steps: np.ndarray) -> tuple[list[Any], list[Any]]:
+    def _evaluate(
+        self, steps: np.ndarray, previous: tuple[float, ...] | None
+    ) -> tuple[list[Any], list[Any]]:
         """Rows of one value per param group, for each step."""
         groups = len(self._optimizer.param_groups)
 
@@ -272,7 +325,7 @@ class Scheduler(LRScheduler):
             table = np.asarray(values, dtype=np.float64).tolist()
             return [_row(value, groups, self.schedule) for value in table]
 
-        schedule, previous = self.schedule, self._previous
+        schedule = self.schedule
         if previous is None:
             lrs = rows(schedule(steps))
         else:
@@ -409,49 +462,71 @@ class PlateauScheduler(_TorchPlateau):
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restores a :meth:`state_dict` and writes its lrs into the optimizer.
 
+        Every entry is checked before anything changes: a refused state leaves the scheduler
+        and the optimizer as they were.
+
         Raises:
+          TypeError: ``state_dict`` is not a mapping, or an entry has the wrong type (a count
+            that is not an integer, an lr or ``best`` that is not a number).
           ValueError: the state belongs to a different plateau configuration (delete its
-            ``"plateau"`` entry to load it anyway), or is malformed.
+            ``"plateau"`` entry to load it anyway) or to a :class:`Scheduler`; an entry is out
+            of range (``last_epoch`` outside [0, 2**53], ``num_bad_epochs`` or
+            ``cooldown_counter`` outside [0, 2**31 - 2], an lr that is negative or not finite, a
+            NaN ``best``, lrs not one per param group).
         """
         keys = ("last_epoch", "lr", "best", "num_bad_epochs", "cooldown_counter")
-        _check_keys(state_dict, keys)
+        _check_keys(state_dict, keys, _SCHEDULER_KEYS, "a Scheduler (or a torch LRScheduler)")
         _check_same("plateau", state_dict.get("plateau"), self.plateau.to_config())
+        groups = len(self.optimizer.param_groups)
         template = self.plateau.init()
-        lr = np.asarray(state_dict["lr"], dtype=template.lr.dtype)
-        if lr.shape != template.lr.shape:
-            raise ValueError(
-                f"state_dict['lr'] has shape {lr.shape}, this plateau's lr has shape "
-                f"{template.lr.shape}"
-            )
+        if np.ndim(template.lr):
+            lr: Any = np.asarray(_numbers(state_dict, "lr", template.lr.shape[0], low=0.0))
+        else:
+            lr = _number("state_dict['lr']", state_dict["lr"], low=0.0)
+        # +-inf is a real best (the mode's worst before any metric, or an infinite metric);
+        # NaN would never be improved on, so the lr could never be cut again.
+        best = _number("state_dict['best']", state_dict["best"], finite=False)
+        # The counters as the plateau machine bounds them (int32 on JAX); the step as a
+        # Scheduler's.
+        counts = {
+            "num_bad_epochs": _count(state_dict, "num_bad_epochs", maximum=_COUNTER_MAX),
+            "cooldown_counter": _count(state_dict, "cooldown_counter", maximum=_COUNTER_MAX),
+            "last_epoch": _count(state_dict, "last_epoch"),
+        }
+        step_count = _count(state_dict, "_step_count") if "_step_count" in state_dict else 0
+        if "_last_lr" in state_dict:
+            _numbers(state_dict, "_last_lr", groups, low=0.0)  # checked only: lr is the truth
+        if "min_lrs" in state_dict:  # torch's entry: the floor this plateau cannot change
+            _check_same("min_lrs", _numbers(state_dict, "min_lrs", groups, low=0.0), self.min_lrs)
         integral = template.last_epoch.dtype
-
-        def count(key: str) -> Any:
-            return np.asarray(check.integer(key, state_dict[key], minimum=0), dtype=integral)
-
-        self.state = _host(
+        state = _host(
             PlateauState(
                 lr=lr,
-                best=np.asarray(float(state_dict["best"]), dtype=template.best.dtype),
-                num_bad_epochs=count("num_bad_epochs"),
-                cooldown_counter=count("cooldown_counter"),
-                last_epoch=count("last_epoch"),
+                best=np.asarray(best, dtype=template.best.dtype),
+                num_bad_epochs=np.asarray(counts["num_bad_epochs"], dtype=integral),
+                cooldown_counter=np.asarray(counts["cooldown_counter"], dtype=integral),
+                last_epoch=np.asarray(counts["last_epoch"], dtype=integral),
             )
         )
-        self.last_epoch = int(self.state.last_epoch)
-        self._step_count = check.integer("_step_count", state_dict.get("_step_count", 0), minimum=0)
-        self._write()
+        lrs = _row(_host_lr(state.lr), groups, self.plateau)  # raises if the groups changed
+        # Everything checked: the state changes all at once.
+        self.state, self.last_epoch, self._step_count = state, counts["last_epoch"], step_count
+        self._write(lrs)
 
     def _lrs(self) -> list[float]:
-        lr = self.state.lr
-        if not isinstance(lr, float):
-            lr = np.asarray(lr, dtype=np.float64).tolist()
-        return _row(lr, len(self.optimizer.param_groups), self.plateau)
+        return _row(_host_lr(self.state.lr), len(self.optimizer.param_groups), self.plateau)
 
-    def _write(self) -> None:
-        lrs = self._lrs()
+    def _write(self, lrs: list[float] | None = None) -> None:
+        if lrs is None:
+            lrs = self._lrs()
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             _set(group, "lr", lr)
         self._last_lr = lrs
+
+
+def _host_lr(lr: Any) -> Any:
+    """A plateau state's lr as a Python float or a list of them."""
+    return lr if isinstance(lr, float) else np.asarray(lr, dtype=np.float64).tolist()
 
 
 def _host(state: PlateauState) -> PlateauState:
@@ -584,9 +659,16 @@ def _typed(optimizer: Optimizer, values: Sequence[float]) -> list[float | torch.
     return out
 
 
-def _check_keys(state_dict: Any, keys: Sequence[str]) -> None:
+def _check_keys(state_dict: Any, keys: Sequence[str], foreign: Sequence[str], writer: str) -> None:
+    """Refuses a state that is not a mapping, holds entries only ``writer`` writes, or lacks
+    one of ``keys``."""
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+    found = [key for key in foreign if key in state_dict]
+    if found:
+        raise ValueError(
+            f"state_dict has {found}: it was written by {writer}, not by this scheduler"
+        )
     missing = [key for key in keys if key not in state_dict]
     if missing:
         raise ValueError(f"state_dict lacks {missing} (it was not written by this scheduler)")
@@ -598,3 +680,76 @@ def _check_same(name: str, saved: Any, current: Any) -> None:
             f"the state_dict was written for {name} {saved}, but this scheduler runs "
             f"{current}; delete state_dict[{name!r}] to load it anyway"
         )
+
+
+# The entries only one kind of adapter writes: a state holding the other kind's is refused
+# even when its config entry ("schedule" / "plateau") was deleted to load it anyway.
+_SCHEDULER_KEYS = ("base_lrs", "schedule", "restarted_from")
+_PLATEAU_KEYS = ("lr", "best", "num_bad_epochs", "cooldown_counter", "plateau")
+
+
+def _short(value: Any) -> str:
+    return check._shown(value)  # a huge value cut, as every argument check shows it
+
+
+def _count(
+    state_dict: Mapping[str, Any], key: str, *, minimum: int = 0, maximum: int = _MAX_STEP
+) -> int:
+    """``state_dict[key]`` as an int in [minimum, maximum] (a Python or NumPy integer)."""
+    return check.integer(f"state_dict[{key!r}]", state_dict[key], minimum=minimum, maximum=maximum)
+
+
+def _is_real(value: Any) -> bool:
+    """A real number: a Python or NumPy int or float, or a 0-d real array or tensor (not a
+    bool, not a string)."""
+    if isinstance(value, torch.Tensor):
+        return value.ndim == 0 and value.dtype != torch.bool and not value.is_complex()
+    if isinstance(value, (np.ndarray, np.generic)):
+        kind = value.dtype
+        return value.shape == () and (
+            np.issubdtype(kind, np.floating) or np.issubdtype(kind, np.integer)
+        )
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _number(label: str, value: Any, *, low: float = -math.inf, finite: bool = True) -> float:
+    """One number of a state (``label`` names it in messages) as a float: real, not NaN,
+    finite unless ``finite`` is False, and >= ``low``."""
+    words = "a finite number" if finite else "a number (not NaN)"
+    if low > -math.inf:
+        words += f" >= {low}"
+    if not _is_real(value):
+        raise TypeError(f"{label} must be {words}, got {_short(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past float's range
+        number = math.inf if value > 0 else -math.inf
+    if math.isnan(number) or (finite and math.isinf(number)) or not number >= low:
+        raise ValueError(f"{label} must be {words}, got {_short(value)}")
+    return number
+
+
+def _numbers(
+    state_dict: Mapping[str, Any], key: str, groups: int, *, low: float = -math.inf
+) -> list[float]:
+    """``state_dict[key]`` as one finite float >= ``low`` per param group (a list or tuple,
+    or a 1-d array)."""
+    values = state_dict[key]
+    words = f"a list of {groups} finite numbers (one per param group)"
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = list(values)
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"state_dict[{key!r}] must be {words}, got {_short(values)}")
+    if len(values) != groups:
+        raise ValueError(
+            f"state_dict[{key!r}] must be {words}, got {len(values)} values: {_short(values)}"
+        )
+    return [_number(f"state_dict[{key!r}][{i}]", value, low=low) for i, value in enumerate(values)]
+
+
+def _at(
+    stretch: tuple[int, list[Any], list[Any], int], step: int, momentum_key: str | None
+) -> tuple[list[Any], list[Any] | None]:
+    """The lrs (and momenta) at ``step`` of a stretch that holds it."""
+    start, lrs, momenta, _ = stretch
+    return lrs[step - start], (momenta[step - start] if momentum_key else None)

@@ -108,6 +108,7 @@ def test_config_round_trip() -> None:
     [
         (dict(factor=1.0), ValueError, "factor must be a finite number in [0.0, 1.0), got 1.0"),
         (dict(factor=-0.5), ValueError, "factor must be a finite number in [0.0, 1.0), got -0.5"),
+        (dict(factor=5e-324), ValueError, "factor must be 0 or a normal float in [0, 1)"),
         (dict(mode="minimum"), ValueError, "mode must be one of 'min', 'max'; got 'minimum'"),
         (dict(threshold_mode="pct"), ValueError, "threshold_mode must be one of 'rel', 'abs'"),
         (dict(patience=-1), ValueError, "patience must be an integer >= 0, got -1"),
