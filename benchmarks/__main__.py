@@ -23,6 +23,7 @@ MODULES = (
     "compiled_loop",
     "parity_speed",
     "sweep",
+    "simulation",
 )
 
 

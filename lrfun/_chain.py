@@ -7,42 +7,138 @@ outright). Each schedule class gives its own maps (``Schedule._chain_maps``) and
 objects: each child's own epoch counter, its first ("initial") step, SequentialLR's reset of
 the lr and ``recursive_undo``, its switch to the next child with ``_update_lr(0)`` (the closed
 form where torch has one), ChainedScheduler stepping every child in list order. It knows no
-schedule by name. Cost: O(steps x children), once per horizon (the caller caches the table).
+schedule by name.
+
+Cost. Steps are simulated a block at a time: every node turns a block of steps into columns
+of affine maps (:meth:`Node.plan`: epochs, milestone switches and restarts worked out with
+array operations, maps built for just the epochs the block reaches), and the chain of maps is
+solved by a blocked prefix composition (:func:`affine_chain`). No Python work is done per step,
+so the cost is linear in the steps with a small constant, and memory does not grow with them:
+a :class:`Simulation` keeps the simulation's state at block boundaries (checkpoints, thinned as
+they grow) and the values of a few recent blocks, all within :data:`BUDGET` bytes. Steps past
+:data:`MAX_STEPS` and ``horizon`` tables past the budget are refused (:func:`check_steps`,
+:func:`check_table`).
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+import contextlib
+import contextvars
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ChainMaps", "Chained", "Node", "Sequential", "Shared", "Single", "simulate"]
+__all__ = [
+    "BUDGET",
+    "MAX_STEPS",
+    "ChainMaps",
+    "Chained",
+    "Node",
+    "Sequential",
+    "Shared",
+    "Simulation",
+    "Single",
+    "affine_chain",
+    "check_steps",
+    "check_table",
+    "epochs",
+    "simulate",
+]
 
 Pair = tuple[Any, Any]
+Slot = tuple[np.ndarray, np.ndarray, Any, Any]  # (a, b, momentum or None, written or None)
+
+# Bytes a simulated composite may hold on the host: its checkpoints, its cached blocks and a
+# ``horizon`` table (for jit/compile), together. A block's temporaries are sized to a fraction
+# of it too.
+BUDGET = 64 << 20
+# The last step a simulated composite evaluates: torch's stepping is simulated from step 0 on
+# (tens of millions of steps a second), so a step past this is refused rather than run for
+# minutes.
+MAX_STEPS = 10**9
+# Affine maps solved per block (steps x maps per step x groups): bounds the temporaries.
+_BLOCK_MAPS = 1 << 18
+# Steps per block: at most, and at least (many groups).
+_BLOCK_STEPS = 1 << 16
+_MIN_BLOCK_STEPS = 64
+# Maps composed in one prefix pass: the rounding of each value departs from torch's
+# one-by-one order by at most log2 of this many products (torch's float64 lr is reproduced to
+# a few ulps, far inside the parity tolerance).
+_CHUNK = 64
+# A composition is used where the sizes of its terms are at most this times its value.
+_CANCEL = 2.0
+
+
+def check_steps(last: int, what: str) -> None:
+    """Refuses a step past :data:`MAX_STEPS`; ``what`` names what is simulated."""
+    if last > MAX_STEPS:
+        raise ValueError(
+            f"{what} is torch's stepping simulated on the host from step 0, so the cost of "
+            f"step {last} grows with it: steps past {MAX_STEPS:.0e} are refused (about a "
+            "minute of simulation). Evaluate earlier steps, or use children with a closed "
+            "form (a SequentialLR of single schedules, a ChainedScheduler of decays)"
+        )
+
+
+def check_table(steps: int, groups: int, momentum: bool, what: str) -> None:
+    """Refuses a ``horizon`` table past half of :data:`BUDGET` bytes."""
+    size = steps * groups * 8 * (2 if momentum else 1)
+    if size > BUDGET // 2:
+        most = BUDGET // 2 // (groups * 8 * (2 if momentum else 1)) - 1
+        raise ValueError(
+            f"{what} is tabulated on the host for jit/compile: horizon={steps - 1} needs a "
+            f"table of {size / 2**20:.0f} MiB, past half of lrfun's {BUDGET >> 20} MiB "
+            f"budget for it (lrfun._chain.BUDGET); pass horizon <= {most}, or evaluate "
+            "with concrete steps (no table is kept for those)"
+        )
+
+
+# The own epochs a node's maps are asked for (row 0 is epoch 0, where the first step's and
+# the restart's maps live); None: epochs 0..n.
+_WINDOW: contextvars.ContextVar[np.ndarray | None] = contextvars.ContextVar(
+    "lrfun_chain_window", default=None
+)
+
+
+@contextlib.contextmanager
+def _window(own: np.ndarray | None) -> Iterator[None]:
+    token = _WINDOW.set(own)
+    try:
+        yield
+    finally:
+        _WINDOW.reset(token)
+
+
+def _own_epochs(n: int) -> np.ndarray:
+    window = _WINDOW.get()
+    return np.arange(n + 1) if window is None else window
 
 
 @dataclass(frozen=True)
 class ChainMaps:
     """torch's update of one scheduler, as affine maps of the group's lr."""
 
-    a: np.ndarray  # (n + 1, G): the multiplier at own epoch e (a step that is not the first)
-    b: np.ndarray  # (n + 1, G): the offset
+    a: np.ndarray  # (rows, G): the multiplier at own epoch e (a step that is not the first)
+    b: np.ndarray  # (rows, G): the offset
     initial: Pair  # the first step (construction)
     restart: Pair  # SequentialLR's _update_lr(0)
-    momentum: np.ndarray | None  # (n + 1, G): what a cycling child writes at own epoch e
+    momentum: np.ndarray | None  # (rows, G): what a cycling child writes at own epoch e
 
     @classmethod
     def absolute(cls, schedule: Any, n: int, groups: int) -> ChainMaps:
         """A scheduler whose every step sets the lr to its closed form (and its momentum)."""
-        values = _host(schedule(np.arange(n + 1)), n, groups)
+        own = _own_epochs(n)
+        values = _host(schedule(own), own.size, groups)
         momentum = None
         if schedule.cycles_momentum:
-            momentum = _host(schedule.momentum(np.arange(n + 1)), n, groups)
+            momentum = _host(schedule.momentum(own), own.size, groups)
         first = (np.zeros(groups), values[0])
-        return cls(np.zeros((n + 1, groups)), values, first, first, momentum)
+        return cls(np.zeros((own.size, groups)), values, first, first, momentum)
 
     @classmethod
     def factor(
@@ -60,11 +156,12 @@ class ChainMaps:
         ``initial`` is its factor at construction and ``restart`` its ``_update_lr(0)``
         (default: torch's closed form at epoch 0, which overwrites the lr)."""
         zeros = np.zeros(groups)
+        rows = _own_epochs(n).size
         if restart is None:
-            restart = (zeros, _host(schedule(np.arange(1)), 0, groups)[0])
+            restart = (zeros, _host(schedule(np.arange(1)), 1, groups)[0])
         return cls(
-            np.broadcast_to(np.asarray(a, dtype=np.float64), (n + 1, groups)).copy(),
-            np.broadcast_to(np.asarray(b, dtype=np.float64), (n + 1, groups)).copy(),
+            np.broadcast_to(np.asarray(a, dtype=np.float64), (rows, groups)).copy(),
+            np.broadcast_to(np.asarray(b, dtype=np.float64), (rows, groups)).copy(),
             (np.broadcast_to(np.asarray(initial, dtype=np.float64), (groups,)), zeros),
             restart,
             None,
@@ -72,13 +169,16 @@ class ChainMaps:
 
 
 def epochs(n: int, groups: int) -> np.ndarray:
-    """Own epochs ``0..n`` as a float ``(n + 1, groups)`` array (for maps written in NumPy)."""
-    return np.arange(n + 1)[:, None] * np.ones((1, groups))
+    """The own epochs a scheduler's maps are built for, as a float ``(rows, groups)`` array
+    (for maps written in NumPy): ``0..n``, or, while the engine simulates a block of steps,
+    epoch 0 followed by the epochs that block reaches. Maps are elementwise in these epochs
+    (row 0 is epoch 0: the first step's factor may be read from it)."""
+    return _own_epochs(n)[:, None] * np.ones((1, groups))
 
 
-def _host(values: Any, n: int, groups: int) -> np.ndarray:
+def _host(values: Any, rows: int, groups: int) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)
-    return np.broadcast_to(v if v.ndim == 2 else v[:, None], (n + 1, groups)).copy()
+    return np.broadcast_to(v if v.ndim == 2 else v[:, None], (rows, groups)).copy()
 
 
 class Shared:
@@ -92,8 +192,16 @@ class Shared:
         self.initial_lr: Any = None  # the groups' initial_lr (None: no scheduler built yet)
 
 
+def _identity(steps: int, groups: int) -> Slot:
+    return np.ones((steps, groups)), np.zeros((steps, groups)), None, None
+
+
 class Node:
-    """One torch scheduler object during the simulation (host state, not the schedule)."""
+    """One torch scheduler object during the simulation (host state, not the schedule).
+
+    ``construct`` and ``initial_step`` run once; then ``plan`` turns a block of steps into
+    the affine maps torch applies, in order, and advances the node's state past them.
+    """
 
     def construct(self, lr: np.ndarray, mom: Any) -> Pair:
         raise NotImplementedError
@@ -104,11 +212,24 @@ class Node:
     def initial_step(self, lr: np.ndarray, mom: Any) -> Pair:
         raise NotImplementedError
 
-    def step(self, lr: np.ndarray, mom: Any) -> Pair:
+    def plan(self, kinds: np.ndarray, groups: int) -> list[Slot]:
+        """The maps of a block of steps: ``kinds[i]`` is 0 where this node is not stepped
+        (its slot is the identity), 1 for ``step()``, 2 for SequentialLR's restart. Each slot
+        is one map per step (a ChainedScheduler has one per child, applied in order) with
+        the momentum it writes where it writes one."""
         raise NotImplementedError
 
-    def restart(self, lr: np.ndarray, mom: Any) -> Pair:
+    def state(self) -> Any:
+        """The node's counters (epochs, steps), for :meth:`restore`."""
         raise NotImplementedError
+
+    def restore(self, state: Any) -> None:
+        raise NotImplementedError
+
+    def step(self, lr: np.ndarray, mom: Any) -> Pair:
+        """One step, maps applied one by one."""
+        lrs, moms = run(self.plan(np.ones(1, dtype=np.int8), lr.size), lr, mom, exact=True)
+        return lrs[0], None if moms is None else moms[0]
 
 
 class Single(Node):
@@ -129,6 +250,12 @@ class Single(Node):
         self.maps, self.epoch = maps, -1
         self.leaf, self.shared, self.build = leaf, shared, build
         self.cache: dict[Pair, ChainMaps] = {}
+        self.full: ChainMaps | None = None  # all epochs, where the maps ignore the window
+
+    def _source(self) -> Any:
+        if self.build is None or not self.leaf._reads_group_keys:
+            return self.leaf
+        return self.leaf._read(self.shared)
 
     def _refresh(self) -> None:
         if self.build is None or not self.leaf._reads_group_keys:
@@ -136,7 +263,7 @@ class Single(Node):
         shared = self.shared
         key = (id(shared.bounds), id(shared.momenta))
         if key not in self.cache:
-            self.cache[key] = self.build(self.leaf._read(shared))
+            self.cache[key] = self.build(self._source())
         self.maps = self.cache[key]
 
     def _apply(self, ab: Pair, lr: np.ndarray, mom: Any) -> Pair:
@@ -165,16 +292,78 @@ class Single(Node):
         self.epoch += 1
         return self._apply(self.maps.initial, lr, mom)
 
-    def step(self, lr: np.ndarray, mom: Any) -> Pair:
-        self._refresh()
-        self.epoch += 1
-        e = min(self.epoch, len(self.maps.a) - 1)
-        return self._apply((self.maps.a[e], self.maps.b[e]), lr, mom)
+    def _maps_at(self, lo: int, hi: int) -> tuple[ChainMaps, int]:
+        """Maps for own epochs ``lo..hi``, and the row of epoch ``lo`` in them."""
+        if self.build is None:  # maps given for every epoch
+            return self.maps, lo
+        if self.full is None:
+            own = np.concatenate([[0], np.arange(lo, max(hi, lo + 1) + 1)])
+            try:
+                with _window(own):
+                    maps = self.build(self._source())
+                if maps.a.shape[0] == own.size:
+                    return maps, 1
+            except ValueError:
+                pass  # maps of a scheduler that ignores the window: 0..n, mis-shaped here
+            self.full = self._full(2 * hi + 2)
+        if self.full.a.shape[0] <= hi:
+            self.full = self._full(max(hi, 2 * self.full.a.shape[0]))
+        return self.full, lo
 
-    def restart(self, lr: np.ndarray, mom: Any) -> Pair:
-        self._refresh()
-        self.epoch = 0
-        return self._apply(self.maps.restart, lr, mom)
+    def _full(self, n: int) -> ChainMaps:
+        # Maps built over epochs 0..n whatever the window: grown by doubling, within budget.
+        groups = self.maps.a.shape[1]
+        size = (n + 1) * groups * 8 * (3 if self.maps.momentum is not None else 2)
+        if size > BUDGET // 4:
+            raise ValueError(
+                f"{type(self.leaf).__name__} inside a composite without a closed form is "
+                f"stepped from torch maps built for every epoch at once: epoch {n} needs "
+                f"{size / 2**20:.0f} MiB, past a quarter of lrfun's {BUDGET >> 20} MiB budget "
+                "(lrfun._chain.BUDGET); evaluate earlier steps"
+            )
+        leaf = self._source()
+        own = np.broadcast_to(np.asarray(leaf._initial_lr, dtype=np.float64), (groups,))
+        with _window(None):
+            return leaf._chain_maps(n, groups, own)
+
+    def plan(self, kinds: np.ndarray, groups: int) -> list[Slot]:
+        size = kinds.size
+        stepped, restart = kinds == 1, kinds == 2
+        if stepped.all():  # every step, no restart: consecutive epochs
+            lo = self.epoch + 1
+            self.epoch += size
+            maps, row = self._maps_at(lo, self.epoch)
+            a, b = maps.a[row : row + size], maps.b[row : row + size]
+            if maps.momentum is None:
+                return [(a, b, None, None)]
+            return [(a, b, maps.momentum[row : row + size], stepped)]
+        count = np.cumsum(stepped)
+        epoch = self.epoch + count
+        if restart.any():
+            last = np.maximum.accumulate(np.where(restart, np.arange(size), -1))
+            epoch = np.where(last >= 0, count - count[np.maximum(last, 0)], epoch)
+        if not (stepped.any() or restart.any()):
+            return [_identity(size, groups)]
+        self.epoch = int(epoch[-1])
+        lo = int(epoch[stepped].min()) if stepped.any() else 0
+        hi = int(epoch[stepped].max()) if stepped.any() else 0
+        maps, row = self._maps_at(lo, hi)
+        index = np.where(stepped, epoch - lo + row, 0)
+        ra, rb = (np.broadcast_to(np.asarray(v, dtype=np.float64), (groups,)) for v in maps.restart)
+        s, r = stepped[:, None], restart[:, None]
+        a = np.where(s, maps.a[index], np.where(r, ra, 1.0))
+        b = np.where(s, maps.b[index], np.where(r, rb, 0.0))
+        if maps.momentum is None:
+            return [(a, b, None, None)]
+        m = maps.momentum
+        mom = np.where(s, m[index], m[0])
+        return [(a, b, mom, kinds != 0)]
+
+    def state(self) -> Any:
+        return self.epoch
+
+    def restore(self, state: Any) -> None:
+        self.epoch = state
 
 
 class Chained(Node):
@@ -192,14 +381,20 @@ class Chained(Node):
         for child in self.children:
             child.undo()
 
-    def step(self, lr: np.ndarray, mom: Any) -> Pair:
-        for child in self.children:
-            lr, mom = child.step(lr, mom)
-        return lr, mom
+    def plan(self, kinds: np.ndarray, groups: int) -> list[Slot]:
+        return [slot for child in self.children for slot in child.plan(kinds, groups)]
+
+    def state(self) -> Any:
+        return tuple(child.state() for child in self.children)
+
+    def restore(self, state: Any) -> None:
+        for child, own in zip(self.children, state, strict=True):
+            child.restore(own)
 
     # torch's _initial_step on a ChainedScheduler is a plain step(): the children do not see
     # the initial flag.
-    initial_step = step
+    def initial_step(self, lr: np.ndarray, mom: Any) -> Pair:
+        return self.step(lr, mom)
 
 
 class Sequential(Node):
@@ -221,15 +416,47 @@ class Sequential(Node):
         for child in self.children:
             child.undo()
 
-    def step(self, lr: np.ndarray, mom: Any) -> Pair:
-        self.t += 1
-        i = bisect.bisect_right(self.milestones, self.t)
-        child = self.children[i]
-        if i > 0 and self.milestones[i - 1] == self.t:
-            return child.restart(lr, mom)
-        return child.step(lr, mom)
+    def plan(self, kinds: np.ndarray, groups: int) -> list[Slot]:
+        # A SequentialLR is stepped, never restarted (torch cannot restart a composite).
+        stepped = kinds != 0
+        t = self.t + np.cumsum(stepped)
+        self.t = int(t[-1])
+        active = np.searchsorted(np.asarray(self.milestones, dtype=np.int64), t, side="right")
+        plans = []
+        for i, child in enumerate(self.children):
+            mine = stepped & (active == i)
+            if not mine.any():
+                continue
+            switch = i > 0 and mine & (t == self.milestones[i - 1])
+            plans.append((mine, child.plan(np.where(switch, 2, mine.astype(np.int8)), groups)))
+        if len(plans) <= 1:
+            return plans[0][1] if plans else [_identity(kinds.size, groups)]
+        width = max(len(slots) for _, slots in plans)
+        out = []
+        for j in range(width):
+            a, b, m, w = *_identity(kinds.size, groups)[:2], None, None
+            for mine, slots in plans:
+                if j >= len(slots):
+                    continue
+                ca, cb, cm, cw = slots[j]
+                a = np.where(mine[:, None], ca, a)
+                b = np.where(mine[:, None], cb, b)
+                if cm is not None:
+                    m = np.where(mine[:, None], cm, np.zeros_like(cm) if m is None else m)
+                    w = (mine & cw) | (np.zeros_like(cw) if w is None else w)
+            out.append((a, b, m, w))
+        return out
 
-    initial_step = step  # torch's _initial_step calls step()
+    def state(self) -> Any:
+        return self.t, tuple(child.state() for child in self.children)
+
+    def restore(self, state: Any) -> None:
+        self.t = state[0]
+        for child, own in zip(self.children, state[1], strict=True):
+            child.restore(own)
+
+    def initial_step(self, lr: np.ndarray, mom: Any) -> Pair:  # torch's calls step()
+        return self.step(lr, mom)
 
 
 def shared_group_keys(leaves: Sequence[Any]) -> bool:
@@ -245,21 +472,260 @@ def shared_group_keys(leaves: Sequence[Any]) -> bool:
     return bool(readers) and len(writers) > 1
 
 
+def affine_chain(x: np.ndarray, a: np.ndarray, b: np.ndarray, exact: bool = False) -> np.ndarray:
+    """``x_k = a[k] * x_{k-1} + b[k]`` for every k, from ``x_{-1} = x`` (arrays ``(K, G)``).
+
+    Blocked: within each chunk of :data:`_CHUNK` maps the prefix compositions are computed by
+    doubling, and the chunks are chained one after another. ``exact`` (and any non-finite
+    value, where a composition could make a NaN the one-by-one order would not) applies the
+    maps one by one, in torch's order.
+    """
+    if not exact:
+        with np.errstate(all="ignore"):
+            out = _composed(x, a, b)
+        if np.isfinite(out).all():
+            return out
+    out = np.empty_like(a)
+    for g in range(a.shape[1]):
+        value = float(x[g])
+        column = out[:, g]
+        for k, (ak, bk) in enumerate(zip(a[:, g].tolist(), b[:, g].tolist(), strict=True)):
+            value = ak * value + bk
+            column[k] = value
+    return out
+
+
+def _composed(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    size, groups = a.shape
+    pad = -size % _CHUNK
+
+    def by_position(v: np.ndarray, fill: float) -> np.ndarray:
+        # (position in chunk, chunk, group): the doubling reads whole contiguous rows
+        v = np.concatenate([v, np.full((pad, groups), fill)]).reshape(-1, _CHUNK, groups)
+        return np.ascontiguousarray(v.transpose(1, 0, 2))
+
+    A, B = by_position(a, 1.0), by_position(b, 0.0)
+    size_b = np.abs(B)  # the sum of the offsets' sizes in each composition
+    shift = 1
+    while shift < _CHUNK:  # map k composed with the (up to) shift maps before it
+        B[shift:] += A[shift:] * B[:-shift]
+        size_b[shift:] += np.abs(A[shift:]) * size_b[:-shift]
+        A[shift:] *= A[:-shift].copy()
+        shift *= 2
+    ends = [(A[-1, :, g].tolist(), B[-1, :, g].tolist()) for g in range(groups)]
+    starts = _chunk_starts(x, ends)
+    out = A * starts + B
+    # Where the terms of a composition cancel, its rounding error (relative to the terms) is
+    # large next to the value: such chunks (a cosine's trough) are applied one map at a time.
+    with np.errstate(all="ignore"):
+        sizes = np.abs(A) * np.abs(starts) + size_b
+        bad = ~(sizes <= _CANCEL * np.abs(out)).all(axis=0)  # (chunk, group)
+    if bad.any():
+        a_rows = [A0.tolist() for A0 in np.moveaxis(by_position(a, 1.0), 0, -1)]
+        b_rows = [B0.tolist() for B0 in np.moveaxis(by_position(b, 0.0), 0, -1)]
+        for g in range(groups):
+            chunks = bad[:, g]
+            value = float(x[g])
+            for j in range(A.shape[1]):
+                if not chunks[j]:
+                    starts[j, g] = value
+                    value = ends[g][0][j] * value + ends[g][1][j]
+                    continue
+                starts[j, g] = value
+                for k, (ak, bk) in enumerate(zip(a_rows[j][g], b_rows[j][g], strict=True)):
+                    value = ak * value + bk
+                    out[k, j, g] = value
+        good = ~bad
+        out = np.where(good, A * starts + B, out)
+    return out.transpose(1, 0, 2).reshape(-1, groups)[:size]
+
+
+def _chunk_starts(x: np.ndarray, ends: list[tuple[list[float], list[float]]]) -> np.ndarray:
+    """The value before each chunk, chaining the chunks' compositions in order."""
+    starts = np.empty((len(ends[0][0]), len(ends)))
+    for g, (last_a, last_b) in enumerate(ends):
+        value = float(x[g])
+        column = starts[:, g]
+        for j, (ak, bk) in enumerate(zip(last_a, last_b, strict=True)):
+            column[j] = value
+            value = ak * value + bk
+    return starts
+
+
+def run(slots: list[Slot], lr: np.ndarray, mom: Any, exact: bool = False) -> Pair:
+    """The lr ``(S, G)`` and momentum (``(S, G)``, or None while nothing cycles it) after
+    each step of a block planned as ``slots``, from ``lr`` and ``mom`` before it."""
+    size, groups = slots[0][0].shape
+    width = len(slots)
+    last = np.full(size, -1)
+    for j, slot in enumerate(slots):  # the last map of each step that sets the lr outright
+        last = np.where((slot[0] == 0).all(axis=1), j, last)
+    if (last >= 0).all() and np.isfinite(lr).all():
+        # Every step sets the lr outright (a CyclicLR, a LambdaLR...): each step's lr is the
+        # maps from its last such one on, applied in torch's order.
+        lrs = np.zeros((size, groups))
+        for j, (a, b, _, _) in enumerate(slots):
+            after, at = (j > last)[:, None], (j == last)[:, None]
+            lrs = np.where(after, a * lrs + b, np.where(at, b, lrs))
+    else:
+        a = np.stack([s[0] for s in slots], axis=1).reshape(size * width, groups)
+        b = np.stack([s[1] for s in slots], axis=1).reshape(size * width, groups)
+        lrs = affine_chain(lr, a, b, exact).reshape(size, width, groups)[:, -1]
+    written = [s for s in slots if s[2] is not None]
+    if not written:
+        return lrs, None if mom is None else np.broadcast_to(mom, (size, groups)).copy()
+    value = np.full((size, groups), np.nan)
+    has = np.zeros(size, dtype=bool)
+    for _, _, m, w in written:  # the last write of each step wins
+        value = np.where(w[:, None], m, value)
+        has |= w
+    last = np.maximum.accumulate(np.where(has, np.arange(size), -1))
+    before = np.full(groups, np.nan) if mom is None else np.asarray(mom, dtype=np.float64)
+    moms = np.where((last >= 0)[:, None], value[np.maximum(last, 0)], before)
+    return lrs, moms
+
+
+class Simulation:
+    """torch's stepping of one composite, evaluated at any steps in blocks.
+
+    Keeps the state at block boundaries (checkpoints: every ``stride``-th block, the stride
+    doubling as they grow) and the values of recently asked blocks, within :data:`BUDGET`.
+    A block is simulated from the nearest checkpoint before it.
+    """
+
+    def __init__(self, root: Any, groups: int, base: np.ndarray, start: np.ndarray) -> None:
+        self.arguments = (root, groups, base, start)
+        self.groups, self.lock = groups, threading.Lock()
+        # Maps are written over every epoch at once, and some branches divide by zero at
+        # epochs where np.where then selects the other branch.
+        with np.errstate(divide="ignore", invalid="ignore"), _window(np.arange(2)):
+            self.node = root._node(1, groups, base, Shared())
+            lr, mom = self.node.construct(start.copy(), None)
+        self.momentum = mom is not None or self._cycles(self.node)
+        width = self._width(self.node)
+        self.block = _MIN_BLOCK_STEPS
+        while self.block < _BLOCK_STEPS and 2 * self.block * width * groups <= _BLOCK_MAPS:
+            if 2 * self._block_bytes(2 * self.block) > BUDGET // 4:
+                break
+            self.block *= 2
+        self.stride = 1
+        self.checkpoints: dict[int, Any] = {0: self._save(lr, mom)}
+        self.blocks: OrderedDict[int, Pair] = OrderedDict()
+        self.table: Pair | None = None  # a horizon table: steps 0..n
+        self.exact = False
+
+    @staticmethod
+    def _cycles(node: Node) -> bool:
+        leaf = getattr(node, "leaf", None)
+        if leaf is not None:
+            return bool(leaf.cycles_momentum)
+        return any(Simulation._cycles(c) for c in getattr(node, "children", ()))
+
+    def __getstate__(self) -> Any:  # a copy starts afresh (nodes hold functions)
+        return self.arguments
+
+    def __setstate__(self, arguments: Any) -> None:
+        self.__init__(*arguments)  # type: ignore[misc]
+
+    @staticmethod
+    def _width(node: Node) -> int:
+        """An upper bound on the maps per step: the single schedulers."""
+        children = getattr(node, "children", None)
+        return 1 if children is None else sum(Simulation._width(c) for c in children)
+
+    def _save(self, lr: np.ndarray, mom: Any) -> Any:
+        return self.node.state(), lr.copy(), None if mom is None else np.array(mom, np.float64)
+
+    def _block_bytes(self, steps: int) -> int:
+        return steps * self.groups * 8 * (2 if self.momentum else 1)
+
+    def _limits(self) -> tuple[int, int]:
+        """The most checkpoints and cached blocks the budget allows: a quarter of it each
+        (a horizon table may take half: :func:`check_table`)."""
+        each = 2 * self.groups * 8 + 64 * 8  # two (G,) arrays and the counters, roughly
+        return max(16, BUDGET // 4 // each), max(1, BUDGET // 4 // self._block_bytes(self.block))
+
+    def nbytes(self) -> int:
+        """Bytes held: checkpoints, cached blocks and the horizon table."""
+        arrays = [v for _, lr, mom in self.checkpoints.values() for v in (lr, mom)]
+        arrays += [v for pair in self.blocks.values() for v in pair]
+        arrays += list(self.table or ())
+        return sum(v.nbytes for v in arrays if v is not None)
+
+    def _simulate(self, k: int) -> Pair:
+        """Values of block ``k`` (steps ``k * block`` on), simulated from a checkpoint."""
+        start = max(j for j in self.checkpoints if j <= k)
+        state, lr, mom = self.checkpoints[start]
+        self.node.restore(state)
+        steps = np.ones(self.block, dtype=np.int8)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for j in range(start, k + 1):
+                lrs, moms = run(self.node.plan(steps, self.groups), lr, mom, self.exact)
+                values = (
+                    np.concatenate([lr[None], lrs[:-1]]),
+                    None if moms is None else np.concatenate([_row(mom, self.groups), moms[:-1]]),
+                )
+                lr, mom = lrs[-1], None if moms is None else moms[-1]
+                if (j + 1) % self.stride == 0 and j + 1 not in self.checkpoints:
+                    self.checkpoints[j + 1] = self._save(lr, mom)
+                    self._thin()
+        return values
+
+    def _thin(self) -> None:
+        most, _ = self._limits()
+        while len(self.checkpoints) > most:
+            self.stride *= 2
+            self.checkpoints = {j: c for j, c in self.checkpoints.items() if j % self.stride == 0}
+
+    def _block(self, k: int) -> Pair:
+        if k in self.blocks:
+            self.blocks.move_to_end(k)
+            return self.blocks[k]
+        values = self._simulate(k)
+        self.blocks[k] = values
+        while len(self.blocks) > self._limits()[1]:
+            self.blocks.popitem(last=False)
+        return values
+
+    def values(self, steps: np.ndarray) -> Pair:
+        """lr ``(len, G)`` and momentum (or None) at the sorted, distinct ``steps``."""
+        with self.lock:
+            return self._values(steps)
+
+    def _values(self, steps: np.ndarray) -> Pair:
+        lr = np.empty((steps.size, self.groups))
+        mom = np.empty((steps.size, self.groups)) if self.momentum else None
+        which = steps // self.block
+        bounds = np.flatnonzero(np.diff(which)) + 1
+        for part in np.split(np.arange(steps.size), bounds):
+            if part.size == 0:
+                continue
+            k = int(which[part[0]])
+            lrs, moms = self._block(k)
+            offsets = steps[part] - k * self.block
+            lr[part] = lrs[offsets]
+            if mom is not None:
+                mom[part] = np.nan if moms is None else moms[offsets]
+        return lr, mom
+
+    def upto(self, n: int) -> Pair:
+        """The table of steps ``0..n`` (a horizon table, kept)."""
+        with self.lock:
+            if self.table is None or self.table[0].shape[0] <= n:
+                self.table = self._values(np.arange(n + 1))
+        return self.table
+
+
+def _row(mom: Any, groups: int) -> np.ndarray:
+    if mom is None:
+        return np.full((1, groups), np.nan)
+    return np.asarray(mom, dtype=np.float64)[None]
+
+
 def simulate(
     root: Any, n: int, groups: int, base: np.ndarray, start: np.ndarray
 ) -> tuple[np.ndarray, Any]:
     """lr (and momentum, None if nothing cycles it) after 0..n steps of torch's composite,
     whose groups hold ``start`` before the first child is built and ``base`` as their
     ``initial_lr`` once all are."""
-    # Maps are written over every epoch at once, and some branches divide by zero at epochs
-    # where np.where then selects the other branch.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        node = root._node(n + 2, groups, base, Shared())
-        lr, mom = node.construct(start.copy(), None)
-        lrs, moms = [lr], [mom]
-        for _ in range(n):
-            lr, mom = node.step(lr, mom)
-            lrs.append(lr)
-            moms.append(mom)
-    momentum = None if moms[-1] is None else np.stack([np.asarray(m, np.float64) for m in moms])
-    return np.stack(lrs), momentum
+    return Simulation(root, groups, base, start).values(np.arange(n + 1))

@@ -17,8 +17,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx, is_traced, table_end
-from lrfun._chain import Chained, Node, Sequential, Shared, shared_group_keys, simulate
+from lrfun._backend import Ctx, host_values, is_traced, table_end
+from lrfun._chain import (
+    Chained,
+    Node,
+    Sequential,
+    Shared,
+    Simulation,
+    check_steps,
+    check_table,
+    shared_group_keys,
+)
 from lrfun._convert import read
 from lrfun._math import ByWidth, integer_tables, reaches, searchsorted
 from lrfun._plateau import ReduceLROnPlateau
@@ -201,37 +210,48 @@ class _Composite(Schedule, register=False):
                 config[name] = value
         return config
 
-    def _table(self, last: int) -> tuple[np.ndarray, np.ndarray | None]:
-        # Values the definition fixes, grown by doubling.
+    def _simulation(self) -> Simulation:
+        """torch's stepping of this composite on the host (kept in the cache)."""
         tables = self._tables
-        if tables and tables["lr"].shape[0] > last:
-            return tables["lr"], tables["momentum"]
-        n = max(last, 2 * (tables["lr"].shape[0] if tables else 64))
-        width = self._groups or 1
+        if "simulation" not in tables:
+            width = self._groups or 1
 
-        def host(value: Any) -> np.ndarray:
-            return np.broadcast_to(np.asarray(value, dtype=np.float64), (width,)).copy()
+            def host(value: Any) -> np.ndarray:
+                return np.broadcast_to(np.asarray(value, dtype=np.float64), (width,)).copy()
 
-        # The groups' lr before the first child is built: its start_lr, else its base lr.
-        first = self._leaves()[0]
-        start = host(_start_of(first))
-        lr, momentum = simulate(self, n, width, host(self._base), start)
-        tables.update(lr=lr, momentum=momentum)
-        return lr, momentum
+            # The groups' lr before the first child is built: its start_lr, else its base lr.
+            start = host(_start_of(self._leaves()[0]))
+            tables["simulation"] = Simulation(self, width, host(self._base), start)
+        return tables["simulation"]
 
     def _lookup(self, ctx: Ctx, step: Any, which: int) -> Any:
-        """Values of the simulated table at ``step`` (NaN past a traced table's horizon)."""
+        """Values of the simulated composite at ``step``: at concrete steps, simulated as far
+        as the highest (no table kept); traced, from a table of ``horizon`` steps (NaN past
+        it). Refused past :data:`lrfun._chain.MAX_STEPS` and for a table past
+        :data:`lrfun._chain.BUDGET` bytes."""
         xp = ctx.xp
         what = f"{type(self).__name__} has no closed form here, so it"
         last = table_end(step, self.horizon, what)
-        table = self._table(last)[which][: last + 1]
-        index = ctx.minimum(step, table.shape[0] - 1)
+        simulation = self._simulation()
+        groups = simulation.groups
+        if is_traced(step):
+            check_table(last + 1, groups, simulation.momentum, what)
+            table = simulation.upto(last)[which]
+            index = ctx.minimum(step, table.shape[0] - 1)
+            beyond = step >= table.shape[0]
+        else:
+            check_steps(last, what)
+            host = host_values(step)
+            steps, inverse = np.unique(host, return_inverse=True)
+            table = simulation.values(steps)[which]
+            index = xp.asarray(inverse.reshape(host.shape), device=ctx.device)
+            beyond = None
         if self._groups is None:
             values = ctx.gather(table[:, 0], index)
         else:
             flat = index[..., 0]
-            values = xp.stack([ctx.gather(table[:, g], flat) for g in range(self._groups)], axis=-1)
-        return xp.where(step < table.shape[0], values, xp.nan)
+            values = xp.stack([ctx.gather(table[:, g], flat) for g in range(groups)], axis=-1)
+        return values if beyond is None else xp.where(beyond, xp.nan, values)
 
     def _momentum(self, ctx: Ctx, step: Any) -> Any:
         return self._lookup(ctx, step, 1)

@@ -10,7 +10,7 @@ import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx, host_values, is_traced, table_end
-from lrfun._chain import ChainMaps
+from lrfun._chain import ChainMaps, epochs
 from lrfun._convert import lambdas, per_group
 from lrfun._math import power
 from lrfun._schedule import Cache, Schedule, derived
@@ -274,7 +274,9 @@ class MultiplicativeLR(_UserFunctions):
 
     def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
         fns = self._fns() * (groups // len(self._fns()))
-        f = np.array([[float(fn(k)) for fn in fns] for k in range(n + 1)])
+        # only the epochs the simulation asks for (epoch 0 first)
+        asked = epochs(n, 1)[:, 0].astype(int).tolist()
+        f = np.array([[float(fn(k)) for fn in fns] for k in asked])
         return ChainMaps.factor(self, f, n, groups, restart=(f[0], np.zeros(groups)))
 
     def _restarted(self, ctx: Ctx, since: Any, base: Any, previous: Any) -> Any:

@@ -3,7 +3,8 @@
 A spec is one call of a schedule class with literal arguments, e.g.
 ``OneCycleLR(max_lr=0.1, total_steps=1000)`` or
 ``SequentialLR([LinearLR(0.1, 0.01, total_iters=5), StepLR(0.1, 30)], milestones=[5])``;
-or ``@path.json``: a file holding a ``to_config()`` dict. The text is parsed with
+or ``@path.json``: a file holding a ``to_config()`` dict (a regular file of at most
+1 MiB, without repeated keys). The text is parsed with
 :func:`ast.parse` and the tree is checked node by node: nothing is evaluated, looked up or
 imported, so a spec can never run code. Every failure is a :class:`SpecError` with one line
 naming what was wrong and where.
@@ -15,6 +16,10 @@ Grammar (anything else is rejected)::
     literal   := int | float | str | True | False | None | ("-" | "+") number
                | "[" literal, ... "]" | "(" literal, ... ")"
     schedulers argument of SequentialLR / ChainedScheduler := "[" spec, ... "]"
+
+Integers lie in the 64-bit range ``[-2**63, 2**63 - 1]``, in specs and configs alike: no
+schedule argument means anything beyond it, and numbers past it overflow float and int64
+arithmetic in the schedules and in torch.
 """
 
 from __future__ import annotations
@@ -23,18 +28,23 @@ import ast
 import dataclasses
 import json
 import math
+import os
+import stat
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from lrfun._compose import _Composite
 from lrfun._schedule import Configurable, classes, from_config, names, registered
 
-__all__ = ["SpecError", "load", "parse", "to_spec"]
+__all__ = ["MAX_CONFIG_BYTES", "SpecError", "load", "parse", "read_file", "to_spec"]
 
 # Bounds that keep a hostile spec from exhausting the parser or the constructors.
 _MAX_LENGTH = 100_000
 _MAX_DEPTH = 32
+# A config file is read only when it is a regular file no larger than this.
+MAX_CONFIG_BYTES = 1 << 20
+# Integers beyond the int64 range mean nothing to any schedule (see the module docstring).
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 # What a rejected node is, in words.
 _KINDS: dict[type[ast.AST], str] = {
@@ -107,21 +117,109 @@ def parse(text: str) -> Configurable:
 def load(spec: str) -> Configurable:
     """A spec, or ``@path`` to a JSON file holding a ``to_config()`` dict.
 
+    The file must be a regular file of at most :data:`MAX_CONFIG_BYTES` (1 MiB), hold one
+    JSON object, repeat no key within an object, and hold integers in the 64-bit range.
+
     Raises:
       SpecError: the file cannot be read, is not JSON, or is not a valid config.
     """
     if not isinstance(spec, str) or not spec.startswith("@"):
         return parse(spec)
-    path = Path(spec[1:])
+    path = spec[1:]
+    where = repr(path)
+    text = read_file(path, MAX_CONFIG_BYTES, what="config")
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"cannot read {str(path)!r}: {getattr(e, 'strerror', None) or e}") from None
+        config = json.loads(text, object_pairs_hook=_unique_keys)
+    except SpecError as e:
+        raise SpecError(f"{where}: {e}") from None
     except (ValueError, RecursionError) as e:
-        raise SpecError(f"{str(path)!r} is not valid JSON: {e}") from None
+        raise SpecError(f"{where} is not valid JSON: {e}") from None
     if not isinstance(config, Mapping):
-        raise SpecError(f"{str(path)!r} must hold a config object, got {type(config).__name__}")
-    return _from_config(config, where=repr(str(path)))
+        raise SpecError(f"{where} must hold a config object, got {type(config).__name__}")
+    _check_integers(config, where)
+    return _from_config(config, where=where)
+
+
+def read_file(path: str, limit: int, *, what: str) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes.
+
+    Anything else is refused before it is read: a directory, a device (``/dev/zero``), a
+    FIFO (opened without blocking, so a FIFO with no writer cannot hang the reader), a
+    socket, or a file larger than ``limit``. The read itself is bounded too (a file that
+    grows while it is read).
+
+    Raises:
+      SpecError: one line naming the file and why it is refused.
+    """
+    name = f"{what} {path!r}"
+    if "\0" in path:
+        raise SpecError(f"cannot read {name}: the name holds a NUL character")
+    try:
+        kind = os.stat(path).st_mode
+        if not stat.S_ISREG(kind):
+            raise SpecError(f"{name} is {_file_kind(kind)}, not a regular file")
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())  # the file opened, which may not be the one stat saw
+            if not stat.S_ISREG(info.st_mode):
+                raise SpecError(f"{name} is {_file_kind(info.st_mode)}, not a regular file")
+            if info.st_size > limit:
+                raise SpecError(f"{name} is {info.st_size} bytes long; at most {limit} are read")
+            data = file.read(limit + 1)
+    except OSError as e:
+        raise SpecError(f"cannot read {name}: {e.strerror or e}") from None
+    if len(data) > limit:
+        raise SpecError(f"{name} is over {limit} bytes long; at most {limit} are read")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(
+            f"cannot read {name}: not UTF-8 text ({e.reason} at byte {e.start})"
+        ) from None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISDIR: "a directory",
+        stat.S_ISFIFO: "a FIFO",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISSOCK: "a socket",
+    }
+    return next((text for test, text in kinds.items() if test(mode)), "something else")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``' object hook: a key given twice is refused (JSON would keep the last)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise SpecError(f"the key {key[:60]!r} is given twice in one object")
+        out[key] = value
+    return out
+
+
+def _check_integers(value: Any, where: str, path: str = "") -> None:
+    """Refuses integers outside the int64 range anywhere in a config, naming their key."""
+    stack = [(value, path)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend((v, f"{at}.{k}" if at else str(k)) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{at}[{i}]") for i, v in enumerate(item))
+        elif isinstance(item, int) and not _INT_MIN <= item <= _INT_MAX:
+            raise SpecError(f"{where}: {at or 'a value'} = {_short_int(item)} {_INT_RANGE}")
+
+
+_INT_RANGE = "lies outside the 64-bit integer range [-2**63, 2**63 - 1]"
+
+
+def _short_int(value: int) -> str:
+    text = str(value)
+    digits = len(text.lstrip("-"))
+    return text if len(text) <= 24 else f"{text[:12]}...({digits} digits)"
 
 
 def to_spec(schedule: Configurable) -> str:
@@ -225,12 +323,18 @@ class _Reader:
                 "cannot hold: build it in Python"
             )
         holds_schedules = issubclass(cls, _Composite)
+        fields = [f.name for f in dataclasses.fields(cls) if f.init and not f.kw_only]
         args = []
         for i, arg in enumerate(node.args):
             if isinstance(arg, ast.Starred):
                 raise self.reject(arg, f"{name}'s arguments must be literals")
             composite = holds_schedules and i == 0
-            args.append(self.schedulers(arg, name, depth) if composite else self.literal(arg, name))
+            argument = fields[i] if i < len(fields) else f"argument {i + 1}"
+            args.append(
+                self.schedulers(arg, name, depth)
+                if composite
+                else self.literal(arg, name, argument=argument)
+            )
         kwargs: dict[str, Any] = {}
         for keyword in node.keywords:
             if keyword.arg is None:
@@ -243,7 +347,7 @@ class _Reader:
             if holds_schedules and keyword.arg == "schedulers":
                 kwargs[keyword.arg] = self.schedulers(keyword.value, name, depth)
             else:
-                kwargs[keyword.arg] = self.literal(keyword.value, name)
+                kwargs[keyword.arg] = self.literal(keyword.value, name, argument=keyword.arg)
         return {"name": name, "args": args, "kwargs": kwargs, "where": self.where(node)}
 
     def schedulers(self, node: ast.AST, name: str, depth: int) -> list[dict[str, Any]]:
@@ -251,14 +355,14 @@ class _Reader:
             raise self.reject(node, f"{name}'s schedulers must be a list of schedule calls")
         return [self.call(child, depth + 1) for child in node.elts]
 
-    def literal(self, node: ast.AST, name: str, depth: int = 0) -> Any:
+    def literal(self, node: ast.AST, name: str, depth: int = 0, *, argument: str = "") -> Any:
         expected = f"{name}'s arguments must be literals (numbers, strings, True/False/None, lists)"
         if depth > _MAX_DEPTH:
             raise SpecError(f"a literal is nested more than {_MAX_DEPTH} deep {self.where(node)}")
         if isinstance(node, ast.Constant):
             value = node.value
             if value is None or isinstance(value, (bool, int, float, str)):
-                return value
+                return self.integer(value, node, name, argument)
             raise self.reject(node, expected)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = node.operand
@@ -267,13 +371,24 @@ class _Reader:
                 and isinstance(operand.value, (int, float))
                 and not isinstance(operand.value, bool)
             ):
-                return -operand.value if isinstance(node.op, ast.USub) else operand.value
+                value = -operand.value if isinstance(node.op, ast.USub) else operand.value
+                return self.integer(value, node, name, argument)
             raise self.reject(node, "a sign applies to a number only")
         if isinstance(node, (ast.List, ast.Tuple)):
-            return [self.literal(element, name, depth + 1) for element in node.elts]
+            return [
+                self.literal(element, name, depth + 1, argument=argument) for element in node.elts
+            ]
         if isinstance(node, ast.Call):
             raise self.reject(node, f"only {_composite_names()}'s schedulers may be calls")
         raise self.reject(node, expected)
+
+    def integer(self, value: Any, node: ast.AST, name: str, argument: str) -> Any:
+        """The value, unless it is an integer outside the int64 range."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not _INT_MIN <= value <= _INT_MAX:
+                what = f"{name}'s {argument}" if argument else f"{name}'s argument"
+                raise SpecError(f"{what} = {_short_int(value)} {self.where(node)} {_INT_RANGE}")
+        return value
 
 
 def _construct(call: dict[str, Any]) -> Configurable:

@@ -8,16 +8,28 @@ strict grammar and never evaluated. LambdaLR and MultiplicativeLR take Python fu
 cannot be specified. A ReduceLROnPlateau is driven by ``--metrics``: comma-separated numbers
 or ``@file`` (numbers separated by commas or whitespace), one per update.
 
-Exit status: 0 on success; 2 for a bad spec or bad arguments (one line on stderr); 1 when
-a file cannot be written, a needed package is missing, or (``plot --torch``) lrfun and torch
+Limits: ``--steps`` at most 10,000,000, and ``--steps`` times the param groups, summed
+over the SPECs, at most 10,000,000 values (a ReduceLROnPlateau counts its metrics, cut to
+``--steps``); ``plot --torch`` at most 1,000,000 steps (torch runs step by step). An
+``@file`` must be a regular file of at most 1 MiB (a config) or 16 MiB (metrics); a JSON
+config repeats no key and holds integers in the 64-bit range, as a spec does. ``--dpi`` is
+a number in [10, 1000]; ``--title`` is plain text (no math text) of at most 200
+characters. Labels and titles made from a spec are cut to 200 characters; ``show`` prints
+plain columns instead of a table past 10,000 rows.
+
+Exit status: 0 on success; 2 for a bad spec or bad arguments, or a schedule that cannot be
+evaluated, plotted or run by torch (one line on stderr, never a traceback); 1 when a file
+cannot be written, a needed package is missing, or (``plot --torch``) lrfun and torch
 disagree beyond the parity tolerance.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +37,22 @@ import numpy as np
 
 from lrfun._plateau import ReduceLROnPlateau
 from lrfun._schedule import Configurable
-from lrfun._spec import SpecError, load
+from lrfun._spec import SpecError, load, read_file
 
 __all__ = ["main"]
 
 _MAX_STEPS = 10_000_000
+# --steps x param groups, summed over the SPECs: about 80 MB of float64 per array.
+_MAX_VALUES = 10_000_000
+# torch steps its scheduler one Python call at a time (about 0.1-0.3 ms a step).
+_MAX_TORCH_STEPS = 1_000_000
+_MAX_METRICS_BYTES = 16 << 20
+_DPI_RANGE = (10.0, 1000.0)
+_MAX_TITLE = 200
+# Longer tables print as plain columns, streamed (a rich table holds every cell at once).
+_MAX_TABLE_ROWS = 10_000
+# An error message longer than this is cut: it is one line on a terminal.
+_MAX_MESSAGE = 1000
 
 
 class _FailureError(Exception):
@@ -52,7 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help, or argparse's own usage error (already printed)
         return e.code if isinstance(e.code, int) else 2
     try:
-        return int(args.run(args))
+        # stderr carries one line, the refusal: no numpy or matplotlib warnings beside it
+        # (an overflow shows as inf in the output, or is refused by plot).
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return int(args.run(args))
     except (SpecError, _UsageError) as e:
         return _error(str(e), 2)
     except _FailureError as e:
@@ -60,15 +87,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:
         where = f" {e.filename!r}" if e.filename else ""
         return _error(f"cannot write{where}: {e.strerror or e}", 1)
+    except Exception as e:  # a valid spec that still fails to evaluate: never a traceback
+        return _error(f"{type(e).__name__}: {e}", 2)
 
 
 def _error(message: str, status: int) -> int:
-    print(f"lrfun: error: {' '.join(message.split())}", file=sys.stderr)
+    text = " ".join(message.split())
+    if len(text) > _MAX_MESSAGE:
+        text = text[: _MAX_MESSAGE - 3] + "..."
+    print(f"lrfun: error: {text}", file=sys.stderr)
     return status
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one ``lrfun: error:`` line (no usage dump)."""
+
+    def error(self, message: str) -> Any:  # argparse's hook: must not return
+        command = self.prog.partition(" ")[2]
+        where = f"{command}: " if command else ""
+        _error(f"{where}{message} (see '{self.prog} --help')", 2)
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lrfun",
         description="torch's learning-rate schedulers as pure functions: plot and print them.",
         epilog=__doc__.split("\n\n", 1)[1],
@@ -82,8 +124,12 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("-o", "--output", required=True, metavar="FILE", help=".png, .svg or .pdf")
     plot.add_argument("--torch", action="store_true", help="overlay torch's trajectory")
     plot.add_argument("--log", action="store_true", help="log lr axis")
-    plot.add_argument("--title", help="figure title")
-    plot.add_argument("--dpi", type=float, default=100.0, help="raster resolution (100)")
+    plot.add_argument(
+        "--title", type=_title, help=f"figure title, plain text (at most {_MAX_TITLE} characters)"
+    )
+    plot.add_argument(
+        "--dpi", type=_dpi, default=100.0, help="raster resolution in [10, 1000] (100)"
+    )
     plot.set_defaults(run=_plot)
 
     show = commands.add_parser("show", help="print the lr (and momentum) per step")
@@ -94,7 +140,9 @@ def _parser() -> argparse.ArgumentParser:
 
     gallery = commands.add_parser("gallery", help="one picture per schedule into a directory")
     gallery.add_argument("-o", "--output", required=True, metavar="DIR")
-    gallery.add_argument("--dpi", type=float, default=72.0, help="raster resolution (72)")
+    gallery.add_argument(
+        "--dpi", type=_dpi, default=72.0, help="raster resolution in [10, 1000] (72)"
+    )
     gallery.add_argument("--no-torch", action="store_true", help="skip the torch overlay")
     gallery.set_defaults(run=_gallery)
     return parser
@@ -105,12 +153,18 @@ def _add_steps(parser: argparse.ArgumentParser) -> None:
         "--steps",
         type=_positive,
         metavar="N",
-        help="steps 0..N-1 (a ReduceLROnPlateau runs over its metrics, cut to N)",
+        help=(
+            "steps 0..N-1 (a ReduceLROnPlateau runs over its metrics, cut to N); N times the "
+            f"param groups, summed over the SPECs, at most {_MAX_VALUES:,}"
+        ),
     )
     parser.add_argument(
         "--metrics",
         metavar="M",
-        help="ReduceLROnPlateau's metric per update: '1.0,0.9,...' or @file",
+        help=(
+            "ReduceLROnPlateau's metric per update: '1.0,0.9,...' or @file (a regular file "
+            "of at most 16 MiB)"
+        ),
     )
 
 
@@ -124,17 +178,32 @@ def _positive(text: str) -> int:
     return value
 
 
+def _dpi(text: str) -> float:
+    low, high = _DPI_RANGE
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:  # nan and inf fail too
+        raise argparse.ArgumentTypeError(f"expected a number in [{low:g}, {high:g}], got {text!r}")
+    return value
+
+
+def _title(text: str) -> str:
+    if len(text) > _MAX_TITLE:
+        raise argparse.ArgumentTypeError(
+            f"the title is {len(text)} characters long; at most {_MAX_TITLE}"
+        )
+    return text
+
+
 def _metrics(text: str | None) -> np.ndarray | None:
     if text is None:
         return None
     source = "--metrics"
     if text.startswith("@"):
         source = repr(text[1:])
-        try:
-            text = Path(text[1:]).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            reason = getattr(e, "strerror", None) or e
-            raise _UsageError(f"cannot read metrics {source}: {reason}") from None
+        text = read_file(text[1:], _MAX_METRICS_BYTES, what="metrics")
     tokens = text.replace(",", " ").split()
     values = []
     for token in tokens:
@@ -160,7 +229,26 @@ def _schedules(specs: Sequence[str], args: argparse.Namespace) -> tuple[list[Con
         raise _UsageError("--metrics applies to ReduceLROnPlateau only")
     if args.steps is None and len(plateaus) < len(schedules):
         raise _UsageError("--steps N is required")
+    total = 0
+    for schedule in schedules:
+        rows = _rows(schedule, args.steps, metrics)
+        groups = getattr(schedule, "_groups", None) or 1
+        total += rows * groups
+        if total > _MAX_VALUES:
+            raise _UsageError(
+                f"{rows:,} steps x {groups} param group(s) makes {total:,} values (summed "
+                f"over the specs); at most {_MAX_VALUES:,} are evaluated: give fewer --steps"
+            )
     return schedules, metrics
+
+
+def _rows(schedule: Configurable, steps: int | None, metrics: np.ndarray | None) -> int:
+    """The steps evaluated: ``steps``, or a plateau's updates (cut to ``steps``)."""
+    if isinstance(schedule, ReduceLROnPlateau):
+        assert metrics is not None
+        return len(metrics) + 1 if steps is None else min(len(metrics) + 1, steps)
+    assert steps is not None
+    return steps
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -171,6 +259,12 @@ def _plot(args: argparse.Namespace) -> int:
     checks = None
     if args.torch:
         _require("torch", "plot --torch")
+        rows = max(_rows(s, args.steps, metrics) for s in schedules)
+        if rows > _MAX_TORCH_STEPS:
+            raise _UsageError(
+                f"plot --torch runs torch's scheduler one step at a time: at most "
+                f"{_MAX_TORCH_STEPS:,} steps, got {rows:,}"
+            )
     try:
         if args.torch:
             checks = [plot.against_torch(s, args.steps, metrics=metrics) for s in schedules]
@@ -185,7 +279,7 @@ def _plot(args: argparse.Namespace) -> int:
             dpi=args.dpi,
             path=args.output,
         )
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, ArithmeticError) as e:
         raise _UsageError(str(e)) from None
     print(f"wrote {args.output}")
     status = 0
@@ -193,7 +287,7 @@ def _plot(args: argparse.Namespace) -> int:
         worst = check.worst_fraction
         verdict = "pass" if check.passed else "FAIL"
         print(
-            f"{verdict}: {plot.label(schedule, width=10_000)} vs torch, steps "
+            f"{verdict}: {plot.label(schedule, width=_NO_WRAP)} vs torch, steps "
             f"0..{check.lr.steps}: max error {worst:.3g} x tolerance"
         )
         status = max(status, int(not check.passed))
@@ -214,27 +308,63 @@ def _show(args: argparse.Namespace) -> int:
             ks = np.arange(args.steps)
             lr = np.asarray(schedule(ks), dtype=np.float64)
             momentum = schedule.momentum(ks) if schedule.cycles_momentum else None
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, ArithmeticError) as e:
         raise _UsageError(str(e)) from None
     lr = lr.reshape(len(lr), -1)
-    columns = _group_columns("lr", lr)
+    shown = np.arange(0, len(lr), args.every)
+    columns = _group_columns("lr", lr[shown])
     if momentum is not None:
-        columns += _group_columns("momentum", np.asarray(momentum).reshape(len(lr), -1))
+        momentum = np.asarray(momentum, dtype=np.float64).reshape(len(lr), -1)
+        columns += _group_columns("momentum", momentum[shown])
     if metrics is not None:  # the metric of update k is fed at step k: none at step 0
-        columns.append(("metric", ["", *(_number(m) for m in metrics)]))
-    rows = [[str(k), *(cells[k] for _, cells in columns)] for k in range(0, len(lr), args.every)]
-    _print_table(label(schedule, width=10_000), ["step", *(name for name, _ in columns)], rows)
+        fed = np.concatenate([[np.nan], np.asarray(metrics, dtype=np.float64)])[shown]
+        columns.append(("metric", np.where(shown == 0, None, fed)))
+    header = ["step", *(name for name, _ in columns)]
+    values = [shown, *(column for _, column in columns)]
+    title = label(schedule, width=_NO_WRAP)
+    if len(shown) > _MAX_TABLE_ROWS:
+        _print_columns(title, header, values)
+    else:
+        _print_table(title, header, list(_cells(values, 0, len(shown))))
     return 0
 
 
-def _group_columns(name: str, values: np.ndarray) -> list[tuple[str, list[str]]]:
+# label() wraps at this width: never, on one line of a table title or a verdict.
+_NO_WRAP = 10_000
+
+
+def _group_columns(name: str, values: np.ndarray) -> list[tuple[str, np.ndarray]]:
     names = [name] if values.shape[1] == 1 else [f"{name}[{g}]" for g in range(values.shape[1])]
-    return [(n, [_number(v) for v in values[:, g]]) for g, n in enumerate(names)]
+    return [(n, values[:, g]) for g, n in enumerate(names)]
 
 
-def _number(value: float) -> str:
+def _cells(values: list[np.ndarray], start: int, stop: int) -> Iterator[list[str]]:
+    """Rows ``start:stop`` of the table as text: the step, then each value (None: blank)."""
+    for k in range(start, stop):
+        yield [str(int(values[0][k])), *(_number(column[k]) for column in values[1:])]
+
+
+def _number(value: Any) -> str:
     # repr: the shortest text that reads back as exactly this float
-    return repr(float(value))
+    return "" if value is None else repr(float(value))
+
+
+def _print_columns(title: str, header: list[str], values: list[np.ndarray]) -> None:
+    """Plain right-aligned columns, written a block of rows at a time."""
+    # a float's repr is at most 24 characters ('-2.2250738585072014e-308')
+    widths = [len(str(int(values[0][-1]))), *([24] * (len(header) - 1))]
+    widths = [max(w, len(name)) for w, name in zip(widths, header, strict=True)]
+    write = sys.stdout.write
+    write(title + "\n")
+    write("  ".join(name.rjust(w) for name, w in zip(header, widths, strict=True)) + "\n")
+    block = 10_000
+    for start in range(0, len(values[0]), block):
+        stop = min(start + block, len(values[0]))
+        lines = (
+            "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))
+            for row in _cells(values, start, stop)
+        )
+        write("\n".join(lines) + "\n")
 
 
 def _print_table(title: str, header: list[str], rows: list[list[str]]) -> None:

@@ -15,6 +15,11 @@ Every curve carries a ``gid`` so its data can be read back (``line.get_gid()``):
 ``metric``                 the metric fed to ReduceLROnPlateau, at updates 1..n
 ``milestone/{i}``          a vertical line where schedule ``i`` switches, decays or restarts
 =========================  ==============================================================
+
+Text is drawn as written: titles and legend labels are plain text, never math text (a ``$``
+is a dollar sign). Labels are cut to :data:`MAX_LABEL` characters, the legend lists at most
+:data:`MAX_LEGEND` curves, and values must be finite and at most ``1e300`` in magnitude
+(matplotlib's axes cannot scale past that).
 """
 
 from __future__ import annotations
@@ -38,20 +43,26 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["TorchCheck", "against_torch", "gallery", "label", "plot"]
+__all__ = ["MAX_LABEL", "MAX_LEGEND", "TorchCheck", "against_torch", "gallery", "label", "plot"]
 
 _FORMATS = ("png", "svg", "pdf")
 _GROUP_STYLES = ("-", "--", ":", "-.")
 # More vertical lines than this say nothing (StepLR(step_size=1)): none are drawn then.
 _MAX_MILESTONES = 60
+# A label longer than this is cut (a config with a million milestones has a spec of megabytes).
+MAX_LABEL = 200
+# Legend entries beyond this many are left out: the legend would crowd out the panels.
+MAX_LEGEND = 24
+# matplotlib's tick locators overflow past about 1e306; a drawable value is within this.
+_MAX_MAGNITUDE = 1e300
 
 Plottable = Configurable | str | Mapping[str, Any]
 
 
-def label(schedule: Configurable, width: int = 60) -> str:
+def label(schedule: Configurable, width: int = 60, limit: int = MAX_LABEL) -> str:
     """A short description of a schedule: its spec (arguments differing from the defaults),
-    wrapped to ``width`` columns; the class name where the spec cannot be written (Python
-    callables).
+    cut to ``limit`` characters (ending in ``...``) and wrapped to ``width`` columns; the
+    class name where the spec cannot be written (Python callables).
 
     >>> from lrfun import StepLR
     >>> label(StepLR(0.1, step_size=30))
@@ -61,6 +72,8 @@ def label(schedule: Configurable, width: int = 60) -> str:
         text = to_spec(schedule)
     except (TypeError, ValueError):
         text = type(schedule).__name__
+    if len(text) > limit:
+        text = text[: max(limit - 3, 0)] + "..."
     return textwrap.fill(text, width, break_long_words=False, subsequent_indent="  ")
 
 
@@ -101,7 +114,8 @@ def plot(
       labels: one legend label per schedule (default: each schedule's spec).
       milestones: mark where schedules decay, switch phase or restart, and where a plateau
         cuts the lr.
-      title: the figure title (default: the label, when one schedule is plotted).
+      title: the figure title, plain text (default: the label, when one schedule is
+        plotted).
       figsize: inches (default: 6 wide, taller per panel).
       dpi: dots per inch of the saved raster file.
       path: when given, the figure is also saved there; the format (png, svg or pdf) comes
@@ -112,7 +126,9 @@ def plot(
 
     Raises:
       ValueError: missing ``steps`` or ``metrics``, a bad ``path`` suffix, labels of the wrong
-        length; TypeError: something that is not a schedule.
+        length, a value matplotlib cannot draw (not finite, or beyond ``1e300``), torch
+        failing on the arguments (``torch=True``); TypeError: something that is not a
+        schedule.
 
     >>> from lrfun import StepLR
     >>> fig = plot(StepLR(0.1, step_size=3), steps=8)
@@ -149,10 +165,14 @@ def plot(
     colors = [f"C{i % 10}" for i in range(len(items))]
     several = len(items) > 1
 
+    legend = 0
     for i, (curve, name, color) in enumerate(zip(curves, names, colors, strict=True)):
         groups = curve.lr.shape[1]
         for g in range(groups):
             text = _legend(name if several else "", g if groups > 1 else None)
+            if text is not None:
+                legend += 1
+                text = text if legend <= MAX_LEGEND else None
             style = _GROUP_STYLES[g % len(_GROUP_STYLES)]
             ax["lr"].plot(
                 curve.steps,
@@ -195,7 +215,7 @@ def plot(
     _finish(ax, log=log, torch=torch, several=several)
     heading = title if title is not None else ("" if several else names[0])
     if heading:
-        fig.suptitle(heading, fontsize=9)
+        fig.suptitle(heading, fontsize=9, parse_math=False, usetex=False)
     if path is not None:
         fig.savefig(path, format=fmt, dpi=dpi)
     return fig
@@ -301,14 +321,40 @@ def _curve(s: Configurable, steps: int | None, metrics: Any) -> _Curve:
         metric = np.asarray(metrics, dtype=np.float64).reshape(-1)
         if steps is not None:
             metric = metric[: steps - 1]
+        with np.errstate(invalid="ignore"):
+            huge = np.isfinite(metric) & (np.abs(metric) > _MAX_MAGNITUDE)
+        if huge.any():  # nan and inf are gaps in the metric's curve; huge numbers break it
+            k = int(np.argmax(huge))
+            raise ValueError(
+                f"metric {k + 1} is {float(metric[k])!r}: a plot draws metrics up to "
+                f"{_MAX_MAGNITUDE:g} in magnitude"
+            )
         lr = s.trajectory(metric)
         return _Curve(np.arange(len(metric) + 1), _columns(lr, len(metric) + 1), metric=metric)
     if steps is None:
         raise ValueError(f"steps is required to plot {type(s).__name__}")
     assert isinstance(s, Schedule)
     ks = np.arange(steps)
-    momentum = _columns(s.momentum(ks), steps) if s.cycles_momentum else None
-    return _Curve(ks, _columns(s(ks), steps), momentum=momentum)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+        momentum = _columns(s.momentum(ks), steps) if s.cycles_momentum else None
+        lr = _drawable(s, "lr", _columns(s(ks), steps))
+    if momentum is not None:
+        momentum = _drawable(s, "momentum", momentum)
+    return _Curve(ks, lr, momentum=momentum)
+
+
+def _drawable(s: Configurable, what: str, values: np.ndarray) -> np.ndarray:
+    """The values, when matplotlib can draw them: finite and at most 1e300 in magnitude."""
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(values) <= _MAX_MAGNITUDE)
+    if bad.any():
+        step, group = (int(i) for i in np.argwhere(bad)[0])
+        where = f"step {step}" + (f", group {group}" if values.shape[1] > 1 else "")
+        raise ValueError(
+            f"the {what} of {label(s, width=10_000)} is {float(values[step, group])!r} at {where}: "
+            f"a plot draws finite values up to {_MAX_MAGNITUDE:g} in magnitude"
+        )
+    return values
 
 
 def _milestones(s: Configurable, curve: _Curve) -> list[float]:
@@ -379,13 +425,18 @@ def against_torch(
 def _check(s: Configurable, curve: _Curve) -> TorchCheck:
     """:func:`against_torch` for a curve already evaluated."""
     config = _torch_config(s)
-    if curve.metric is not None:
-        ref = torch_trajectory(config, len(curve.metric), metrics=list(curve.metric))
-    else:
-        assert isinstance(s, Schedule)
-        last = len(curve.steps) - 1
-        limit = s._torch_steps()
-        ref = torch_trajectory(config, last if limit is None else min(last, limit))
+    try:
+        if curve.metric is not None:
+            ref = torch_trajectory(config, len(curve.metric), metrics=list(curve.metric))
+        else:
+            assert isinstance(s, Schedule)
+            last = len(curve.steps) - 1
+            limit = s._torch_steps()
+            ref = torch_trajectory(config, last if limit is None else min(last, limit))
+    except (ArithmeticError, ValueError, RuntimeError) as e:  # torch's own overflow, say
+        raise ValueError(
+            f"torch's {type(s).__name__} fails on {label(s, width=10_000)}: {type(e).__name__}: {e}"
+        ) from None
     rows = ref.lr.shape[0]
     lr = compare(curve.lr[:rows], ref.lr, dtype="float64", scale=lr_scale(config))
     momentum = None
@@ -475,6 +526,9 @@ def _finish(ax: dict[str, Axes], *, log: bool, torch: bool, several: bool) -> No
     ):
         return
     if several:  # long labels: above the panels, clear of the curves
-        ax["lr"].figure.legend(loc="outside upper center", fontsize=7, frameon=False)
+        legend = ax["lr"].figure.legend(loc="outside upper center", fontsize=7, frameon=False)
     else:
-        ax["lr"].legend(fontsize=7, loc="best", frameon=False)
+        legend = ax["lr"].legend(fontsize=7, loc="best", frameon=False)
+    for text in legend.get_texts():  # labels are specs and names, never math text
+        text.set_parse_math(False)
+        text.set_usetex(False)

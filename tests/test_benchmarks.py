@@ -13,7 +13,16 @@ import pytest
 
 pytest.importorskip("optax")
 
-from benchmarks import adapter, compiled_loop, graph, parity_speed, sweep, train_step, trajectory
+from benchmarks import (
+    adapter,
+    compiled_loop,
+    graph,
+    parity_speed,
+    simulation,
+    sweep,
+    train_step,
+    trajectory,
+)
 
 
 def _finite(rows: list) -> None:
@@ -73,3 +82,7 @@ def test_sweep() -> None:
     rows = sweep.run(tiny=True)
     _finite(rows)
     assert all(r.met for r in rows if r.target)
+
+
+def test_simulation() -> None:
+    _finite(simulation.run(tiny=True))

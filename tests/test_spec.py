@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -342,3 +343,39 @@ def test_any_json_file_is_a_schedule_or_a_spec_error(value: object) -> None:
             assert "\n" not in str(e)
         else:
             assert isinstance(result, (lrfun.Schedule, lrfun.ReduceLROnPlateau))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (f"StepLR(0.1, step_size={10**400})", "StepLR's step_size = 100000000000...(401 digits)"),
+        (f"StepLR(0.1, 3, {2**63})", "StepLR's gamma = 9223372036854775808 at column 16"),
+        (f"MultiStepLR(0.1, [3, {-(2**63) - 1}])", "MultiStepLR's milestones = -922337"),
+        (f"ReduceLROnPlateau(0.1, cooldown={2**63})", "cooldown = 9223372036854775808"),
+    ],
+)
+def test_integers_past_int64_are_refused_by_name(text: str, message: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)):
+        parse(text)
+    assert parse(f"StepLR(0.1, {2**63 - 1})") == lrfun.StepLR(0.1, 2**63 - 1)
+
+
+def test_config_files_are_bounded_and_unambiguous(tmp_path: Path) -> None:
+    cases = {
+        "twice.json": ('{"name": "StepLR", "name": "StepLR"}', "the key 'name' is given twice"),
+        "huge.json": (
+            json.dumps({"name": "StepLR", "base_lr": 0.1, "step_size": 2**64}),
+            "step_size = 18446744073709551616 lies outside the 64-bit",
+        ),
+        "deep.json": (
+            json.dumps({"name": "MultiStepLR", "base_lr": 0.1, "milestones": [1, -(2**64)]}),
+            "milestones[1] = -18446744073709551616",
+        ),
+        "long.json": (" " * (1 << 20) + "{}", "at most 1048576"),
+    }
+    for name, (content, message) in cases.items():
+        (tmp_path / name).write_text(content)
+        with pytest.raises(SpecError, match=re.escape(message)):
+            load(f"@{tmp_path / name}")
+    with pytest.raises(SpecError, match="is a directory, not a regular file"):
+        load(f"@{tmp_path}")

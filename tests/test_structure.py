@@ -164,7 +164,7 @@ def test_the_public_surface() -> None:
     public_modules = sorted(
         m.name for m in pkgutil.iter_modules(lrfun.__path__) if m.name[0] != "_"
     )
-    assert public_modules == ["cli", "optax", "plot", "torch"]
+    assert public_modules == ["cli", "hf", "optax", "plot", "torch"]
     assert lrfun.__all__ == sorted(lrfun.__all__, key=lambda n: (not n.isupper(), n))
     for name in lrfun.__all__:
         value = getattr(lrfun, name)

@@ -1,0 +1,177 @@
+"""Costs of composites simulated on the host: work per block of steps, never per step;
+memory within ``lrfun._chain.BUDGET`` however far the step; refusals that say why.
+
+No timings here: speed is measured in benchmarks/ (see benchmarks/simulation.py).
+"""
+
+from __future__ import annotations
+
+import collections
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import lrfun
+from lrfun import _chain
+from lrfun._chain import Shared, Simulation, Single
+from lrfun._schedule import names
+from parity import assert_close, torch_trajectory
+
+
+def _cyclic_cosine() -> lrfun.ChainedScheduler:
+    # every step sets the lr outright, then an affine map
+    return lrfun.ChainedScheduler(
+        [lrfun.CyclicLR(0.01, 0.1, 3), lrfun.CosineAnnealingLR(0.01, 17, eta_min=0.001)]
+    )
+
+
+def _cosine_decay() -> lrfun.ChainedScheduler:
+    # affine maps with no reset: solved by composition
+    return lrfun.ChainedScheduler(
+        [lrfun.CosineAnnealingLR(0.1, 97, eta_min=0.003), lrfun.StepLR(0.1, 500, 0.9)]
+    )
+
+
+def _nested() -> lrfun.SequentialLR:
+    # a composite first child, then a switch at a milestone
+    first = lrfun.ChainedScheduler(
+        [lrfun.LinearLR(0.1, 0.1, 1.0, 50), lrfun.CosineAnnealingLR(0.1, 31, eta_min=0.001)]
+    )
+    return lrfun.SequentialLR([first, lrfun.ExponentialLR(0.1, 0.9999)], [7000])
+
+
+def _milestones() -> lrfun.ChainedScheduler:
+    return lrfun.ChainedScheduler(
+        [lrfun.MultiStepLR(0.1, [5, 5, 9, *range(100, 5000, 7)], 0.999), _cyclic_cosine()]
+    )
+
+
+COMPOSITES = {
+    "cyclic-cosine": _cyclic_cosine,
+    "cosine-decay": _cosine_decay,
+    "nested": _nested,
+    "milestones": _milestones,
+}
+
+
+def _one_by_one(schedule: lrfun.SequentialLR | lrfun.ChainedScheduler, n: int) -> tuple:
+    """The simulation in one pass, every map applied one after another (torch's order)."""
+    simulation = Simulation(schedule, 1, np.array([0.1]), np.array([0.1]))
+    simulation.exact = True
+    return simulation.values(np.arange(n + 1))
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 64 steps and a 64 KiB budget: many blocks, thinned checkpoints, evictions."""
+    monkeypatch.setattr(_chain, "_BLOCK_STEPS", 64)
+    monkeypatch.setattr(_chain, "BUDGET", 64 << 10)
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITES))
+def test_far_steps_match_the_one_by_one_simulation(name: str, small_blocks: None) -> None:
+    schedule = COMPOSITES[name]()
+    assert not schedule._closed
+    n = 6_000
+    lr, momentum = _one_by_one(schedule, n)
+    steps = np.array([n, 3, n - 1, 4_321, 0, 64, 63, 4_321])  # any order, repeats
+    assert_close(schedule(steps), lr[steps, 0], dtype="float64")
+    fresh = COMPOSITES[name]()
+    assert_close(fresh(np.arange(n + 1)), lr[:, 0], dtype="float64")
+    if momentum is not None:
+        assert_close(schedule.momentum(steps), momentum[steps, 0], dtype="float64")
+    assert schedule._simulation().nbytes() <= _chain.BUDGET
+
+
+@pytest.mark.parametrize("name", ["cyclic-cosine", "nested"])
+def test_blocks_match_torch(name: str, small_blocks: None) -> None:
+    schedule = COMPOSITES[name]()
+    reference = torch_trajectory(schedule.to_config(), steps=3000)
+    assert_close(schedule(np.arange(3001)), reference.lr, dtype="float64")
+    if reference.momentum is not None:
+        assert_close(
+            schedule.momentum(np.arange(3001)), reference.momentum, dtype="float64", what="momentum"
+        )
+
+
+def test_the_cache_stays_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_chain, "BUDGET", 256 << 10)
+    schedule = _cyclic_cosine()
+    for step in (0, 10**6, 5 * 10**5, 2 * 10**6 + 17, 3 * 10**6):
+        schedule(np.arange(step, step + 1024))
+        assert schedule._simulation().nbytes() <= _chain.BUDGET
+    simulation = schedule._simulation()
+    assert len(simulation.blocks) >= 2  # recent blocks are kept...
+    assert simulation.stride > 1  # ...and checkpoints thinned as they grew
+
+
+def test_work_is_per_block_not_per_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python work (maps, plans) happens once per block of steps, whatever the step."""
+    calls: collections.Counter[str] = collections.Counter()
+    plan = Single.plan
+
+    def counted(self: Single, kinds: np.ndarray, groups: int) -> list:
+        calls[type(self.leaf).__name__] += 1
+        return plan(self, kinds, groups)
+
+    monkeypatch.setattr(Single, "plan", counted)
+    schedule = _milestones()
+    schedule(10**6)
+    block = schedule._simulation().block
+    assert block >= 1024
+    assert max(calls.values()) <= 10**6 // block + 2
+
+
+def test_steps_past_the_limit_are_refused() -> None:
+    schedule = _cyclic_cosine()
+    with pytest.raises(ValueError, match=r"simulated on the host.*steps past 1e\+09"):
+        schedule(_chain.MAX_STEPS + 1)
+    assert schedule._simulation().nbytes() < 1 << 10  # refused before any simulation
+
+
+def test_a_horizon_past_the_budget_is_refused() -> None:
+    schedule = lrfun.ChainedScheduler(_cosine_decay().schedulers, horizon=10**8)
+    with pytest.raises(ValueError, match=r"horizon=100000000 needs a table of 763 MiB, past half"):
+        jax.jit(schedule)(jnp.arange(4))
+    fits = lrfun.ChainedScheduler(_cosine_decay().schedulers, horizon=10**6)
+    assert np.isfinite(np.asarray(jax.jit(fits)(jnp.arange(4)))).all()
+
+
+def _examples() -> list[lrfun.Schedule]:
+    out = []
+    for name in names():
+        cls = getattr(lrfun, name)
+        gallery = getattr(cls, "_gallery", None)
+        if gallery and name not in ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"):
+            out.append(eval(gallery[0], vars(lrfun)))
+    out.append(lrfun.MultiplicativeLR(0.1, lambda k: 0.99))
+    return out
+
+
+@pytest.mark.parametrize("schedule", _examples(), ids=lambda s: type(s).__name__)
+def test_maps_of_a_block_are_the_maps_of_those_epochs(schedule: lrfun.Schedule) -> None:
+    """The engine asks each scheduler's maps for the epochs a block reaches only (epoch 0
+    first); they are rows of the maps over every epoch (or the engine builds those)."""
+    groups = schedule.groups or 1
+    base = np.broadcast_to(np.asarray(schedule._initial_lr, dtype=np.float64), (groups,))
+    with np.errstate(all="ignore"):
+        full = schedule._chain_maps(400, groups, base)
+        with _chain._window(np.arange(2)):
+            node = schedule._node(1, groups, base, Shared())
+        assert isinstance(node, Single)
+        maps, row = node._maps_at(300, 340)
+    rows = row + np.arange(41)
+    np.testing.assert_array_equal(maps.a[rows], full.a[300:341])
+    np.testing.assert_array_equal(maps.b[rows], full.b[300:341])
+    np.testing.assert_array_equal(maps.initial[0], full.initial[0])
+    np.testing.assert_array_equal(maps.restart[1], full.restart[1])
+    if full.momentum is not None:
+        np.testing.assert_array_equal(maps.momentum[rows], full.momentum[300:341])
+
+
+def test_multistep_maps_count_repeated_milestones() -> None:
+    schedule = lrfun.MultiStepLR(1.0, [3, 3, 5, 2**40, 2**63 - 1], 0.5)
+    maps = schedule._chain_maps(8, 1, np.ones(1))
+    np.testing.assert_array_equal(maps.a[:, 0], [1, 1, 1, 0.25, 1, 0.5, 1, 1, 1])

@@ -1,0 +1,434 @@
+"""lrfun.hf against live transformers: every ``get_scheduler`` type over its whole valid
+parameter space (Hypothesis), on a real torch optimizer, under lrfun's tolerance policy; the
+same schedules traced by jax.jit / vmap / torch.compile, in float32; configs; errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import lrfun
+from lrfun import hf
+from parity import assert_close
+
+Config = dict[str, Any]
+
+# The closed forms (every type but the two metric-driven machines).
+CLOSED = tuple(t for t in hf.TYPES if t not in ("reduce_lr_on_plateau", "greedy"))
+
+# -- strategies ---------------------------------------------------------------------------
+
+_lrs = st.floats(1e-6, 1.0)
+_fractions = st.sampled_from([0.0, 0.1, 0.5, 1.0]) | st.floats(0.0, 1.0)
+_cycles = st.sampled_from([0.5, 1.0, 2.0, 0.25, 1.5, 3.0]) | st.floats(0.0, 4.0)
+_warmups = st.sampled_from([0, 1, 2]) | st.integers(0, 40)
+_totals = st.sampled_from([0, 1, 2]) | st.integers(0, 100)
+
+
+@st.composite
+def _base(draw: st.DrawFn) -> tuple[Any, float | None]:
+    """(base_lr, default_lr): one lr, or one per param group; ``default_lr`` (the optimizer's
+    default lr) given when the groups differ, sometimes also when they agree."""
+    if draw(st.booleans()):
+        base = draw(_lrs)
+        return base, (base if draw(st.booleans()) else None)
+    groups = draw(st.lists(_lrs, min_size=1, max_size=3))
+    if draw(st.booleans()):
+        groups = [groups[0]] * len(groups)
+        return groups, None
+    return groups, draw(_lrs | st.sampled_from(groups))
+
+
+def _default(config: Config) -> float:
+    base = config["base_lr"]
+    if config["default_lr"] is not None:
+        return config["default_lr"]
+    return base[0] if isinstance(base, list) else base
+
+
+def _maybe(draw: st.DrawFn, kwargs: Config, name: str, values: st.SearchStrategy[Any]) -> None:
+    """Passes ``name`` sometimes (otherwise transformers' default applies)."""
+    if draw(st.booleans()):
+        kwargs[name] = draw(values)
+
+
+@st.composite
+def configs(draw: st.DrawFn, name: str) -> Config:
+    """A ``get_scheduler`` call of type ``name``: base lrs, step counts with their edges (no
+    warmup, warmup = total, warmup past the total) and every type-specific argument."""
+    base, default = draw(_base())
+    config: Config = {"name": name, "base_lr": base, "default_lr": default}
+    w = draw(_warmups)
+    t = draw(st.just(w) | _totals)
+    kwargs: Config = {}
+    end = max(w, t)
+    if name == "constant":
+        w, t, end = None, None, 0
+    elif name == "constant_with_warmup":
+        t = None
+    elif name in ("cosine", "cosine_with_restarts"):
+        cycles = st.integers(0, 5) | _cycles if name == "cosine_with_restarts" else _cycles
+        _maybe(draw, kwargs, "num_cycles", cycles)
+    elif name == "polynomial":
+        lr_init = _default(config)
+        _maybe(draw, kwargs, "lr_end", st.just(0.0) | _fractions.map(lambda f: 0.999 * f * lr_init))
+        if lr_init <= kwargs.get("lr_end", 1e-7):
+            kwargs["lr_end"] = 0.0
+        _maybe(draw, kwargs, "power", st.sampled_from([0.0, 0.5, 1.0, 2.0]) | st.floats(2**-126, 4))
+    elif name == "inverse_sqrt":
+        t, end = None, w
+        _maybe(draw, kwargs, "timescale", st.none() | st.integers(1, 300))
+    elif name in ("cosine_with_min_lr", "cosine_warmup_with_min_lr"):
+        if draw(st.booleans()):
+            kwargs["min_lr"] = draw(_fractions) * _default(config)
+        else:
+            kwargs["min_lr_rate"] = draw(_fractions)
+        _maybe(draw, kwargs, "num_cycles", _cycles)
+        if name == "cosine_warmup_with_min_lr":
+            _maybe(draw, kwargs, "warmup_lr_rate", st.none() | _fractions)
+    elif name == "warmup_stable_decay":
+        kwargs["num_decay_steps"] = d = draw(st.sampled_from([0, 1]) | st.integers(0, 40))
+        if draw(st.booleans()):  # stable steps from the total (negative when it is short)
+            end = max(w, t, w + d)
+        else:
+            t = None
+            kwargs["num_stable_steps"] = s = draw(st.sampled_from([0, 1]) | st.integers(0, 40))
+            end = w + s + d
+        _maybe(draw, kwargs, "warmup_type", st.sampled_from(["linear", "cosine", "1-sqrt"]))
+        _maybe(draw, kwargs, "decay_type", st.sampled_from(["linear", "cosine", "1-sqrt"]))
+        _maybe(draw, kwargs, "min_lr_ratio", _fractions)
+        _maybe(draw, kwargs, "num_cycles", _cycles)
+    config.update(num_warmup_steps=w, num_training_steps=t, kwargs=kwargs)
+    config["steps"] = end + draw(st.sampled_from([0, 1, 30]) | st.integers(0, 40))
+    return config
+
+
+def _ours(config: Config) -> Any:
+    return hf.get_scheduler(
+        config["name"],
+        config["base_lr"],
+        config["num_warmup_steps"],
+        config["num_training_steps"],
+        dict(config["kwargs"]),
+        default_lr=config["default_lr"],
+    )
+
+
+# -- the live reference ---------------------------------------------------------------------
+
+
+def _transformers(config: Config) -> tuple[np.ndarray, int | None]:
+    """Every group's lr at steps 0..steps of ``transformers.get_scheduler`` on SGD over zero
+    params, and the step at which transformers raised ZeroDivisionError (None: it did not)."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    base = config["base_lr"]
+    lrs = base if isinstance(base, list) else [base]
+    groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in lrs]
+    optimizer = torch.optim.SGD(groups, lr=_default(config))
+    rows: list[list[float]] = []
+    try:
+        scheduler = transformers.get_scheduler(
+            config["name"],
+            optimizer,
+            num_warmup_steps=config["num_warmup_steps"],
+            num_training_steps=config["num_training_steps"],
+            scheduler_specific_kwargs=dict(config["kwargs"]),
+        )
+        for step in range(config["steps"] + 1):
+            rows.append([float(g["lr"]) for g in optimizer.param_groups])
+            if step < config["steps"]:
+                optimizer.step()
+                scheduler.step()
+    except ZeroDivisionError:
+        return np.asarray(rows, dtype=np.float64).reshape(-1, len(lrs)), len(rows)
+    return np.asarray(rows, dtype=np.float64), None
+
+
+def _check_against_transformers(config: Config) -> None:
+    schedule = _ours(config)
+    reference, failed = _transformers(config)
+    if failed is not None:
+        # transformers' polynomial divides by zero at step T when W == T (lrfun: base_lr).
+        assert config["name"] == "polynomial"
+        assert config["num_warmup_steps"] == config["num_training_steps"] == failed
+        assert schedule(failed) == pytest.approx(np.asarray(schedule.base_lr), rel=1e-12)
+    if not len(reference):  # transformers raised at construction (W == T == 0)
+        return
+    ours = schedule(np.arange(len(reference)))
+    assert_close(ours, reference, dtype="float64")
+    # Python steps run the same float64 formula
+    for k in {0, len(reference) // 2, len(reference) - 1}:
+        np.testing.assert_array_equal(schedule(k), ours[k])
+
+
+@pytest.mark.parametrize("name", CLOSED)
+@given(data=st.data())
+def test_every_type_matches_transformers(name: str, data: st.DataObject) -> None:
+    _check_against_transformers(data.draw(configs(name)))
+
+
+# The edges, every time (Hypothesis reaches them, but not necessarily in one run).
+def _e(name: str, w: int | None = None, t: int | None = None, **kwargs: Any) -> Config:
+    edge: Config = {"name": name}
+    if w is not None:
+        edge["num_warmup_steps"] = w
+    if t is not None:
+        edge["num_training_steps"] = t
+    return {**edge, **kwargs}
+
+
+EDGES: list[Config] = [
+    _e("linear", 0, 10),
+    _e("linear", 10, 10),
+    _e("linear", 12, 10),
+    _e("linear", 0, 0),
+    _e("cosine", 10, 10),
+    _e("cosine", 0, 7, num_cycles=2),
+    _e("cosine", 3, 30, num_cycles=1.3),
+    _e("cosine_with_restarts", 0, 9),
+    _e("cosine_with_restarts", 2, 30, num_cycles=4),
+    _e("cosine_with_restarts", 2, 30, num_cycles=2.5),
+    _e("cosine_with_restarts", 5, 5),
+    _e("polynomial", 0, 10),
+    _e("polynomial", 3, 20, power=2.0, lr_end=0.01),
+    _e("polynomial", 3, 20, power=0.0),
+    _e("polynomial", 5, 5),
+    _e("polynomial", 0, 0),
+    _e("polynomial", 8, 5),
+    _e("constant"),
+    _e("constant_with_warmup", 0),
+    _e("constant_with_warmup", 7),
+    _e("inverse_sqrt", 0),
+    _e("inverse_sqrt", 10),
+    _e("inverse_sqrt", 10, timescale=3),
+    _e("inverse_sqrt", 0, timescale=1),
+    _e("cosine_with_min_lr", 4, 20, min_lr=0.01),
+    _e("cosine_with_min_lr", 0, 20, min_lr_rate=0.5),
+    _e("cosine_with_min_lr", 20, 20, min_lr_rate=1.0),
+    _e("cosine_warmup_with_min_lr", 4, 20, min_lr=0.01),
+    _e("cosine_warmup_with_min_lr", 4, 20, min_lr_rate=0.1, warmup_lr_rate=0.2),
+    _e("cosine_warmup_with_min_lr", 1, 20, min_lr_rate=0.1, warmup_lr_rate=0.0),
+    _e("cosine_warmup_with_min_lr", 0, 0, min_lr_rate=0.0),
+    *(
+        _e("warmup_stable_decay", 5, 30, num_decay_steps=10, warmup_type=wt, decay_type=dt,
+           min_lr_ratio=0.1)
+        for wt in ("linear", "cosine", "1-sqrt")
+        for dt in ("linear", "cosine", "1-sqrt")
+    ),
+    _e("warmup_stable_decay", 5, num_stable_steps=0, num_decay_steps=10),
+    _e("warmup_stable_decay", 0, num_stable_steps=4, num_decay_steps=0),
+    _e("warmup_stable_decay", 8, 10, num_decay_steps=6, decay_type="1-sqrt"),
+    _e("warmup_stable_decay", 4, num_stable_steps=3, num_decay_steps=9, num_cycles=1.0),
+]  # fmt: skip
+
+_STEP_KEYS = ("name", "num_warmup_steps", "num_training_steps")
+
+
+def _edge(raw: Config, base: Any = 0.1, default: float | None = None) -> Config:
+    kwargs = {k: v for k, v in raw.items() if k not in _STEP_KEYS}
+    ends = [raw.get("num_warmup_steps") or 0, raw.get("num_training_steps") or 0]
+    ends.append(ends[0] + kwargs.get("num_stable_steps", 0) + kwargs.get("num_decay_steps", 0))
+    return {
+        "name": raw["name"],
+        "base_lr": base,
+        "default_lr": default,
+        "num_warmup_steps": raw.get("num_warmup_steps"),
+        "num_training_steps": raw.get("num_training_steps"),
+        "kwargs": kwargs,
+        "steps": max(ends) + 25,
+    }
+
+
+@pytest.mark.parametrize("raw", EDGES, ids=lambda c: "-".join(map(str, c.values())))
+def test_edges_match_transformers(raw: Config) -> None:
+    _check_against_transformers(_edge(raw))
+    # per-group base lrs (the optimizer's default lr being another value)
+    _check_against_transformers(_edge(raw, base=[0.1, 0.03, 1e-4], default=0.2))
+
+
+# -- traced: jax.jit, jax.vmap, torch.compile, in float32 ---------------------------------------
+
+
+@pytest.mark.parametrize("name", CLOSED)
+@given(data=st.data())
+def test_jit_float32_is_within_tolerance_of_float64(name: str, data: st.DataObject) -> None:
+    jax = pytest.importorskip("jax")
+    config = data.draw(configs(name))
+    schedule = _ours(config)
+    ks = np.arange(config["steps"] + 1)
+    if isinstance(schedule, (hf.CosineWithWarmup, hf.CosineWarmupWithMinLr)):
+        # the documented float32 range of the cosine: num_cycles * progress <= 8
+        w, t = schedule.num_warmup_steps, schedule.num_training_steps
+        shift = 1 if isinstance(schedule, hf.CosineWarmupWithMinLr) else 0
+        ks = ks[schedule.num_cycles * (ks - w + shift) / max(1, t - w) <= 8]
+    ours = jax.jit(lambda s, k: s(k))(schedule, jax.numpy.asarray(ks))
+    assert ours.dtype == jax.numpy.float32
+    assert_close(ours, schedule(ks), dtype="float32")
+
+
+@pytest.mark.parametrize("raw", EDGES, ids=lambda c: "-".join(map(str, c.values())))
+def test_vmap_over_stacked_schedules_is_a_sweep(raw: Config) -> None:
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    config = _edge(raw)
+    sweep = [_ours({**config, "base_lr": lr}) for lr in (0.1, 0.05, 0.3)]
+    stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *sweep)
+    ks = jnp.arange(config["steps"] + 1)
+    traced = jax.jit(jax.vmap(lambda s: s(ks)))(stacked)
+    for row, schedule in zip(np.asarray(traced), sweep, strict=True):
+        assert_close(row, schedule(np.arange(config["steps"] + 1)), dtype="float32")
+
+
+def test_pytree_leaves_are_the_float_hyperparameters() -> None:
+    jax = pytest.importorskip("jax")
+    s = hf.get_wsd_schedule([0.1, 0.2], 5, 10, num_stable_steps=3, min_lr_ratio=0.1)
+    leaves, tree = jax.tree.flatten(s)
+    assert leaves == [0.1, 0.2, 0.1, 0.5]
+    assert jax.tree.unflatten(tree, leaves) == s
+
+
+@pytest.mark.parametrize("name", CLOSED)
+def test_torch_compile_fullgraph(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    raw = [r for r in EDGES if r["name"] == name][-1]
+    config = _edge(raw, base=[0.1, 0.02], default=0.1)
+    schedule = _ours(config)
+    torch._dynamo.reset()
+    compiled = torch.compile(lambda k: schedule(k), fullgraph=True, backend="eager")
+    ks = torch.arange(config["steps"] + 1)
+    assert_close(compiled(ks), schedule(ks.numpy()), dtype="float32")
+
+
+# -- configs --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", CLOSED)
+@given(data=st.data())
+def test_configs_round_trip(name: str, data: st.DataObject) -> None:
+    schedule = _ours(data.draw(configs(name)))
+    config = json.loads(json.dumps(schedule.to_config()))
+    again = hf.from_config(config)
+    assert again == schedule and type(again) is type(schedule)
+    ks = np.arange(60)
+    np.testing.assert_array_equal(again(ks), schedule(ks))
+    # every other lrfun config still builds
+    assert hf.from_config({"name": "StepLR", "base_lr": 0.1, "step_size": 3}) == lrfun.StepLR(
+        0.1, 3
+    )
+
+
+# -- the metric-driven types ----------------------------------------------------------------
+
+
+def test_reduce_lr_on_plateau_is_lrfuns_machine() -> None:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    kwargs = {"patience": 1, "factor": 0.5, "mode": "max"}
+    machine = hf.get_scheduler("reduce_lr_on_plateau", [0.1, 0.2], scheduler_specific_kwargs=kwargs)
+    assert machine == lrfun.ReduceLROnPlateau([0.1, 0.2], **kwargs)
+    groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in (0.1, 0.2)]
+    optimizer = torch.optim.SGD(groups, lr=0.1)
+    native = transformers.get_scheduler("reduce_lr_on_plateau", optimizer, 3, 9, kwargs)
+    state = machine.init()
+    for metric in [1.0, 2.0, 2.0, 2.0, 1.0, 3.0, 3.0, 3.0, 3.0]:
+        optimizer.step()
+        native.step(metric)
+        state = machine.update(state, metric)
+        np.testing.assert_array_equal(
+            np.asarray(machine.lr(state)), [g["lr"] for g in optimizer.param_groups]
+        )
+
+
+def test_greedy_is_not_there_yet() -> None:
+    with pytest.raises(NotImplementedError, match="GreedyLR"):
+        hf.get_scheduler("greedy", 0.1)
+
+
+# -- errors: transformers' own ------------------------------------------------------------------
+
+# (call, the transformers call it mirrors): both raise the same error with the same message.
+ERRORS: list[tuple[str, dict[str, Any]]] = [
+    ("no_such_schedule", {}),
+    ("linear", {"num_training_steps": 10}),
+    ("cosine", {"num_warmup_steps": 1}),
+    ("polynomial", {"num_warmup_steps": 1}),
+    ("polynomial", {"num_warmup_steps": 1, "num_training_steps": 9,
+                    "scheduler_specific_kwargs": {"lr_end": 0.5}}),
+    ("cosine_with_min_lr", {"num_warmup_steps": 1, "num_training_steps": 9}),
+    ("cosine_with_min_lr", {"num_warmup_steps": 1, "num_training_steps": 9,
+                            "scheduler_specific_kwargs": {"min_lr": 0.1, "min_lr_rate": 0.1}}),
+    ("cosine_warmup_with_min_lr", {"num_warmup_steps": 1, "num_training_steps": 9}),
+    ("warmup_stable_decay", {"num_warmup_steps": 1,
+                             "scheduler_specific_kwargs": {"num_decay_steps": 3}}),
+    ("warmup_stable_decay", {"num_warmup_steps": 1, "num_training_steps": 9}),
+    ("warmup_stable_decay", {"num_warmup_steps": 1, "num_training_steps": 9,
+                             "scheduler_specific_kwargs": {"num_decay_steps": 3,
+                                                           "warmup_type": "exp"}}),
+    ("warmup_stable_decay", {"num_warmup_steps": 1, "num_training_steps": 9,
+                             "scheduler_specific_kwargs": {"num_decay_steps": 3,
+                                                           "decay_type": "step"}}),
+    ("cosine", {"num_warmup_steps": 1, "num_training_steps": 9,
+                "scheduler_specific_kwargs": {"power": 2.0}}),
+    ("inverse_sqrt", {"num_warmup_steps": 1, "scheduler_specific_kwargs": {"num_cycles": 2}}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "kwargs"), ERRORS)
+def test_errors_are_transformers_errors(name: str, kwargs: dict[str, Any]) -> None:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises((ValueError, TypeError)) as theirs:
+        transformers.get_scheduler(name, optimizer, **kwargs)
+    with pytest.raises(theirs.type) as ours:
+        hf.get_scheduler(name, 0.1, **kwargs)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_both_stable_and_total_warn_as_transformers_does() -> None:
+    with pytest.warns(UserWarning, match="num_stable_steps will be used"):
+        s = hf.get_wsd_schedule(0.1, 2, 3, num_training_steps=100, num_stable_steps=4)
+    assert s.num_stable_steps == 4
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: hf.LinearWithWarmup(0.1, -1, 10), "num_warmup_steps"),
+        (lambda: hf.LinearWithWarmup(0.1, 1.5, 10), "num_warmup_steps"),
+        (lambda: hf.LinearWithWarmup(-0.1, 1, 10), "base_lr"),
+        (lambda: hf.CosineWithWarmup(0.1, 1, -10), "num_training_steps"),
+        (lambda: hf.CosineWithWarmup(0.1, 1, 10, num_cycles=float("nan")), "num_cycles"),
+        (lambda: hf.CosineWithWarmup(0.1, 1, 10, min_lr_rate=-0.1), "min_lr_rate"),
+        (lambda: hf.PolynomialDecayWithWarmup(0.1, 1, 10, power=-1.0), "power"),
+        (lambda: hf.PolynomialDecayWithWarmup(0.1, 1, 10, power=1e-300), "power"),
+        (lambda: hf.PolynomialDecayWithWarmup(0.1, 1, 10, lr_end=-1.0), "lr_end"),
+        (lambda: hf.PolynomialDecayWithWarmup([0.1, 0.2], 1, 10), "lr_init"),
+        (lambda: hf.get_polynomial_decay_schedule_with_warmup([0.1, 0.2], 1, 10), "default_lr"),
+        (lambda: hf.InverseSqrt(0.1, 1, timescale=0), "timescale"),
+        (lambda: hf.WarmupStableDecay(0.1, 1, 2, -3), "num_decay_steps"),
+        (lambda: hf.WarmupStableDecay(0.1, 1, 2, 3, warmup_type="exp"), "warmup_type"),
+        (lambda: hf.WarmupStableDecay(0.1, 1, 2, 3, min_lr_ratio=-1.0), "min_lr_ratio"),
+        (lambda: hf.CosineWarmupWithMinLr(0.1, 1, 9, warmup_lr_rate="a"), "warmup_lr_rate"),
+    ],
+)
+def test_bad_arguments_name_the_argument(build: Any, match: str) -> None:
+    with pytest.raises((TypeError, ValueError), match=match):
+        build()
+
+
+def test_importing_hf_imports_no_framework() -> None:
+    code = (
+        "import sys, lrfun, lrfun.hf\n"
+        "heavy = [m for m in ('torch', 'transformers', 'jax') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
