@@ -65,6 +65,9 @@ def read(scheduler: Any, *, alone: bool) -> Configurable:
             f"from_torch cannot express {cls.__module__}.{cls.__qualname__}: lrfun knows "
             f"torch's own {', '.join(names())}"
         )
+    equivalent = ours._torch_equivalent(scheduler)
+    if equivalent is not None:
+        return equivalent
     arguments = ours._from_torch(scheduler)
     schedule = from_config({"name": cls.__name__, **arguments})
     if alone and isinstance(schedule, Schedule):

@@ -183,6 +183,14 @@ class LambdaLR(_UserFunctions):
     def _entry(self, table: list[float], fn: Fn, k: int) -> float:
         return float(fn(k))
 
+    @classmethod
+    def _torch_equivalent(cls, scheduler: Any) -> Schedule | None:
+        # transformers' schedules are LambdaLRs of its own functions: their closed forms
+        # trace where the Python functions cannot.
+        from lrfun._hf import from_lambda_lr
+
+        return from_lambda_lr(scheduler)
+
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         def each(ctx: Ctx, fn: Fn, step: Any, i: int) -> Any:
             if self.horizon is not None and is_traced(step):

@@ -652,3 +652,48 @@ def default_lr(name: str, base_lr: Any, value: Any) -> Any:
             'transformers reads the optimizer\'s default lr (optimizer.defaults["lr"])'
         )
     return check.real(name, values[0], low=0.0, low_open=True)
+
+
+# transformers' module-level lr_lambda functions (partials of them are what its LambdaLRs
+# hold), by name: the class each one is.
+_BY_FUNCTION: dict[str, type[_Transformers]] = {
+    "_get_constant_lambda": ConstantWithWarmup,
+    "_get_constant_schedule_with_warmup_lr_lambda": ConstantWithWarmup,
+    "_get_linear_schedule_with_warmup_lr_lambda": LinearWithWarmup,
+    "_get_cosine_schedule_with_warmup_lr_lambda": CosineWithWarmup,
+    "_get_cosine_with_hard_restarts_schedule_with_warmup_lr_lambda": CosineWithHardRestarts,
+    "_get_polynomial_decay_schedule_with_warmup_lr_lambda": PolynomialDecayWithWarmup,
+    "_get_inverse_sqrt_schedule_lr_lambda": InverseSqrt,
+    "_get_cosine_with_min_lr_schedule_with_warmup_lr_rate_lambda": CosineWarmupWithMinLr,
+    "_get_wsd_scheduler_lambda": WarmupStableDecay,
+}
+
+
+def from_lambda_lr(scheduler: Any) -> _Transformers | None:
+    """The closed form of a torch ``LambdaLR`` that transformers built (every group's
+    ``lr_lambda`` a ``functools.partial`` of one of transformers' own functions, with the
+    same keywords), or None for any other LambdaLR.
+
+    Args:
+      scheduler: a torch ``LambdaLR``.
+
+    Returns:
+      The lrfun schedule with the partial's keywords and the scheduler's base lrs.
+    """
+    fns = list(scheduler.lr_lambdas)
+    first = fns[0]
+    func = getattr(first, "func", first)
+    if getattr(func, "__module__", None) != "transformers.optimization":
+        return None
+    cls = _BY_FUNCTION.get(getattr(func, "__name__", ""))
+    keywords = dict(getattr(first, "keywords", None) or {})
+    same = all(
+        getattr(fn, "func", fn) is func and dict(getattr(fn, "keywords", None) or {}) == keywords
+        for fn in fns
+    )
+    if cls is None or not same or getattr(first, "args", ()):
+        return None
+    if cls is ConstantWithWarmup:
+        keywords.setdefault("num_warmup_steps", 0)
+    base = [float(b) for b in scheduler.base_lrs]
+    return cls(base[0] if len(base) == 1 else tuple(base), **keywords)

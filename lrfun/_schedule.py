@@ -160,6 +160,12 @@ class Configurable:
         """The constructor arguments read off a live torch scheduler of this class's name."""
         raise TypeError(f"{cls.__name__} cannot be read from a torch scheduler")
 
+    @classmethod
+    def _torch_equivalent(cls, scheduler: Any) -> Configurable | None:
+        """A schedule a live torch scheduler of this class's name is, beyond what its
+        arguments say (transformers' LambdaLRs are closed forms), else None."""
+        return None
+
     def _torch_steps(self) -> int | None:
         """The most steps torch's object can take (None: no limit)."""
         return None
