@@ -477,3 +477,36 @@ def test_from_torch_keeps_other_lambdas() -> None:
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     native = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 0.5**e)
     assert isinstance(lrfun.from_torch(native), lrfun.LambdaLR)
+
+
+@pytest.mark.parametrize("name", CLOSED)
+def test_the_adapters_take_them(name: str) -> None:
+    """lrfun.torch.Scheduler sets transformers' lrs on a torch optimizer, and
+    lrfun.optax.inject injects them into an optax optimizer."""
+    torch = pytest.importorskip("torch")
+    optax = pytest.importorskip("optax")
+    jnp = pytest.importorskip("jax.numpy")
+    import lrfun.optax
+    import lrfun.torch
+
+    config = _edge(next(raw for raw in EDGES if raw["name"] == name))
+    config["steps"] = max(config["steps"], 25)
+    reference, failed = _transformers(config)
+    assert failed is None
+    schedule = _ours(config)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=config["base_lr"])
+    adapter = lrfun.torch.Scheduler(optimizer, schedule)
+    rows = [optimizer.param_groups[0]["lr"]]
+    for _ in range(config["steps"]):
+        optimizer.step()
+        adapter.step()
+        rows.append(optimizer.param_groups[0]["lr"])
+    assert_close(np.asarray(rows), reference[:, 0], dtype="float64")
+    opt = lrfun.optax.inject(optax.sgd, schedule)
+    params = jnp.zeros(1)
+    state = opt.init(params)
+    injected = []  # the lr each update used (optax's state holds it after the update)
+    for _ in range(config["steps"] + 1):
+        _, state = opt.update(jnp.ones(1), state, params)
+        injected.append(float(state.hyperparams["learning_rate"]))
+    assert_close(np.asarray(injected), reference[:, 0], dtype="float32", scale=config["base_lr"])
