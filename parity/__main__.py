@@ -21,7 +21,9 @@ MAX_STEPS = 1_000_000
 MAX_EXAMPLES = 1_000
 
 # Beside the twelve single schedules: the composites and the plateau machine.
-EXTRA = ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau")
+# "hf": transformers' get_scheduler types (lrfun.hf) against transformers itself, when
+# it is installed.
+EXTRA = ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau", "hf")
 
 
 def _table(rows: list[Row], steps: int) -> None:
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         from rich.progress import Progress
 
         with Progress(transient=True) as progress:
-            total = sum(1 if n == "ReduceLROnPlateau" else args.examples + 1 for n in names)
+            total = sum(1 if n in ("ReduceLROnPlateau", "hf") else args.examples + 1 for n in names)
             total += "LambdaLR" in names and "cpu" in devices  # the traced-lambda rows
             task = progress.add_task("parity", total=total)
             rows = run(

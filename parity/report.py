@@ -262,6 +262,91 @@ def traced_lambda_rows(steps: int = TRACED_LAMBDA_STEPS) -> list[Row]:
     return rows
 
 
+# One representative call per transformers type: a warmup, then the type's own shape.
+HF_EXAMPLES: dict[str, dict[str, Any]] = {
+    "linear": {},
+    "cosine": {},
+    "cosine_with_restarts": {"num_cycles": 3},
+    "polynomial": {"lr_end": 1e-4, "power": 2.0},
+    "constant": {},
+    "constant_with_warmup": {},
+    "inverse_sqrt": {},
+    "cosine_with_min_lr": {"min_lr_rate": 0.1},
+    "cosine_warmup_with_min_lr": {"min_lr_rate": 0.1},
+    "warmup_stable_decay": {"num_decay_steps": 100, "decay_type": "1-sqrt"},
+}
+
+
+def transformers_rows(steps: int, device: str = "cpu") -> list[Row]:
+    """Every transformers ``get_scheduler`` type lrfun.hf has as a closed form, against
+    transformers' own scheduler run live on a torch optimizer, on every backend.
+
+    Args:
+      steps: steps after construction to compare (0..steps); warmup is a tenth of them and
+        training ends at four fifths (so steps past the end are compared too).
+      device: the torch device of the torch backends.
+
+    Returns:
+      One row per type and backend, named ``hf:<type>``, its reference the transformers
+      version run.
+    """
+    import torch
+    import transformers
+
+    from lrfun import hf
+
+    warmup, total = max(1, steps // 10), max(2, 4 * steps // 5)
+    rows = []
+    for name, kwargs in HF_EXAMPLES.items():
+        optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        native = transformers.get_scheduler(
+            name, optimizer, warmup, total, scheduler_specific_kwargs=dict(kwargs)
+        )
+        ref = [optimizer.param_groups[0]["lr"]]
+        for _ in range(steps):
+            optimizer.step()
+            native.step()
+            ref.append(optimizer.param_groups[0]["lr"])
+        reference = np.asarray(ref)[:, None]
+        schedule = hf.get_scheduler(name, 0.1, warmup, total, dict(kwargs))
+        ks = np.arange(steps + 1)
+        for backend in backends(device):
+            picks = sample_rows(len(ks)) if backend.sample else np.arange(len(ks))
+            result = compare(
+                backend.evaluate(schedule, ks[picks]),
+                reference[picks],
+                dtype=backend.dtype,
+                scale=0.1,
+            )
+            rows.append(
+                Row(
+                    schedule=f"hf:{name}",
+                    backend=backend.name,
+                    reference=f"transformers {transformers.__version__}",
+                    device=str(device),
+                    examples=1,
+                    values=len(picks),
+                    max_fraction=result.max_fraction,
+                    passed=result.passed,
+                    detail=""
+                    if result.passed
+                    else (
+                        f"hf.get_scheduler({name!r}, 0.1, {warmup}, {total}, {kwargs}) at step "
+                        f"{int(picks[result.worst_step])}: {result.max_fraction:.3g}x the "
+                        f"{result.dtype} tolerance"
+                    ),
+                    steps=steps,
+                )
+            )
+    return rows
+
+
+def _has_transformers() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("transformers") is not None
+
+
 def merge(rows: Iterable[Row]) -> list[Row]:
     """Rows of the same schedule, backend, reference and device combined into one."""
     merged: dict[tuple[str, str, str, str], Row] = {}
@@ -467,6 +552,11 @@ def run(
 
     rows: list[Row] = []
     for name in names:
+        if name == "hf":
+            if _has_transformers():
+                rows += [r for device in devices for r in transformers_rows(steps, device)]
+            advance(name)
+            continue
         if name == "ReduceLROnPlateau":
             rows += _plateau_rows(examples, devices)
             advance(name)

@@ -510,3 +510,14 @@ def test_the_adapters_take_them(name: str) -> None:
         _, state = opt.update(jnp.ones(1), state, params)
         injected.append(float(state.hyperparams["learning_rate"]))
     assert_close(np.asarray(injected), reference[:, 0], dtype="float32", scale=config["base_lr"])
+
+
+def test_the_report_has_a_row_per_type_and_backend() -> None:
+    transformers = pytest.importorskip("transformers")
+    from parity.report import HF_EXAMPLES, transformers_rows
+
+    rows = transformers_rows(60)
+    assert {r.schedule for r in rows} == {f"hf:{name}" for name in HF_EXAMPLES}
+    assert set(HF_EXAMPLES) == set(CLOSED)
+    assert {r.reference for r in rows} == {f"transformers {transformers.__version__}"}
+    assert all(r.passed for r in rows), [r.detail for r in rows if not r.passed]
