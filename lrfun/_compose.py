@@ -159,9 +159,10 @@ class _Composite(Schedule, register=False):
             # A ChainedScheduler's first child is built on the groups' lr as it is.
             if i == 0 and self._chains:
                 continue
-            if getattr(child, "start_lr", None) is not None:
+            start = getattr(child, "start_lr", None)
+            if start is not None:
                 raise ValueError(
-                    f"schedulers[{i}] has start_lr={child.start_lr!r}: inside {name} the lr a "  # type: ignore[attr-defined]
+                    f"schedulers[{i}] has start_lr={start!r}: inside {name} the lr a "
                     "child starts from is the composite's (SequentialLR resets it to "
                     "initial_lr; a ChainedScheduler child continues from the one before)"
                 )
