@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -17,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx, host_values, is_traced, table_end
+from lrfun._backend import Ctx, evaluate, host_values, is_traced, table_end
 from lrfun._chain import (
     Chained,
     Node,
@@ -93,23 +94,20 @@ def _may_underflow(children: Sequence[Schedule]) -> bool:
         return False  # traced hyperparameters: no numbers to bound
     ends = [x for c in children for x in c._course_changes(_BOUND_STEPS)]
     steps = np.arange(min(int(max(ends, default=0)) + 2, _BOUND_STEPS))
-    smallest = np.abs(np.asarray(children[0]._initial_lr, dtype=np.float64)).min()
-    for child in children:
-        base = np.asarray(child._initial_lr, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            factor = np.asarray(child(steps), dtype=np.float64) / base
-        smallest = smallest * np.nan_to_num(np.abs(factor), nan=1.0).min()
-    return bool(0 < smallest < _UNDERFLOW) or bool(smallest == 0 and _rises(children, steps))
-
-
-def _rises(children: Sequence[Schedule], steps: np.ndarray) -> bool:
-    """Whether the product of the children's factors rises anywhere on ``steps``."""
-    product = np.ones(1)
-    for child in children:
-        base = np.asarray(child._initial_lr, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            product = product * np.nan_to_num(np.asarray(child(steps)) / base, nan=1.0)
-    return bool(np.any(np.diff(product, axis=0) > 0))
+    # A growth past float's range is inf, and 0 * inf NaN: not a bound, and no rise.
+    with np.errstate(all="ignore"):
+        # (steps, groups) each, a scalar schedule's one column broadcasting over the groups
+        factors = [
+            np.asarray(evaluate(c._factor, steps, c.groups)).reshape(len(steps), -1)
+            for c in children
+        ]
+        smallest = np.abs(np.asarray(children[0]._initial_lr, dtype=np.float64)).min()
+        for factor in factors:
+            smallest = smallest * np.nanmin(np.abs(factor))
+        if smallest == 0:  # a factor of exactly 0: torch stays at 0 unless the product rises
+            product = functools.reduce(np.multiply, factors)
+            return bool(np.any(np.diff(product, axis=0) > 0))
+    return bool(smallest < _UNDERFLOW)
 
 
 def _traced_leaf(schedule: Schedule) -> bool:

@@ -124,24 +124,31 @@ def _ours(config: Config) -> Any:
 # -- the live reference ---------------------------------------------------------------------
 
 
-def _transformers(config: Config) -> tuple[np.ndarray, int | None]:
-    """Every group's lr at steps 0..steps of ``transformers.get_scheduler`` on SGD over zero
-    params, and the step at which transformers raised ZeroDivisionError (None: it did not)."""
+def _native(config: Config) -> tuple[Any, Any]:
+    """SGD over zero params (one group per base lr) and ``transformers.get_scheduler`` on it."""
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     base = config["base_lr"]
     lrs = base if isinstance(base, list) else [base]
     groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in lrs]
     optimizer = torch.optim.SGD(groups, lr=_default(config))
+    scheduler = transformers.get_scheduler(
+        config["name"],
+        optimizer,
+        num_warmup_steps=config["num_warmup_steps"],
+        num_training_steps=config["num_training_steps"],
+        scheduler_specific_kwargs=dict(config["kwargs"]),
+    )
+    return optimizer, scheduler
+
+
+def _transformers(config: Config) -> tuple[np.ndarray, int | None]:
+    """Every group's lr at steps 0..steps of ``transformers.get_scheduler`` on SGD over zero
+    params, and the step at which transformers raised ZeroDivisionError (None: it did not)."""
     rows: list[list[float]] = []
+    lrs = config["base_lr"] if isinstance(config["base_lr"], list) else [config["base_lr"]]
     try:
-        scheduler = transformers.get_scheduler(
-            config["name"],
-            optimizer,
-            num_warmup_steps=config["num_warmup_steps"],
-            num_training_steps=config["num_training_steps"],
-            scheduler_specific_kwargs=dict(config["kwargs"]),
-        )
+        optimizer, scheduler = _native(config)
         for step in range(config["steps"] + 1):
             rows.append([float(g["lr"]) for g in optimizer.param_groups])
             if step < config["steps"]:
@@ -439,21 +446,9 @@ def test_importing_hf_imports_no_framework() -> None:
 def test_from_torch_recognises_transformers_schedulers(name: str, data: st.DataObject) -> None:
     """A live transformers scheduler, stepped or not, converts to the closed form (which
     traces), and continues as transformers does."""
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
     config = data.draw(configs(name))
-    base = config["base_lr"]
-    lrs = base if isinstance(base, list) else [base]
-    groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in lrs]
-    optimizer = torch.optim.SGD(groups, lr=_default(config))
     try:
-        native = transformers.get_scheduler(
-            config["name"],
-            optimizer,
-            num_warmup_steps=config["num_warmup_steps"],
-            num_training_steps=config["num_training_steps"],
-            scheduler_specific_kwargs=dict(config["kwargs"]),
-        )
+        optimizer, native = _native(config)
         before = data.draw(st.integers(0, config["steps"]), label="before")
         for _ in range(before):
             optimizer.step()
