@@ -128,7 +128,8 @@ class CyclicLR(Schedule):
 
     def _course_changes(self, n: int) -> list[float]:
         up, total = self.step_size_up, self.step_size_up + self._down
-        return [k * total + d for k in range(n // total + 1) for d in (up, total)]
+        # the lengths may be floats (torch keeps them so): count the cycles as an int.
+        return [k * total + d for k in range(int(n // total) + 1) for d in (up, total)]
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:

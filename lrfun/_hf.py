@@ -357,7 +357,10 @@ class CosineWithHardRestarts(_Transformers):
         w, t, cycles = self.num_warmup_steps, self.num_training_steps, self.num_cycles
         restarts: list[float] = []
         if isinstance(cycles, float) and cycles > 0 and t > w:
-            restarts = [w + k * (t - w) / cycles for k in range(1, math.ceil(cycles))]
+            # only the restarts before n, and none when they are denser than the steps.
+            last = min(math.ceil(cycles), math.ceil((n - w) * cycles / (t - w)) + 1)
+            if last <= n:
+                restarts = [w + k * (t - w) / cycles for k in range(1, last)]
         return sorted({*super()._course_changes(n), *(r for r in restarts if r < n)})
 
 
