@@ -6,7 +6,8 @@ on Python numbers, NumPy, JAX (inside ``jit``/``vmap``/``scan``) and torch tenso
 ``torch.compile``). Importing lrfun imports none of torch, jax, optax or matplotlib.
 
 This module is the whole public API; the implementation modules are private. The user-facing
-modules are ``lrfun.torch`` and ``lrfun.optax`` (adapters), ``lrfun.plot`` and ``lrfun.cli``.
+modules are ``lrfun.torch`` and ``lrfun.optax`` (adapters), ``lrfun.hf`` (transformers'
+schedules), ``lrfun.plot`` and ``lrfun.cli`` (the ``lrfun`` command).
 
 >>> import lrfun
 >>> lrfun.StepLR(0.1, step_size=30)(30)
@@ -30,6 +31,10 @@ from lrfun._decay import (
 from lrfun._plateau import PlateauState, ReduceLROnPlateau
 from lrfun._schedule import Configurable, Schedule, from_config
 from lrfun._spec import SpecError
+
+# transformers' schedules register themselves (as hf.<Class>) when their module is imported;
+# lrfun.hf imports neither transformers nor torch.
+from lrfun import hf  # isort: skip
 
 __all__ = [
     "TOLERANCES",
@@ -56,6 +61,7 @@ __all__ = [
     "compare",
     "from_config",
     "from_torch",
+    "hf",
     "tolerance",
 ]
 

@@ -31,11 +31,28 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import array_api_compat
 import array_api_compat.numpy as np_xp
 import numpy as np
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    # Only for type checkers: importing lrfun imports neither framework.
+    import jax
+    import numpy.typing as npt
+    import torch
+
+    # NumPy steps: integer or float arrays and scalars (a bool step is refused).
+    NumPyStep: TypeAlias = (
+        npt.NDArray[np.integer[Any] | np.floating[Any]] | np.integer[Any] | np.floating[Any]
+    )
+    # What NumPy steps give: float64 lrs (float32 for float32 steps).
+    NumPyValues: TypeAlias = npt.NDArray[np.floating[Any]]
+    # What a schedule takes as a step: a Python number or an array of any backend.
+    Step: TypeAlias = float | NumPyStep | jax.Array | torch.Tensor
 
 __all__ = [
     "SCALARS",
@@ -344,7 +361,8 @@ def host_values(step: Any) -> np.ndarray:
                 "step is a tensor on the meta device: it has no values, and this schedule is "
                 "evaluated on the host from the step's values"
             )
-        return detach().cpu().numpy()
+        values: np.ndarray = detach().cpu().numpy()
+        return values
     try:
         return np.asarray(step)
     except Exception as error:  # a JAX tracer has no concrete values

@@ -258,9 +258,9 @@ class Single(Node):
         return self.leaf._read(self.shared)
 
     def _refresh(self) -> None:
-        if self.build is None or not self.leaf._reads_group_keys:
-            return
         shared = self.shared
+        if self.build is None or shared is None or not self.leaf._reads_group_keys:
+            return
         key = (id(shared.bounds), id(shared.momenta))
         if key not in self.cache:
             self.cache[key] = self.build(self._source())
@@ -324,7 +324,8 @@ class Single(Node):
         leaf = self._source()
         own = np.broadcast_to(np.asarray(leaf._initial_lr, dtype=np.float64), (groups,))
         with _window(None):
-            return leaf._chain_maps(n, groups, own)
+            maps: ChainMaps = leaf._chain_maps(n, groups, own)
+        return maps
 
     def plan(self, kinds: np.ndarray, groups: int) -> list[Slot]:
         size = kinds.size
@@ -537,7 +538,8 @@ def _composed(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                     out[k, j, g] = value
         good = ~bad
         out = np.where(good, A * starts + B, out)
-    return out.transpose(1, 0, 2).reshape(-1, groups)[:size]
+    lrs: np.ndarray = out.transpose(1, 0, 2).reshape(-1, groups)[:size]
+    return lrs
 
 
 def _chunk_starts(x: np.ndarray, ends: list[tuple[list[float], list[float]]]) -> np.ndarray:
@@ -565,7 +567,7 @@ def run(slots: list[Slot], lr: np.ndarray, mom: Any, exact: bool = False) -> Pai
         # maps from its last such one on, applied in torch's order.
         lrs = np.zeros((size, groups))
         for j, (a, b, _, _) in enumerate(slots):
-            after, at = (j > last)[:, None], (j == last)[:, None]
+            after, at = (last < j)[:, None], (last == j)[:, None]
             lrs = np.where(after, a * lrs + b, np.where(at, b, lrs))
     else:
         a = np.stack([s[0] for s in slots], axis=1).reshape(size * width, groups)

@@ -270,7 +270,8 @@ def _to_numpy(values: Any) -> np.ndarray:
     # torch tensors: detach, then host, then float64 there (MPS has no float64, and
     # bfloat16 has no NumPy dtype) -- all without importing torch.
     if _is_torch_tensor(values):
-        return values.detach().cpu().double().numpy()
+        host: np.ndarray = values.detach().cpu().double().numpy()
+        return host
     return np.asarray(values)
 
 

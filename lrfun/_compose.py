@@ -32,7 +32,7 @@ from lrfun._chain import (
 from lrfun._convert import read
 from lrfun._math import ByWidth, integer_tables, reaches, searchsorted
 from lrfun._plateau import ReduceLROnPlateau
-from lrfun._schedule import Cache, Schedule, derived, from_config
+from lrfun._schedule import Cache, Schedule, from_config
 
 __all__ = ["ChainedScheduler", "SequentialLR"]
 
@@ -146,8 +146,11 @@ class _Composite(Schedule, register=False):
 
     schedulers: Sequence[Schedule]
     horizon: int | None = dataclasses.field(default=None, kw_only=True)
-    _closed: bool = derived()  # a closed form: else simulated on the host
-    _tables: Cache = derived(cache=True)
+    # A closed form: else simulated on the host.
+    _closed: bool = dataclasses.field(init=False, repr=False, compare=False)
+    _tables: Cache = dataclasses.field(
+        init=False, repr=False, compare=False, metadata={"cache": True}
+    )
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -221,7 +224,8 @@ class _Composite(Schedule, register=False):
             # The groups' lr before the first child is built: its start_lr, else its base lr.
             start = host(_start_of(self._leaves()[0]))
             tables["simulation"] = Simulation(self, width, host(self._base), start)
-        return tables["simulation"]
+        simulation: Simulation = tables["simulation"]
+        return simulation
 
     def _lookup(self, ctx: Ctx, step: Any, which: int) -> Any:
         """Values of the simulated composite at ``step``: at concrete steps, simulated as far
@@ -284,9 +288,11 @@ class SequentialLR(_Composite):
     """
 
     milestones: Sequence[int]
-    _boundaries: ByWidth = derived()
-    _first: int = derived()  # the child active at step 0
-    _reached: tuple[bool, ...] = derived()  # whether each child ever becomes active
+    _boundaries: ByWidth = dataclasses.field(init=False, repr=False, compare=False)
+    # The child active at step 0.
+    _first: int = dataclasses.field(init=False, repr=False, compare=False)
+    # Whether each child ever becomes active.
+    _reached: tuple[bool, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
     _gallery = (
         "SequentialLR([LinearLR(0.1, start_factor=0.01, total_iters=20), "

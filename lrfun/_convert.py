@@ -7,11 +7,16 @@ class by the torch scheduler's name and holds the helpers the readers share.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from lrfun._schedule import Configurable, Schedule, from_config, names, registered
+
+if TYPE_CHECKING:
+    from torch.optim import lr_scheduler
+
+    from lrfun._plateau import ReduceLROnPlateau
 
 __all__ = ["from_torch", "lambdas", "per_group", "read"]
 
@@ -27,7 +32,19 @@ def lambdas(fns: Sequence[Any]) -> Any:
     return fns[0] if all(fn is fns[0] for fn in fns) else list(fns)
 
 
-def from_torch(scheduler: Any) -> Configurable:
+# torch's ReduceLROnPlateau is an LRScheduler too (the overlap type checkers warn about): a
+# plateau typed as a mere LRScheduler is typed a Schedule, where it gives the plateau machine.
+@overload
+def from_torch(  # type: ignore[overload-overlap]
+    scheduler: lr_scheduler.ReduceLROnPlateau,
+) -> ReduceLROnPlateau: ...
+@overload
+def from_torch(scheduler: lr_scheduler.LRScheduler) -> Schedule: ...
+@overload
+def from_torch(scheduler: object) -> Configurable: ...
+
+
+def from_torch(scheduler: object) -> Configurable:
     """The lrfun equivalent of a constructed torch scheduler (nested SequentialLR and
     ChainedScheduler included).
 
@@ -55,21 +72,26 @@ def from_torch(scheduler: Any) -> Configurable:
     return read(scheduler, alone=True)
 
 
+# Where live schedulers come from: the registry namespace of each module's classes.
+_NAMESPACES = {"torch.optim.lr_scheduler": "", "transformers.optimization": "hf."}
+
+
 def read(scheduler: Any, *, alone: bool) -> Configurable:
     """:func:`from_torch`; ``alone=False`` for a composite's child, whose lr the composite
     sets, so the lr it found at its first step is the composite's to say."""
     cls = type(scheduler)
-    ours = registered(cls.__name__) if cls.__module__ == "torch.optim.lr_scheduler" else None
+    namespace = _NAMESPACES.get(cls.__module__)
+    ours = None if namespace is None else registered(namespace + cls.__name__)
     if ours is None:
         raise TypeError(
             f"from_torch cannot express {cls.__module__}.{cls.__qualname__}: lrfun knows "
-            f"torch's own {', '.join(names())}"
+            f"torch's own {', '.join(names(''))} and transformers' GreedyLR"
         )
     equivalent = ours._torch_equivalent(scheduler)
     if equivalent is not None:
         return equivalent
     arguments = ours._from_torch(scheduler)
-    schedule = from_config({"name": cls.__name__, **arguments})
+    schedule = from_config({"name": ours._name, **arguments})
     if alone and isinstance(schedule, Schedule):
         start = _start_lr(schedule, _epoch(scheduler), scheduler.get_last_lr())
         if start is not None:

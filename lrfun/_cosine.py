@@ -13,7 +13,7 @@ from lrfun import _validate as check
 from lrfun._backend import Ctx
 from lrfun._chain import ChainMaps, epochs
 from lrfun._math import ByWidth, anneal_cos, integer_tables, reaches, searchsorted
-from lrfun._schedule import Schedule, derived
+from lrfun._schedule import Schedule
 
 __all__ = ["CosineAnnealingLR", "CosineAnnealingWarmRestarts"]
 
@@ -144,7 +144,7 @@ class CosineAnnealingWarmRestarts(Schedule):
     T_0: int
     T_mult: int = 1
     eta_min: float = 0.0
-    _restarts: ByWidth = derived()
+    _restarts: ByWidth = dataclasses.field(init=False, repr=False, compare=False)
 
     # Every torch step sets the lr from the epoch since the last restart.
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
@@ -191,7 +191,8 @@ class CosineAnnealingWarmRestarts(Schedule):
         return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, ctx.float(since) / period)
 
     def _course_changes(self, n: int) -> list[float]:
-        restarts, period, at = [], self.T_0, self.T_0
+        restarts: list[float] = []
+        period = at = self.T_0
         while at < n:
             restarts.append(at)
             period *= self.T_mult

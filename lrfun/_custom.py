@@ -13,7 +13,7 @@ from lrfun._backend import Ctx, host_values, is_traced, table_end
 from lrfun._chain import ChainMaps, epochs
 from lrfun._convert import lambdas, per_group
 from lrfun._math import power
-from lrfun._schedule import Cache, Schedule, derived
+from lrfun._schedule import Cache, Schedule
 
 __all__ = ["LambdaLR", "MultiplicativeLR", "call_user_function"]
 
@@ -71,7 +71,8 @@ def _per_step(fn: Fn, host: np.ndarray) -> np.ndarray:
     if high - low < 2 * flat.size:
         # A run of steps (a trajectory, a block, one step): the span costs no sort.
         span = _calls(fn, range(low, high + 1), high - low + 1)
-        return span[flat - low].reshape(host.shape)
+        values: np.ndarray = span[flat - low].reshape(host.shape)
+        return values
     distinct, index = np.unique(flat, return_inverse=True)
     return _calls(fn, distinct.tolist(), distinct.size)[index].reshape(host.shape)
 
@@ -80,7 +81,7 @@ def _calls(fn: Fn, steps: Iterable[int], count: int) -> np.ndarray:
     return np.fromiter(map(float, map(fn, steps)), dtype=np.float64, count=count)
 
 
-def _per_group(ctx: Ctx, step: Any, fns: Fn | tuple[Fn, ...], each: Callable[..., Any]) -> Any:
+def _per_group(ctx: Ctx, step: Any, fns: Fn | Sequence[Fn], each: Callable[..., Any]) -> Any:
     """Applies ``each(ctx, fn, step, index)`` per lambda, stacking groups on the last axis."""
     if not isinstance(fns, tuple):
         return each(ctx, fns, step, 0)
@@ -97,10 +98,13 @@ class _UserFunctions(Schedule, register=False):
     base_lr: float | Sequence[float]
     lr_lambda: Fn | Sequence[Fn]
     horizon: int | None = dataclasses.field(default=None, kw_only=True)
-    _tables: Cache = derived(cache=True)  # group -> the table's entries at steps 0, 1, ...
+    # group -> the table's entries at steps 0, 1, ...
+    _tables: Cache = dataclasses.field(
+        init=False, repr=False, compare=False, metadata={"cache": True}
+    )
 
     _function_argument = "lr_lambda"
-    _hyperparameters = ("base_lr",)
+    _hyperparameters: ClassVar[tuple[str, ...]] = ("base_lr",)
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
@@ -235,7 +239,7 @@ class MultiplicativeLR(_UserFunctions):
     """
 
     start_lr: float | Sequence[float] | None = dataclasses.field(default=None, kw_only=True)
-    _constants: tuple[float | None, ...] = derived()
+    _constants: tuple[float | None, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
     # torch multiplies the lr by lr_lambda(epoch) at every step after the first; it has no
     # closed form, so SequentialLR restarts it from the lr the previous child left.

@@ -13,7 +13,7 @@ from lrfun._chain import Shared
 from lrfun._convert import per_group
 from lrfun._custom import call_user_function
 from lrfun._math import anneal_cos, anneal_linear, power, reaches
-from lrfun._schedule import Schedule, derived
+from lrfun._schedule import Schedule
 
 __all__ = ["CyclicLR", "OneCycleLR"]
 
@@ -68,7 +68,7 @@ class CyclicLR(Schedule):
     cycle_momentum: bool = True
     base_momentum: float | Sequence[float] = 0.8
     max_momentum: float | Sequence[float] = 0.9
-    _down: int | float = derived()
+    _down: int | float = dataclasses.field(init=False, repr=False, compare=False)
 
     # Every torch step sets the lr (and momentum) outright; constructing it sets the
     # optimizer's lrs to base_lr.
@@ -242,12 +242,14 @@ class OneCycleLR(Schedule):
       max_lr: the peak lr (a sequence: one per param group).
       total_steps: the number of steps, a positive integer; or None with ``epochs`` and
         ``steps_per_epoch``.
-      epochs, steps_per_epoch: positive integers whose product is ``total_steps``.
+      epochs: a positive integer: with ``steps_per_epoch``, ``total_steps`` is their product.
+      steps_per_epoch: a positive integer (see ``epochs``).
       pct_start: a float in [0, 1]: the fraction of steps rising. A value that makes a phase
         zero steps long (torch then divides by zero) is rejected.
       anneal_strategy: ``'cos'`` or ``'linear'``.
       cycle_momentum: whether momentum cycles (then :meth:`momentum` gives it).
-      base_momentum, max_momentum: in [0, 1] (sequences: one per param group).
+      base_momentum: the momentum at the peak lr, in [0, 1] (a sequence: one per group).
+      max_momentum: the momentum at the lowest lr, in [0, 1] (a sequence: one per group).
       div_factor: initial lr = max_lr / div_factor, > 0.
       final_div_factor: final lr = initial lr / final_div_factor, > 0.
       three_phase: whether to anneal back to the initial lr before the final annealing.
@@ -268,9 +270,9 @@ class OneCycleLR(Schedule):
     div_factor: float = 25.0
     final_div_factor: float = 1e4
     three_phase: bool = False
-    _total: int = derived()
-    _starts: tuple[float, ...] = derived()
-    _ends: tuple[float, ...] = derived()
+    _total: int = dataclasses.field(init=False, repr=False, compare=False)
+    _starts: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _ends: tuple[float, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
     # Every torch step sets the lr (and momentum) from the lr bounds it keeps in the param
     # groups, which it writes at construction (initial_lr among them) and reads as it steps.
@@ -325,6 +327,7 @@ class OneCycleLR(Schedule):
                 if not math.isfinite(initial - initial / final_div):
                     raise ValueError(f"final_div_factor={final_div!r} overflows the final lr")
         # Phase ends exactly as torch computes them (floats), so phase choice agrees.
+        ends: tuple[float, ...]
         if three:
             ends = (float(pct * total) - 1, float(2 * pct * total) - 2, float(total - 1))
         else:
@@ -372,7 +375,7 @@ class OneCycleLR(Schedule):
     @property
     def _initial_lr(self) -> Any:
         # torch's OneCycleLR overwrites initial_lr with max_lr / div_factor.
-        peak = self.max_lr
+        peak: Any = self.max_lr  # a float, a tuple per group, or an array (a pytree leaf)
         if isinstance(peak, tuple):
             return tuple(v / self.div_factor for v in peak)
         return peak / self.div_factor
@@ -482,8 +485,7 @@ def _pct_start(end_step: float, total: int) -> float:
 def _cycle_length(name: str, value: Any, *, positive: bool) -> int | float:
     """A cycle length: a whole number of steps (an int), or a float as torch takes it."""
     if isinstance(value, float):
-        low = {"low": 0.0, "low_open": positive}
-        length = check.real(name, value, **low)
+        length = check.real(name, value, low=0.0, low_open=positive)
         return _whole(length)
     return check.integer(name, value, minimum=1 if positive else 0)
 

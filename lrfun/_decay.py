@@ -16,7 +16,7 @@ from lrfun._backend import Ctx
 from lrfun._chain import ChainMaps, epochs
 from lrfun._convert import per_group
 from lrfun._math import ByWidth, integer_tables, power, reaches, searchsorted
-from lrfun._schedule import Schedule, derived
+from lrfun._schedule import Schedule
 
 __all__ = [
     "ConstantLR",
@@ -27,10 +27,8 @@ __all__ = [
     "StepLR",
 ]
 
-_frozen = dataclasses.dataclass(frozen=True)
 
-
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class _Decay(Schedule, register=False):
     """A decay of the optimizer's lr: torch multiplies the lr by a factor of its own epoch,
     whatever lr the group holds -- ``start_lr`` where that is not its ``initial_lr``."""
@@ -61,14 +59,17 @@ class _Decay(Schedule, register=False):
         raise NotImplementedError
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class _Geometric(_Decay, register=False):
     """A decay by ``gamma`` to the power of a count of the step: the power and the base lr
     are taken together, so a growth (gamma > 1) that passes float32's range only before the
     base scales it back (1e-8 * 1.05 ** 1819) stays finite."""
 
-    if TYPE_CHECKING:  # a field of each subclass, in torch's argument order there
-        gamma: float
+    if TYPE_CHECKING:
+        # A field of each subclass, in torch's argument order there (declared here as a
+        # field, type checkers would put it before the subclass's own arguments).
+        @property
+        def gamma(self) -> float: ...
 
     def _count(self, ctx: Ctx, step: Any) -> Any:
         raise NotImplementedError
@@ -80,7 +81,7 @@ class _Geometric(_Decay, register=False):
         return power(ctx, self.gamma, self._count(ctx, step))
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class StepLR(_Geometric):
     """Decays the lr by ``gamma`` every ``step_size`` steps.
 
@@ -126,7 +127,7 @@ class StepLR(_Geometric):
         return list(range(self.step_size, n, self.step_size))
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class MultiStepLR(_Geometric):
     """Decays the lr by ``gamma`` at each milestone.
 
@@ -148,7 +149,7 @@ class MultiStepLR(_Geometric):
 
     milestones: Sequence[int]
     gamma: float = 0.1
-    _boundaries: ByWidth = derived()
+    _boundaries: ByWidth = dataclasses.field(init=False, repr=False, compare=False)
 
     _gallery = ("MultiStepLR([0.1, 0.04], milestones=[30, 80, 120], gamma=0.3)", 160)
     _hyperparameters = ("base_lr", "start_lr", "gamma")
@@ -198,7 +199,7 @@ def _whole_iters(value: Any) -> int:
     return check.integer("total_iters", value, minimum=0)
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class ConstantLR(_Decay):
     """Scales the lr by ``factor`` until step ``total_iters``.
 
@@ -258,7 +259,7 @@ class ConstantLR(_Decay):
         return self._lr(ctx, since)
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class LinearLR(_Decay):
     """Scales the lr linearly from ``start_factor`` to ``end_factor`` over ``total_iters`` steps.
 
@@ -317,7 +318,7 @@ class LinearLR(_Decay):
         return [self.total_iters]
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class ExponentialLR(_Geometric):
     """Decays the lr by ``gamma`` every step: ``lr(t) = base_lr * gamma ** t``.
 
@@ -348,7 +349,7 @@ class ExponentialLR(_Geometric):
         return ChainMaps.factor(self, self.gamma, n, groups)
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class PolynomialLR(_Decay):
     """Decays the lr polynomially to 0 over ``total_iters`` steps, then holds it.
 

@@ -15,23 +15,26 @@ shared pieces:
   (:func:`_floored`), and the exact step differences they are fractions of
   (:func:`_since`, :func:`_until`).
 
-Every piece keeps transformers' arithmetic order (``(pi * cycles) * 2 * progress``, the
-numerator of a fraction taken in integers first), so in float64 the results are
-transformers' own up to the last ulps of ``cos``/``sqrt``/``pow``.
+Every piece keeps transformers' arithmetic order (the numerator of a fraction taken in
+integers first) but one: the cosines take their whole turns off before the ``pi``
+(:func:`_cosine`), so that float32 keeps its accuracy past the total. In float64 the results
+are transformers' own up to a few ulps.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
+
+import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
 from lrfun._math import reaches
-from lrfun._schedule import Schedule, _pytrees, _register_pytrees
+from lrfun._schedule import Schedule
 
 __all__ = [
     "ConstantWithWarmup",
@@ -43,8 +46,6 @@ __all__ = [
     "PolynomialDecayWithWarmup",
     "WarmupStableDecay",
 ]
-
-_frozen = dataclasses.dataclass(frozen=True)
 
 # WSD's phase shapes, as transformers names them.
 SHAPES = ("linear", "cosine", "1-sqrt")
@@ -110,10 +111,26 @@ def _root(ctx: Ctx, x: Any) -> Any:
     return ctx.xp.sqrt(_nonnegative(ctx, x))
 
 
-def _cosine(ctx: Ctx, num_cycles: Any, progress: Any) -> Any:
-    """The half cosine of transformers' decays: ``0.5 * (1.0 + cos(pi * num_cycles * 2.0 *
-    progress))`` (``num_cycles=0.5``: from 1 at progress 0 to 0 at progress 1)."""
-    return 0.5 * (1.0 + ctx.xp.cos(math.pi * num_cycles * 2.0 * progress))
+def _cosine(ctx: Ctx, num_cycles: Any, since: Any, span: int) -> Any:
+    """The half cosine of transformers' decays at progress ``since / span``: ``0.5 * (1.0 +
+    cos(pi * num_cycles * 2.0 * progress))`` (``num_cycles=0.5``: from 1 at progress 0 to 0
+    at progress 1).
+
+    The whole turns are taken off before the division and the ``pi``: ``num_cycles * 2.0 *
+    since`` is exact in float32 for the cycles users write (0.5, 1, 0.25, ...), so past the
+    total, where transformers' cosine keeps turning, a float32 evaluation keeps its
+    accuracy instead of losing it with the size of the argument.
+    """
+    turns = (num_cycles * 2.0 * since) % (2.0 * span) / float(span)
+    return 0.5 * (1.0 + ctx.xp.cos(math.pi * turns))
+
+
+def _turns_end(num_cycles: Any, end: int) -> int | None:
+    """:meth:`Schedule._float32_steps` of a cosine that keeps turning past ``end``: every
+    step when float32 holds ``num_cycles`` exactly, else ``end`` (past it the rounding of
+    ``num_cycles`` to float32 shifts the phase by a fraction that grows with the step)."""
+    exact = isinstance(num_cycles, float) and float(np.float32(num_cycles)) == num_cycles
+    return None if exact else end
 
 
 def _floored(ctx: Ctx, factor: Any, floor: Any) -> Any:
@@ -127,32 +144,51 @@ _WARMUP_SHAPES: dict[str, Callable[[Ctx, Any], Any]] = {
     "1-sqrt": lambda ctx, p: 1.0 - _root(ctx, 1.0 - p),
 }
 
-_DECAY_SHAPES: dict[str, Callable[[Ctx, Any, Any], Any]] = {
-    "linear": lambda ctx, p, cycles: 1.0 - p,
-    "cosine": _cosine,
-    "1-sqrt": lambda ctx, p, cycles: 1.0 - _root(ctx, p),
+# (ctx, since, span, num_cycles) -> the decay at progress since / span
+_DECAY_SHAPES: dict[str, Callable[[Ctx, Any, int, Any], Any]] = {
+    "linear": lambda ctx, since, span, cycles: 1.0 - since / float(span),
+    "cosine": lambda ctx, since, span, cycles: _cosine(ctx, cycles, since, span),
+    "1-sqrt": lambda ctx, since, span, cycles: 1.0 - _root(ctx, since / float(span)),
 }
 
 
 # -- the classes --------------------------------------------------------------------------
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class _Transformers(Schedule, register=False):
     """One of transformers' ``LambdaLR`` schedules: ``lr(t) = base_lr * multiplier(t)``.
 
-    Not in lrfun's registry of torch's schedulers (configs round-trip through
-    :func:`lrfun.hf.from_config`), but JAX pytrees like every schedule.
+    Registered as ``hf.<Class>``: configs and specs name them so (``lrfun.from_config``,
+    ``lrfun plot "hf.CosineWithWarmup(0.1, 10, 100)" --torch``).
     """
 
     base_lr: float | Sequence[float]
     num_warmup_steps: int
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(register=False, **kwargs)
-        _pytrees.add(cls)
-        if "jax" in sys.modules:
-            _register_pytrees()
+    _namespace = "hf."
+    # transformers' module-level lr_lambda functions this class is (the first one builds the
+    # live reference; a partial of any of them with the class's keywords is this schedule).
+    _functions: ClassVar[tuple[str, ...]] = ()
+    # The transformers.get_scheduler types that build this class.
+    _types: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def _torch_object(cls, optimizer: Any, arguments: dict[str, Any]) -> Any:
+        """transformers' own scheduler: a torch ``LambdaLR`` of a ``functools.partial`` of
+        its function with these keywords, exactly as ``transformers.get_scheduler`` builds
+        it."""
+        import torch
+
+        try:
+            from transformers import optimization
+        except ImportError:
+            raise ImportError(
+                f"the live reference of {cls._name} is transformers, which is not installed: "
+                "pip install 'lrfun[hf]'"
+            ) from None
+        function = functools.partial(getattr(optimization, cls._functions[0]), **arguments)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, function)
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
@@ -192,7 +228,7 @@ def _training_steps(value: Any) -> int:
     return check.integer("num_training_steps", value, minimum=0)
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class ConstantWithWarmup(_Transformers):
     """transformers' ``constant_with_warmup`` (and ``constant``: no warmup): a linear warmup
     from 0 to ``base_lr`` over ``num_warmup_steps`` steps, then ``base_lr``.
@@ -211,13 +247,15 @@ class ConstantWithWarmup(_Transformers):
     num_warmup_steps: int = 0
 
     _hyperparameters = ("base_lr",)
-    _gallery = ("ConstantWithWarmup(0.1, num_warmup_steps=20)", 100)
+    _types = ("constant_with_warmup", "constant")
+    _functions = ("_get_constant_schedule_with_warmup_lr_lambda", "_get_constant_lambda")
+    _gallery = ("hf.ConstantWithWarmup(0.1, num_warmup_steps=20)", 100)
 
     def _after_warmup(self, ctx: Ctx, step: Any) -> Any:
         return 1.0
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class LinearWithWarmup(_Transformers):
     """transformers' ``linear``: a linear warmup to ``base_lr`` over ``num_warmup_steps``, then
     a linear decay to 0 at ``num_training_steps``, and 0 after.
@@ -237,7 +275,9 @@ class LinearWithWarmup(_Transformers):
     num_training_steps: int
 
     _hyperparameters = ("base_lr",)
-    _gallery = ("LinearWithWarmup(0.1, num_warmup_steps=10, num_training_steps=100)", 120)
+    _types = ("linear",)
+    _functions = ("_get_linear_schedule_with_warmup_lr_lambda",)
+    _gallery = ("hf.LinearWithWarmup(0.1, num_warmup_steps=10, num_training_steps=100)", 120)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -248,7 +288,7 @@ class LinearWithWarmup(_Transformers):
         return _nonnegative(ctx, _until(ctx, t, step) / float(max(1, t - w)))
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class CosineWithWarmup(_Transformers):
     """transformers' ``cosine`` and ``cosine_with_min_lr``: a linear warmup, then
     ``num_cycles`` cosine waves over the remaining ``num_training_steps - W`` steps, from
@@ -285,7 +325,9 @@ class CosineWithWarmup(_Transformers):
     min_lr_rate: float = 0.0
 
     _hyperparameters = ("base_lr", "num_cycles", "min_lr_rate")
-    _gallery = ("CosineWithWarmup(0.1, num_warmup_steps=10, num_training_steps=100)", 120)
+    _types = ("cosine", "cosine_with_min_lr")
+    _functions = ("_get_cosine_schedule_with_warmup_lr_lambda",)
+    _gallery = ("hf.CosineWithWarmup(0.1, num_warmup_steps=10, num_training_steps=100)", 120)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -297,11 +339,14 @@ class CosineWithWarmup(_Transformers):
 
     def _after_warmup(self, ctx: Ctx, step: Any) -> Any:
         t, w = self.num_training_steps, self.num_warmup_steps
-        progress = _since(ctx, step, w) / float(max(1, t - w))
-        return _floored(ctx, _cosine(ctx, self.num_cycles, progress), self.min_lr_rate)
+        wave = _cosine(ctx, self.num_cycles, _since(ctx, step, w), max(1, t - w))
+        return _floored(ctx, wave, self.min_lr_rate)
+
+    def _float32_steps(self) -> int | None:
+        return _turns_end(self.num_cycles, max(self.num_training_steps, self.num_warmup_steps))
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class CosineWithHardRestarts(_Transformers):
     """transformers' ``cosine_with_restarts``: a linear warmup, then ``num_cycles`` half
     cosines from ``base_lr`` to 0, each restarting at ``base_lr``, and 0 from
@@ -326,8 +371,10 @@ class CosineWithHardRestarts(_Transformers):
     num_cycles: float = 1
 
     _hyperparameters = ("base_lr", "num_cycles")
+    _types = ("cosine_with_restarts",)
+    _functions = ("_get_cosine_with_hard_restarts_schedule_with_warmup_lr_lambda",)
     _gallery = (
-        "CosineWithHardRestarts(0.1, num_warmup_steps=10, num_training_steps=100, num_cycles=3)",
+        "hf.CosineWithHardRestarts(0.1, num_warmup_steps=10, num_training_steps=100, num_cycles=3)",
         120,
     )
 
@@ -364,7 +411,7 @@ class CosineWithHardRestarts(_Transformers):
         return sorted({*super()._course_changes(n), *(r for r in restarts if r < n)})
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class PolynomialDecayWithWarmup(_Transformers):
     """transformers' ``polynomial``: a linear warmup, then a polynomial decay from ``lr_init``
     to ``lr_end`` at ``num_training_steps``, and ``lr_end`` after -- each relative to
@@ -398,8 +445,10 @@ class PolynomialDecayWithWarmup(_Transformers):
     lr_init: float | None = None
 
     _hyperparameters = ("base_lr", "lr_end", "power", "lr_init")
+    _types = ("polynomial",)
+    _functions = ("_get_polynomial_decay_schedule_with_warmup_lr_lambda",)
     _gallery = (
-        "PolynomialDecayWithWarmup(0.1, num_warmup_steps=10, num_training_steps=100, "
+        "hf.PolynomialDecayWithWarmup(0.1, num_warmup_steps=10, num_training_steps=100, "
         "lr_end=0.01, power=2.0)",
         120,
     )
@@ -455,7 +504,7 @@ def _power(value: Any) -> Any:
     return power
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class InverseSqrt(_Transformers):
     """transformers' ``inverse_sqrt``: a linear warmup, then ``base_lr / sqrt((t - W +
     timescale) / timescale)`` (big_vision's rsqrt decay).
@@ -474,7 +523,9 @@ class InverseSqrt(_Transformers):
     timescale: int | None = None
 
     _hyperparameters = ("base_lr",)
-    _gallery = ("InverseSqrt(0.1, num_warmup_steps=20)", 200)
+    _types = ("inverse_sqrt",)
+    _functions = ("_get_inverse_sqrt_schedule_lr_lambda",)
+    _gallery = ("hf.InverseSqrt(0.1, num_warmup_steps=20)", 200)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -489,7 +540,7 @@ class InverseSqrt(_Transformers):
         return 1.0 / ctx.xp.sqrt(shifted / float(self.timescale))
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class CosineWarmupWithMinLr(_Transformers):
     """transformers' ``cosine_warmup_with_min_lr``: a warmup that reaches ``base_lr`` one
     step early, then a cosine down to ``base_lr * min_lr_rate`` that is one step ahead of
@@ -521,8 +572,11 @@ class CosineWarmupWithMinLr(_Transformers):
     warmup_lr_rate: float | None = None
 
     _hyperparameters = ("base_lr", "num_cycles", "min_lr_rate", "warmup_lr_rate")
+    _types = ("cosine_warmup_with_min_lr",)
+    _functions = ("_get_cosine_with_min_lr_schedule_with_warmup_lr_rate_lambda",)
     _gallery = (
-        "CosineWarmupWithMinLr(0.1, num_warmup_steps=10, num_training_steps=100, min_lr_rate=0.1)",
+        "hf.CosineWarmupWithMinLr(0.1, num_warmup_steps=10, num_training_steps=100, "
+        "min_lr_rate=0.1)",
         120,
     )
 
@@ -544,11 +598,14 @@ class CosineWarmupWithMinLr(_Transformers):
 
     def _after_warmup(self, ctx: Ctx, step: Any) -> Any:
         t, w = self.num_training_steps, self.num_warmup_steps
-        progress = (_since(ctx, step, w) + 1.0) / float(max(1, t - w))
-        return _floored(ctx, _cosine(ctx, self.num_cycles, progress), self.min_lr_rate)
+        wave = _cosine(ctx, self.num_cycles, _since(ctx, step, w) + 1.0, max(1, t - w))
+        return _floored(ctx, wave, self.min_lr_rate)
+
+    def _float32_steps(self) -> int | None:
+        return _turns_end(self.num_cycles, max(self.num_training_steps, self.num_warmup_steps))
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class WarmupStableDecay(_Transformers):
     """transformers' ``warmup_stable_decay`` (WSD): a warmup from ``base_lr * min_lr_ratio``
     to ``base_lr``, a stable phase at ``base_lr``, a decay back to ``base_lr *
@@ -588,8 +645,10 @@ class WarmupStableDecay(_Transformers):
     num_cycles: float = 0.5
 
     _hyperparameters = ("base_lr", "min_lr_ratio", "num_cycles")
+    _types = ("warmup_stable_decay",)
+    _functions = ("_get_wsd_scheduler_lambda",)
     _gallery = (
-        "WarmupStableDecay(0.1, num_warmup_steps=10, num_stable_steps=60, num_decay_steps=30)",
+        "hf.WarmupStableDecay(0.1, num_warmup_steps=10, num_stable_steps=60, num_decay_steps=30)",
         120,
     )
 
@@ -619,9 +678,9 @@ class WarmupStableDecay(_Transformers):
             within = _at_least(ctx, step, stable_end)
             if 0 < decay_end and reaches(ctx, step, decay_end):
                 within = ctx.minimum(within, decay_end)
-            progress = _since(ctx, within, stable_end) / float(max(1, self.num_decay_steps))
+            since, span = _since(ctx, within, stable_end), max(1, self.num_decay_steps)
             shape = _DECAY_SHAPES[self.decay_type]
-            return _floored(ctx, shape(ctx, progress, self.num_cycles), self.min_lr_ratio)
+            return _floored(ctx, shape(ctx, since, span, self.num_cycles), self.min_lr_ratio)
 
         return _phase(
             ctx,
@@ -660,15 +719,7 @@ def default_lr(name: str, base_lr: Any, value: Any) -> Any:
 # transformers' module-level lr_lambda functions (partials of them are what its LambdaLRs
 # hold), by name: the class each one is.
 _BY_FUNCTION: dict[str, type[_Transformers]] = {
-    "_get_constant_lambda": ConstantWithWarmup,
-    "_get_constant_schedule_with_warmup_lr_lambda": ConstantWithWarmup,
-    "_get_linear_schedule_with_warmup_lr_lambda": LinearWithWarmup,
-    "_get_cosine_schedule_with_warmup_lr_lambda": CosineWithWarmup,
-    "_get_cosine_with_hard_restarts_schedule_with_warmup_lr_lambda": CosineWithHardRestarts,
-    "_get_polynomial_decay_schedule_with_warmup_lr_lambda": PolynomialDecayWithWarmup,
-    "_get_inverse_sqrt_schedule_lr_lambda": InverseSqrt,
-    "_get_cosine_with_min_lr_schedule_with_warmup_lr_rate_lambda": CosineWarmupWithMinLr,
-    "_get_wsd_scheduler_lambda": WarmupStableDecay,
+    function: cls for cls in _Transformers.__subclasses__() for function in cls._functions
 }
 
 

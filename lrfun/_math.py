@@ -94,7 +94,8 @@ def reaches(ctx: Ctx, step: Any, n: int) -> bool:
     """Whether an integer step array of this width can reach ``n`` (an int32 count stops at
     2**31 - 1). A host integer past that is no operand for the step -- it would overflow --
     and no step gets there: formulas take the branch for steps below it instead."""
-    return n <= ctx.xp.iinfo(step.dtype).max
+    top: int = ctx.xp.iinfo(step.dtype).max
+    return n <= top
 
 
 def searchsorted(ctx: Ctx, tables: ByWidth, step: Any) -> Any:

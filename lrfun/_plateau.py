@@ -1,12 +1,19 @@
-"""ReduceLROnPlateau as a pure state machine: ``init``, ``update(state, metric)``, ``lr``."""
+"""ReduceLROnPlateau as a pure state machine: ``init``, ``update(state, metric)``, ``lr``.
+
+The metric-driven machines (this one, and transformers' GreedyLR in :mod:`lrfun._greedy`)
+share :class:`Machine`: how a metric enters an update, the trajectory over a metric
+sequence, and the one check of a state restored from a checkpoint, which both adapters
+(``lrfun.torch.PlateauScheduler``, ``lrfun.optax``) call.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import sys
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import array_api_compat.numpy as np_xp
 import numpy as np
@@ -16,7 +23,7 @@ from lrfun._backend import SCALARS, Ctx, device_of, namespace
 from lrfun._convert import per_group
 from lrfun._schedule import Configurable
 
-__all__ = ["PlateauState", "ReduceLROnPlateau"]
+__all__ = ["Machine", "PlateauState", "ReduceLROnPlateau"]
 
 
 _HOST = Ctx(SCALARS, float, None)
@@ -37,6 +44,268 @@ class PlateauState(NamedTuple):
 _COUNTER_MAX = 2**31 - 2
 
 
+# The largest update count a state may hold: exact in float64 (and in JSON readers that parse
+# numbers as doubles), and far from wrapping in int64.
+_MAX_STEP = 2**53
+
+# What a state field holds, for :meth:`Machine.check_state`: the lr (finite, >= 0, one per
+# param group), the best metric (any number but NaN), metrics as seen (anything, NaN
+# included), or a count (an integer in [0, its bound]).
+LR, BEST, METRICS, COUNT = "lr", "best", "metrics", "count"
+
+
+class FieldSpec(NamedTuple):
+    """What :meth:`Machine.check_state` accepts in one state field."""
+
+    kind: str  # LR, BEST, METRICS or COUNT
+    shape: tuple[int, ...]
+    top: int = 0  # a count's largest value
+
+
+def _state_ctx(like: Any) -> tuple[Ctx, Any]:
+    """The (namespace, float dtype, device) of a state built like ``like``, and its integer
+    dtype: NumPy float64 by default."""
+    xp = np_xp if like is None else namespace(like)
+    device = None if like is None else device_of(like)
+    info = xp.__array_namespace_info__().default_dtypes(device=device)
+    dtype = info["real floating"]
+    if like is not None and xp.isdtype(like.dtype, "real floating"):
+        dtype = like.dtype
+    return Ctx(xp, dtype, device), info["integral"]
+
+
+def _per_group_lr(machine: Machine, value: Any) -> Any:
+    """An lr-valued argument as the state's lr: one value, or one per param group."""
+    if machine.groups is not None and not isinstance(value, tuple):
+        return [value] * machine.groups  # one value per group, as torch broadcasts min_lr
+    return list(value) if isinstance(value, tuple) else value
+
+
+@dataclasses.dataclass(frozen=True)
+class Machine(Configurable, register=False):
+    """A metric-driven lr state machine: ``init()``, ``update(state, metric)``, ``lr(state)``.
+
+    The state is a NamedTuple of arrays (``state_type``), a JAX pytree; ``update`` is pure
+    and free of Python branches on values (``where``-selection), so it runs under ``jit``,
+    ``lax.scan`` and ``torch.compile``. Subclasses define ``_initial`` (the state after
+    construction), ``_update`` (one step) and ``_state_spec`` (what a valid state holds).
+    """
+
+    # The NamedTuple type of the machine's state.
+    state_type: ClassVar[type]
+
+    def init(self, like: Any = None) -> Any:
+        """The state right after construction (or where the keyword arguments say it stands).
+
+        Args:
+          like: an array whose namespace, device and floating dtype the state takes (a JAX
+            array, a torch tensor); default NumPy float64.
+        """
+        ctx, integral = _state_ctx(like)
+        return self._initial(ctx, integral)
+
+    def _initial(self, ctx: Ctx, integral: Any) -> Any:
+        raise NotImplementedError
+
+    def update(self, state: Any, metric: Any) -> Any:
+        """One ``scheduler.step(metric)``: the state after seeing ``metric``.
+
+        Args:
+          state: the state so far.
+          metric: one number: a Python number or a one-element array (a 0-d loss on a
+            device, under jit too). NaN is a bad epoch, as in torch.
+
+        Raises:
+          ValueError: ``metric`` holds more than one value (torch's ``float(metric)`` refuses
+            it too; broadcast, it would make per-element decisions and reshape the state).
+        """
+        if isinstance(state.lr, float):  # one group's state as Python numbers (the host)
+            return self._update(_HOST, state, float(metric))
+        xp = namespace(state.lr)
+        device = device_of(state.lr)
+        ctx = Ctx(xp, state.lr.dtype, device)
+        current = xp.asarray(metric, dtype=ctx.dtype, device=device)
+        if current.ndim:
+            if math.prod(current.shape) != 1:
+                raise ValueError(
+                    f"metric must be one number, got an array of shape {tuple(current.shape)}"
+                )
+            current = xp.reshape(current, ())
+        if xp is np_xp:
+            # NaN from inf * 0 (threshold 1, rel) or inf - inf is torch's answer too: no
+            # NumPy warning.
+            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                return self._update(ctx, state, current)
+        return self._update(ctx, state, current)
+
+    def _update(self, ctx: Ctx, state: Any, current: Any) -> Any:
+        raise NotImplementedError
+
+    def lr(self, state: Any) -> Any:
+        """The lr the state holds (shape () or (groups,))."""
+        return state.lr
+
+    def trajectory(self, metrics: Any) -> Any:
+        """The lr after 0, 1, ..., n updates with ``metrics`` (n values): shape (n + 1[, groups]).
+
+        A JAX array runs as one ``lax.scan``; NumPy arrays and sequences of numbers run on the
+        host in float64; a torch tensor runs on its device.
+        """
+        jax = sys.modules.get("jax")
+        if jax is not None and isinstance(metrics, jax.Array):
+            state = self.init(like=metrics)
+
+            def body(state: Any, metric: Any) -> tuple[Any, Any]:
+                state = self.update(state, metric)
+                return state, state.lr
+
+            _, lrs = jax.lax.scan(body, state, metrics)
+            return jax.numpy.concatenate([state.lr[None], lrs])
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(metrics, torch.Tensor):
+            state = self.init(like=metrics if metrics.is_floating_point() else metrics.float())
+            out = [state.lr]
+            for metric in metrics:
+                state = self.update(state, metric)
+                out.append(state.lr)
+            return torch.stack(out)
+        state = self.init()
+        out = [state.lr]
+        for metric in np.asarray(metrics, dtype=np.float64).reshape(-1):
+            state = self.update(state, metric)
+            out.append(state.lr)
+        return np.stack(out)
+
+    # -- a state restored from a checkpoint ----------------------------------------------
+
+    def _state_spec(self) -> dict[str, FieldSpec]:
+        """Each state field's kind, shape and bound (in ``state_type``'s order)."""
+        raise NotImplementedError
+
+    def check_state(self, state: Any, *, label: str = "state.{}") -> Any:
+        """Checks a state restored from a checkpoint, field by field, before it is used.
+
+        ``update`` runs traced, where a corrupt value cannot be refused (a NaN ``best`` is
+        never improved on again, a negative count delays the next decision), so a state
+        that comes from disk goes through this check once, on the host. Both adapters call
+        it: ``lrfun.torch.PlateauScheduler.load_state_dict`` and ``lrfun.optax.check_state``.
+
+        Args:
+          state: a ``state_type`` whose fields are concrete values: NumPy or JAX arrays,
+            Python numbers, or (a torch ``state_dict``'s form) lists of numbers. An array
+            must be floating where the field is an lr or a metric and integral where it is
+            a count; a Python int counts as a number anywhere a float goes.
+          label: how messages name a field: a format string with one ``{}`` for the field
+            name (``"state_dict[{!r}]"`` names ``state_dict['lr']``).
+
+        Returns:
+          The state as NumPy arrays (float64 lrs and metrics, int64 counts).
+
+        Raises:
+          TypeError: ``state`` is not a ``state_type``; a field is traced, of the wrong kind
+            (a string, an integer array for an lr, a float for a count).
+          ValueError: a field has the wrong shape (``lr`` not one value, or one per param
+            group, as ``init()`` has) or is out of range (an lr negative or not finite, a
+            NaN ``best``, a count past its bound), naming the field and the value.
+        """
+        if not isinstance(state, self.state_type):
+            raise TypeError(
+                f"state must be a {self.state_type.__name__}, got {type(state).__name__}"
+            )
+        spec = self._state_spec()
+        out = {
+            name: _checked(label.format(name), getattr(state, name), field)
+            for name, field in spec.items()
+        }
+        return self.state_type(**out)
+
+    def _host(self, state: Any) -> Any:
+        """A checked state as the torch adapter steps it on the host (NumPy float64)."""
+        return state
+
+
+def _checked(label: str, value: Any, field: FieldSpec) -> np.ndarray:
+    """One state field as a NumPy array, refused (naming ``label``) unless ``field`` allows
+    it."""
+    count = field.kind == COUNT
+    if check._traced(value):
+        raise TypeError(
+            f"{label} is traced: check_state needs concrete values (call it on the restored "
+            "state, outside jit)"
+        )
+    if count:
+        if hasattr(value, "shape") and hasattr(value, "dtype"):
+            array = _array(label, value)
+            if not np.issubdtype(array.dtype, np.integer):
+                raise TypeError(
+                    f"{label} must be an integer, got dtype {array.dtype}: {check._shown(value)}"
+                )
+            if array.shape != ():
+                raise ValueError(f"{label} must be one integer, got shape {array.shape}")
+            top = min(field.top, int(np.iinfo(array.dtype).max))
+            value = int(array)
+        else:
+            top = field.top
+        return np.asarray(check.integer(label, value, minimum=0, maximum=top), dtype=np.int64)
+    if isinstance(value, (list, tuple)):
+        array = np.asarray([_real(f"{label}[{i}]", v) for i, v in enumerate(value)])
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        array = np.asarray(_real(label, value))
+    else:
+        array = _array(label, value)
+        if not np.issubdtype(array.dtype, np.floating):
+            raise TypeError(
+                f"{label} must be floating, got dtype {array.dtype}: {check._shown(value)}"
+            )
+    array = array.astype(np.float64)
+    if array.shape != field.shape:
+        what = {LR: "finite numbers >= 0", BEST: "numbers", METRICS: "numbers"}[field.kind]
+        wanted = (
+            f"{field.shape[0]} {what} (one per param group, shape {field.shape})"
+            if field.kind == LR and field.shape
+            else f"shape {field.shape}"
+        )
+        raise ValueError(
+            f"{label} must be {wanted}, got shape {array.shape}: {check._shown(value)}"
+        )
+    if field.kind == LR:
+        for index, number in np.ndenumerate(array):
+            if not (math.isfinite(number) and number >= 0):
+                where = label + "".join(f"[{i}]" for i in index)
+                raise ValueError(f"{where} must be a finite number >= 0, got {float(number)!r}")
+    if field.kind == BEST and np.isnan(array).any():
+        # +-inf is a real best (the mode's worst before any metric, or an infinite metric);
+        # NaN would never be improved on, so the lr could never change again.
+        raise ValueError(f"{label} must be a number (not NaN), got nan")
+    return array
+
+
+def _real(label: str, value: Any) -> float:
+    """A Python or NumPy real (or a 0-d real array) as a float."""
+    if isinstance(value, bool) or not (
+        isinstance(value, numbers.Real) or check._scalar_array(value)
+    ):
+        raise TypeError(f"{label} must be a number, got {check._shown(value)}")
+    try:
+        return float(value)
+    except OverflowError:  # an integer past float's range
+        return math.inf if value > 0 else -math.inf
+
+
+def _array(label: str, value: Any) -> np.ndarray:
+    """A field's concrete value as a NumPy array (a torch tensor from any device)."""
+    if isinstance(value, (bool, str, bytes)) or value is None:
+        raise TypeError(f"{label} must be a number or an array, got {check._shown(value)}")
+    if check._is_tensor(value):
+        value = value.detach().cpu()
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{label} must be a number or an array, got {check._shown(value)}"
+        ) from error
+
+
 def _factor(value: Any) -> Any:
     factor = check.real("factor", value, low=0.0, high=1.0, high_open=True)
     if isinstance(factor, float) and 0.0 < factor < sys.float_info.min:
@@ -46,7 +315,7 @@ def _factor(value: Any) -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
-class ReduceLROnPlateau(Configurable):
+class ReduceLROnPlateau(Machine):
     """Cuts the lr by ``factor`` when a metric has stopped improving, torch's decision exactly.
 
     Each ``update(state, metric)`` is one ``scheduler.step(metric)``: the metric improves on
@@ -72,9 +341,12 @@ class ReduceLROnPlateau(Configurable):
       cooldown: updates to wait after a cut, an integer in [0, 2**31 - 2].
       min_lr: the floor (a sequence: one per param group), >= 0.
       eps: cuts of at most this much are skipped, >= 0.
-      best, num_bad_epochs, cooldown_counter, last_epoch: (keywords) where a stepped torch
-        scheduler stands, for :meth:`init` to start there (``from_torch`` reads them); by
-        default a fresh scheduler's.
+      best: (keyword) the best metric a stepped torch scheduler has seen, for :meth:`init`
+        to start there (``from_torch`` reads it and the three below); by default a fresh
+        scheduler's.
+      num_bad_epochs: (keyword) its bad epochs since the last improvement.
+      cooldown_counter: (keyword) its updates of cooldown left.
+      last_epoch: (keyword) its updates so far.
 
     >>> p = ReduceLROnPlateau(1.0, patience=1)
     >>> s = p.init()
@@ -99,6 +371,7 @@ class ReduceLROnPlateau(Configurable):
     cooldown_counter: int | None = dataclasses.field(default=None, kw_only=True)
     last_epoch: int | None = dataclasses.field(default=None, kw_only=True)
 
+    state_type = PlateauState
     _gallery = ("ReduceLROnPlateau(0.1, factor=0.5, patience=5)", 150)
     _hyperparameters = ("base_lr", "factor", "threshold", "min_lr", "eps")
 
@@ -148,66 +421,21 @@ class ReduceLROnPlateau(Configurable):
             "last_epoch": scheduler.last_epoch or None,
         }
 
-    def init(self, like: Any = None) -> PlateauState:
-        """The state right after construction (or where the keyword arguments say it stands).
-
-        Args:
-          like: an array whose namespace, device and floating dtype the state takes (a JAX
-            array, a torch tensor); default NumPy float64.
-        """
-        xp = np_xp if like is None else namespace(like)
-        device = None if like is None else device_of(like)
-        info = xp.__array_namespace_info__().default_dtypes(device=device)
-        dtype = info["real floating"]
-        if like is not None and xp.isdtype(like.dtype, "real floating"):
-            dtype = like.dtype
-        lr: Any = self.base_lr
-        if self._groups is not None and not isinstance(lr, tuple):
-            lr = [lr] * self._groups  # one value per group, as torch broadcasts min_lr
-        lr = list(lr) if isinstance(lr, tuple) else lr
+    def _initial(self, ctx: Ctx, integral: Any) -> PlateauState:
+        xp, device = ctx.xp, ctx.device
         best = (math.inf if self.mode == "min" else -math.inf) if self.best is None else self.best
 
         def count(value: int | None) -> Any:
             # Separate arrays: aliased fields would make torch.compile guard on the aliasing.
-            return xp.asarray(value or 0, dtype=info["integral"], device=device)
+            return xp.asarray(value or 0, dtype=integral, device=device)
 
         return PlateauState(
-            lr=xp.asarray(lr, dtype=dtype, device=device),
-            best=xp.asarray(best, dtype=dtype, device=device),
+            lr=xp.asarray(_per_group_lr(self, self.base_lr), dtype=ctx.dtype, device=device),
+            best=xp.asarray(best, dtype=ctx.dtype, device=device),
             num_bad_epochs=count(self.num_bad_epochs),
             cooldown_counter=count(self.cooldown_counter),
             last_epoch=count(self.last_epoch),
         )
-
-    def update(self, state: PlateauState, metric: Any) -> PlateauState:
-        """One ``scheduler.step(metric)``: the state after seeing ``metric``.
-
-        Args:
-          state: the state so far.
-          metric: one number: a Python number or a one-element array (a 0-d loss on a
-            device, under jit too). NaN is a bad epoch, as in torch.
-
-        Raises:
-          ValueError: ``metric`` holds more than one value (torch's ``float(metric)`` refuses
-            it too; broadcast, it would make per-element decisions and reshape the state).
-        """
-        if isinstance(state.lr, float):  # one group's state as Python numbers (the host)
-            return self._update(_HOST, state, float(metric))
-        xp = namespace(state.lr)
-        device = device_of(state.lr)
-        ctx = Ctx(xp, state.lr.dtype, device)
-        current = xp.asarray(metric, dtype=ctx.dtype, device=device)
-        if current.ndim:
-            if math.prod(current.shape) != 1:
-                raise ValueError(
-                    f"metric must be one number, got an array of shape {tuple(current.shape)}"
-                )
-            current = xp.reshape(current, ())
-        if xp is np_xp:
-            # NaN from inf * 0 (threshold 1, rel) is torch's answer too: no NumPy warning.
-            with np.errstate(invalid="ignore", over="ignore"):
-                return self._update(ctx, state, current)
-        return self._update(ctx, state, current)
 
     def _update(self, ctx: Ctx, state: PlateauState, current: Any) -> PlateauState:
         xp, device = ctx.xp, ctx.device
@@ -234,37 +462,25 @@ class ReduceLROnPlateau(Configurable):
         bad = xp.where(cut, xp.zeros_like(bad), bad)
         return PlateauState(lr, best, bad, counter, state.last_epoch + 1)
 
-    def lr(self, state: PlateauState) -> Any:
-        """The lr the state holds (shape () or (groups,))."""
-        return state.lr
+    def _state_spec(self) -> dict[str, FieldSpec]:
+        shape = () if self.groups is None else (self.groups,)
+        return {
+            "lr": FieldSpec(LR, shape),
+            "best": FieldSpec(BEST, ()),
+            "num_bad_epochs": FieldSpec(COUNT, (), _COUNTER_MAX),
+            "cooldown_counter": FieldSpec(COUNT, (), _COUNTER_MAX),
+            "last_epoch": FieldSpec(COUNT, (), _MAX_STEP),
+        }
 
-    def trajectory(self, metrics: Any) -> Any:
-        """The lr after 0, 1, ..., n updates with ``metrics`` (n values): shape (n + 1[, groups]).
-
-        A JAX array runs as one ``lax.scan``; NumPy arrays and sequences of numbers run on the
-        host in float64; a torch tensor runs on its device.
-        """
-        jax = sys.modules.get("jax")
-        if jax is not None and isinstance(metrics, jax.Array):
-            state = self.init(like=metrics)
-
-            def body(state: PlateauState, metric: Any) -> tuple[PlateauState, Any]:
-                state = self.update(state, metric)
-                return state, state.lr
-
-            _, lrs = jax.lax.scan(body, state, metrics)
-            return jax.numpy.concatenate([state.lr[None], lrs])
-        torch = sys.modules.get("torch")
-        if torch is not None and isinstance(metrics, torch.Tensor):
-            state = self.init(like=metrics if metrics.is_floating_point() else metrics.float())
-            out = [state.lr]
-            for metric in metrics:
-                state = self.update(state, metric)
-                out.append(state.lr)
-            return torch.stack(out)
-        state = self.init()
-        out = [state.lr]
-        for metric in np.asarray(metrics, dtype=np.float64).reshape(-1):
-            state = self.update(state, metric)
-            out.append(state.lr)
-        return np.stack(out)
+    def _host(self, state: PlateauState) -> PlateauState:
+        """One group's state as Python numbers (stepped at Python speed); several groups'
+        stay NumPy arrays."""
+        if np.ndim(state.lr):
+            return state
+        return PlateauState(
+            lr=float(state.lr),
+            best=float(state.best),
+            num_bad_epochs=int(state.num_bad_epochs),
+            cooldown_counter=int(state.cooldown_counter),
+            last_epoch=int(state.last_epoch),
+        )

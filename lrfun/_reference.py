@@ -274,7 +274,6 @@ def _build(torch: Any, opt: torch.optim.Optimizer, config: Mapping[str, Any]) ->
     # Children are built first, in list order, on the one optimizer: torch's composites
     # depend on that order (the first child sets `initial_lr`).
     name = _name(config)
-    cls = _scheduler_class(torch, name)
     # lrfun's own keyword options (start_lr, horizon, a plateau's state) are not torch's
     # arguments: a state is set on the object built, start_lr in the groups before.
     own = _keywords(name)
@@ -293,13 +292,19 @@ def _build(torch: Any, opt: torch.optim.Optimizer, config: Mapping[str, Any]) ->
     elif not _composite(name) and not _sets_lrs(name) and not _plateau(name):
         _check_base(torch, opt, config)
     if _composite(name):
+        cls = _scheduler_class(torch, name)
         kwargs["schedulers"] = [_build(torch, opt, child) for child in _children(config)]
         # By keyword: ChainedScheduler takes the schedulers first (and, before torch 2.3,
         # no optimizer at all: it reads the children's).
         if "optimizer" not in inspect.signature(cls).parameters:
             return cls(**kwargs)
         return cls(optimizer=opt, **kwargs)
-    scheduler = cls(opt, **kwargs)
+    # The registered class builds its own live object (transformers' for hf.* names).
+    ours = registered(name)
+    if ours is None:
+        scheduler = _scheduler_class(torch, name)(opt, **kwargs)
+    else:
+        scheduler = ours._torch_object(opt, kwargs)
     if _plateau(name):
         for key in own:  # where a stepped scheduler stood (torch's attributes of those names)
             if config.get(key) is not None:

@@ -15,19 +15,24 @@ import importlib.abc
 import importlib.util
 import sys
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 import numpy as np
 
 from lrfun._backend import Ctx, device_of, evaluate, namespace
 from lrfun._chain import ChainMaps, Node, Shared, Single
 
+if TYPE_CHECKING:
+    import jax
+    import torch
+
+    from lrfun._backend import NumPyStep, NumPyValues, Step
+
 __all__ = [
     "Cache",
     "Configurable",
     "Schedule",
     "classes",
-    "derived",
     "from_config",
     "names",
     "registered",
@@ -35,13 +40,6 @@ __all__ = [
 
 _REGISTRY: dict[str, type[Configurable]] = {}
 _pytrees: set[type[Configurable]] = set()  # classes to register with JAX
-
-
-def derived(*, cache: bool = False) -> Any:
-    """A field the constructor derives (never an argument; ignored by eq and repr). A
-    ``cache`` is not part of what the schedule is: a copy (a pytree rebuilt by JAX) starts
-    with an empty one."""
-    return dataclasses.field(init=False, repr=False, compare=False, metadata={"cache": cache})
 
 
 class Cache(dict[Any, Any]):
@@ -57,11 +55,19 @@ class Configurable:
     """An immutable object described by its constructor arguments (a frozen dataclass whose
     init fields are the arguments): ``to_config()`` / :func:`from_config` round-trip it.
 
-    Subclasses are registered under their class name (the name torch gives the scheduler)
-    unless defined with ``register=False``.
+    Subclasses are registered under their class name (the name torch gives the scheduler),
+    prefixed by their family's ``_namespace`` (``"hf."`` for transformers' schedules), unless
+    defined with ``register=False``. That name is the ``"name"`` of their configs and specs.
     """
 
-    _groups: int | None = derived()
+    # Spelled out, as every derived field: type checkers know a field only by
+    # dataclasses.field itself, and would read a helper's result as a default (an argument).
+    _groups: int | None = dataclasses.field(init=False, repr=False, compare=False)
+
+    # Where the class's name lives: "" for torch's schedulers, "hf." for transformers'.
+    _namespace: ClassVar[str] = ""
+    # The registered name (set for every subclass): configs, specs and reprs use it.
+    _name: ClassVar[str] = ""
 
     # The float hyperparameters: the leaves of the schedule as a JAX pytree (a per-group
     # tuple gives one leaf per group). Every other field -- integers, modes, functions,
@@ -72,9 +78,10 @@ class Configurable:
         super().__init_subclass__(**kwargs)
         # Set before @dataclass runs, which then keeps it: the repr leaves lrfun's own
         # keyword options out while unset, as to_config does.
-        cls.__repr__ = Configurable._repr  # type: ignore[method-assign]
+        cls.__repr__ = Configurable._repr  # type: ignore[assignment, method-assign]
+        cls._name = cls._namespace + cls.__name__
         if register:
-            _REGISTRY[cls.__name__] = cls
+            _REGISTRY[cls._name] = cls
             _pytrees.add(cls)
             if "jax" in sys.modules:
                 _register_pytrees()
@@ -85,7 +92,7 @@ class Configurable:
             for f in dataclasses.fields(self)
             if f.repr and not (f.kw_only and f.default is None and getattr(self, f.name) is None)
         )
-        return f"{type(self).__qualname__}({', '.join(shown)})"
+        return f"{self._name}({', '.join(shown)})"
 
     # -- a JAX pytree ---------------------------------------------------------------------
 
@@ -131,7 +138,7 @@ class Configurable:
           TypeError: an argument is a Python callable (LambdaLR, MultiplicativeLR, a CyclicLR
             scale_fn), which a config cannot hold.
         """
-        config: dict[str, Any] = {"name": type(self).__name__}
+        config: dict[str, Any] = {"name": self._name}
         # lrfun's own keyword options (horizon, start_lr) are left out while unset.
         unset = {f.name for f in dataclasses.fields(self) if f.kw_only and f.default is None}
         for name, value in self.arguments().items():
@@ -139,7 +146,7 @@ class Configurable:
                 continue
             if callable(value) or (isinstance(value, tuple) and any(callable(v) for v in value)):
                 raise TypeError(
-                    f"{type(self).__name__}.{name} is a Python callable, which a config cannot hold"
+                    f"{self._name}.{name} is a Python callable, which a config cannot hold"
                 )
             config[name] = list(value) if isinstance(value, tuple) else value
         return config
@@ -161,6 +168,14 @@ class Configurable:
         raise TypeError(f"{cls.__name__} cannot be read from a torch scheduler")
 
     @classmethod
+    def _torch_object(cls, optimizer: Any, arguments: dict[str, Any]) -> Any:
+        """The live scheduler these (torch's) arguments build on ``optimizer``: the parity
+        reference. torch's class of the same name."""
+        import torch
+
+        return getattr(torch.optim.lr_scheduler, cls.__name__)(optimizer, **arguments)
+
+    @classmethod
     def _torch_equivalent(cls, scheduler: Any) -> Configurable | None:
         """A schedule a live torch scheduler of this class's name is, beyond what its
         arguments say (transformers' LambdaLRs are closed forms), else None."""
@@ -168,6 +183,11 @@ class Configurable:
 
     def _torch_steps(self) -> int | None:
         """The most steps torch's object can take (None: no limit)."""
+        return None
+
+    def _float32_steps(self) -> int | None:
+        """The last step whose float32 value lrfun promises within the float32 tolerance
+        (None: every step); past it float32 carries an error that grows with the step."""
         return None
 
     # A representative (spec, steps) for the gallery: settings recipes use, each showing what
@@ -191,7 +211,9 @@ class Schedule(Configurable, register=False):
       * a NumPy, JAX or torch array of steps gives an array of lrs in that namespace, on the
         step's device, broadcast over the steps: ``schedule(np.arange(n))`` is the trajectory;
       * when lr-valued arguments are sequences (one per param group) results gain a trailing
-        group axis.
+        group axis: a Python step then gives a NumPy array of shape ``(groups,)``, which its
+        static type (``float``, what a Python step gives every single-group schedule) does
+        not tell; a NumPy step (``schedule(np.int64(k))``) is typed as the array it gives.
     Negative steps give the step-0 value; float steps are floored; a NaN step gives NaN.
 
     Schedules are JAX pytrees: the float hyperparameters (``_hyperparameters``) are the
@@ -212,7 +234,20 @@ class Schedule(Configurable, register=False):
     # own distance between the two.
     _torch_drifts: ClassVar[bool] = False
 
-    def __call__(self, step: Any) -> Any:
+    # The types say what a schedule of Python-float hyperparameters returns (the schedules
+    # users build). Two cases they cannot tell apart from the step's type: with several param
+    # groups a Python step gives a NumPy array (one lr per group), and with array
+    # hyperparameters (tensors, or a schedule traced by JAX) an array of their kind.
+    @overload
+    def __call__(self, step: float) -> float: ...
+    @overload
+    def __call__(self, step: NumPyStep) -> NumPyValues: ...
+    @overload
+    def __call__(self, step: jax.Array) -> jax.Array: ...
+    @overload
+    def __call__(self, step: torch.Tensor) -> torch.Tensor: ...
+
+    def __call__(self, step: Step) -> Any:
         """The lr after ``step`` scheduler steps (see the class docstring for types)."""
         return evaluate(self._lr, self._step_like(step), self._groups)
 
@@ -231,7 +266,16 @@ class Schedule(Configurable, register=False):
         """Whether torch writes momentum (SGD) or beta1 (Adam) every step."""
         return False
 
-    def momentum(self, step: Any) -> Any:
+    @overload
+    def momentum(self, step: float) -> float: ...
+    @overload
+    def momentum(self, step: NumPyStep) -> NumPyValues: ...
+    @overload
+    def momentum(self, step: jax.Array) -> jax.Array: ...
+    @overload
+    def momentum(self, step: torch.Tensor) -> torch.Tensor: ...
+
+    def momentum(self, step: Step) -> Any:
         """The momentum (SGD) or beta1 (Adam) torch writes after ``step`` scheduler steps.
 
         Raises:
@@ -355,18 +399,22 @@ def _array_leaf(s: Configurable) -> Any:
 
 
 def registered(name: object) -> type[Configurable] | None:
-    """The schedule class registered under ``name`` (a torch scheduler's name), or None."""
+    """The schedule class registered under ``name`` (a torch scheduler's name, or
+    ``hf.<Class>`` for transformers' schedules), or None."""
     return _REGISTRY.get(name) if isinstance(name, str) else None
 
 
-def names() -> tuple[str, ...]:
-    """Every registered name, sorted."""
-    return tuple(sorted(_REGISTRY))
+def names(namespace: str | None = None) -> tuple[str, ...]:
+    """Every registered name, sorted; only a family's with ``namespace`` (``""``: torch's
+    fifteen, ``"hf."``: transformers')."""
+    return tuple(
+        sorted(n for n, c in _REGISTRY.items() if namespace in (None, c._namespace))
+    )
 
 
-def classes() -> tuple[type[Configurable], ...]:
-    """Every registered class, sorted by name."""
-    return tuple(_REGISTRY[name] for name in names())
+def classes(namespace: str | None = None) -> tuple[type[Configurable], ...]:
+    """Every registered class (of the family ``namespace``), sorted by name."""
+    return tuple(_REGISTRY[name] for name in names(namespace))
 
 
 def from_config(config: Mapping[str, Any]) -> Configurable:

@@ -12,10 +12,16 @@ naming what was wrong and where.
 Grammar (anything else is rejected)::
 
     spec      := NAME "(" [argument ("," argument)*] ")"   NAME: one of the schedule classes
+               | "hf." FUNCTION "(" [argument ("," argument)*] ")"
     argument  := literal | IDENT "=" literal
     literal   := int | float | str | True | False | None | ("-" | "+") number
                | "[" literal, ... "]" | "(" literal, ... ")"
     schedulers argument of SequentialLR / ChainedScheduler := "[" spec, ... "]"
+
+A NAME of transformers' schedules is ``hf.<Class>`` (``hf.CosineWithWarmup(0.1, 10, 100)``);
+a FUNCTION is one of :mod:`lrfun.hf`'s ``get_*`` functions, called as in Python
+(``hf.get_scheduler('cosine', 0.1, num_warmup_steps=10, num_training_steps=100)``), whose
+``scheduler_specific_kwargs`` may be a dict literal with string keys.
 
 Integers lie in the 64-bit range ``[-2**63, 2**63 - 1]``, in specs and configs alike: no
 schedule argument means anything beyond it, and numbers past it overflow float and int64
@@ -34,9 +40,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from lrfun._compose import _Composite
-from lrfun._schedule import Configurable, classes, from_config, names, registered
+from lrfun._schedule import Configurable, classes, from_config, registered
 
-__all__ = ["MAX_CONFIG_BYTES", "SpecError", "load", "parse", "read_file", "to_spec"]
+__all__ = ["MAX_CONFIG_BYTES", "SpecError", "load", "parse", "read_file", "spec_names", "to_spec"]
 
 # Bounds that keep a hostile spec from exhausting the parser or the constructors.
 _MAX_LENGTH = 100_000
@@ -69,6 +75,24 @@ _KINDS: dict[type[ast.AST], str] = {
     ast.YieldFrom: "a yield",
     ast.Slice: "a slice",
 }
+
+
+def _functions() -> dict[str, Any]:
+    """The functions a spec may call, by dotted name: :mod:`lrfun.hf`'s ``get_*``."""
+    from lrfun import hf
+
+    return {f"hf.{name}": getattr(hf, name) for name in hf.__all__ if name.startswith("get_")}
+
+
+def spec_names() -> tuple[str, ...]:
+    """Every name a spec may call: the schedule classes that take no Python function, and
+    :mod:`lrfun.hf`'s ``get_*`` functions.
+
+    >>> "StepLR" in spec_names(), "LambdaLR" in spec_names(), "hf.get_scheduler" in spec_names()
+    (True, False, True)
+    """
+    ours = [cls._name for cls in classes() if cls._function_argument is None]
+    return (*ours, *sorted(_functions()))
 
 
 class SpecError(ValueError):
@@ -308,14 +332,16 @@ class _Reader:
             raise SpecError(f"schedules are nested more than {_MAX_DEPTH} deep {self.where(node)}")
         if not isinstance(node, ast.Call):
             raise self.reject(node, "a spec must be a schedule call such as 'StepLR(0.1, 30)'")
-        if not isinstance(node.func, ast.Name):
-            raise self.reject(node.func, "a spec calls a schedule by its bare name")
-        name = node.func.id
+        name = _dotted(node.func)
+        if name is None:
+            raise self.reject(node.func, "a spec calls a schedule by its name (or an hf. function)")
         cls = registered(name)
+        if cls is None and name in _functions():
+            return self.function_call(node, name)
         if cls is None:
             raise SpecError(
                 f"unknown schedule {name!r} {self.where(node.func)}; "
-                f"a spec names one of {', '.join(names())}"
+                f"a spec names one of {', '.join(spec_names())}"
             )
         if cls._function_argument is not None:
             raise SpecError(
@@ -350,12 +376,32 @@ class _Reader:
                 kwargs[keyword.arg] = self.literal(keyword.value, name, argument=keyword.arg)
         return {"name": name, "args": args, "kwargs": kwargs, "where": self.where(node)}
 
+    def function_call(self, node: ast.Call, name: str) -> dict[str, Any]:
+        """A call of one of lrfun.hf's functions: literal arguments, and string-keyed dict
+        literals (``scheduler_specific_kwargs``)."""
+        args = [
+            self.literal(arg, name, argument=f"argument {i + 1}", dicts=True)
+            for i, arg in enumerate(node.args)
+        ]
+        kwargs: dict[str, Any] = {}
+        for keyword in node.keywords:
+            if keyword.arg is None or keyword.arg in kwargs:
+                raise SpecError(
+                    f"{name}'s arguments must be literals given once {self.where(keyword)}"
+                )
+            kwargs[keyword.arg] = self.literal(
+                keyword.value, name, argument=keyword.arg, dicts=True
+            )
+        return {"name": name, "args": args, "kwargs": kwargs, "where": self.where(node)}
+
     def schedulers(self, node: ast.AST, name: str, depth: int) -> list[dict[str, Any]]:
         if not isinstance(node, (ast.List, ast.Tuple)):
             raise self.reject(node, f"{name}'s schedulers must be a list of schedule calls")
         return [self.call(child, depth + 1) for child in node.elts]
 
-    def literal(self, node: ast.AST, name: str, depth: int = 0, *, argument: str = "") -> Any:
+    def literal(
+        self, node: ast.AST, name: str, depth: int = 0, *, argument: str = "", dicts: bool = False
+    ) -> Any:
         expected = f"{name}'s arguments must be literals (numbers, strings, True/False/None, lists)"
         if depth > _MAX_DEPTH:
             raise SpecError(f"a literal is nested more than {_MAX_DEPTH} deep {self.where(node)}")
@@ -376,8 +422,18 @@ class _Reader:
             raise self.reject(node, "a sign applies to a number only")
         if isinstance(node, (ast.List, ast.Tuple)):
             return [
-                self.literal(element, name, depth + 1, argument=argument) for element in node.elts
+                self.literal(element, name, depth + 1, argument=argument, dicts=dicts)
+                for element in node.elts
             ]
+        if dicts and isinstance(node, ast.Dict):
+            out: dict[str, Any] = {}
+            for key, value in zip(node.keys, node.values, strict=True):
+                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                    raise self.reject(key or value, f"{name}'s dict keys must be strings")
+                if key.value in out:
+                    raise SpecError(f"the key {key.value[:60]!r} is given twice {self.where(key)}")
+                out[key.value] = self.literal(value, name, depth + 1, argument=key.value)
+            return out
         if isinstance(node, ast.Call):
             raise self.reject(node, f"only {_composite_names()}'s schedulers may be calls")
         raise self.reject(node, expected)
@@ -391,12 +447,25 @@ class _Reader:
         return value
 
 
+def _dotted(node: ast.AST) -> str | None:
+    """``NAME`` or ``hf.NAME`` as written, else None."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return None
+
+
 def _construct(call: dict[str, Any]) -> Configurable:
     """Builds a parsed call (children first), turning the constructor's complaints into
     :class:`SpecError`."""
     name, kwargs = call["name"], dict(call["kwargs"])
     cls = registered(name)
-    assert cls is not None  # the reader accepted only registered names
+    if cls is None:  # one of lrfun.hf's functions (the reader accepted nothing else)
+        try:
+            return _functions()[name](*call["args"], **kwargs)
+        except (TypeError, ValueError, ArithmeticError, NotImplementedError) as e:
+            raise SpecError(f"{name} {call['where']}: {e}") from None
     composite = issubclass(cls, _Composite)
     args = [
         [_construct(child) for child in arg] if i == 0 and composite else arg
@@ -429,4 +498,4 @@ def _from_config(config: Mapping[str, Any], where: str) -> Configurable:
 
 
 def _composite_names() -> str:
-    return "/".join(cls.__name__ for cls in classes() if issubclass(cls, _Composite))
+    return "/".join(cls._name for cls in classes() if issubclass(cls, _Composite))

@@ -194,7 +194,8 @@ def callables(name: str, value: Any) -> Callable[..., Any] | tuple[Callable[...,
         return tuple(value)
     if not callable(value):
         raise TypeError(f"{name} must be callable or a list of callables, got {value!r}")
-    return value
+    function: Callable[..., Any] = value
+    return function
 
 
 def choice(name: str, value: Any, options: Sequence[Any]) -> Any:

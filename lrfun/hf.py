@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lrfun._greedy import GreedyLR, GreedyState
 from lrfun._hf import (
     ConstantWithWarmup,
     CosineWarmupWithMinLr,
@@ -35,7 +36,6 @@ from lrfun._hf import (
     LinearWithWarmup,
     PolynomialDecayWithWarmup,
     WarmupStableDecay,
-    _Transformers,
     default_lr,
 )
 from lrfun._plateau import ReduceLROnPlateau
@@ -48,6 +48,8 @@ __all__ = [
     "CosineWarmupWithMinLr",
     "CosineWithHardRestarts",
     "CosineWithWarmup",
+    "GreedyLR",
+    "GreedyState",
     "InverseSqrt",
     "LinearWithWarmup",
     "PolynomialDecayWithWarmup",
@@ -267,16 +269,21 @@ def get_wsd_schedule(
     )
 
 
-def get_greedy_schedule(base_lr: LrValue, **kwargs: Any) -> Any:
-    """transformers' ``greedy`` (``GreedyLR``, a metric-driven state machine).
+def get_greedy_schedule(base_lr: LrValue, **kwargs: Any) -> GreedyLR:
+    """transformers' ``greedy``: its ``GreedyLR`` with ``kwargs``, as lrfun's pure state
+    machine (:class:`GreedyLR`; ``verbose`` is accepted and ignored: the machine prints
+    nothing).
 
-    Raises:
-      NotImplementedError: lrfun has no GreedyLR machine yet.
+    >>> g = get_greedy_schedule(0.1, patience=0, factor=0.5)
+    >>> s, lrs = g.init(), []
+    >>> for metric in [1.0, 1.0, 1.0]:  # an improvement raises it; then two plateau cuts
+    ...     s = g.update(s, metric)
+    ...     lrs.append(float(g.lr(s)))
+    >>> lrs
+    [0.2, 0.1, 0.05]
     """
-    raise NotImplementedError(
-        "greedy (transformers' GreedyLR) has no lrfun state machine yet; "
-        "transformers.get_scheduler('greedy', ...) runs it on a torch optimizer"
-    )
+    kwargs.pop("verbose", None)
+    return GreedyLR(base_lr, **kwargs)
 
 
 # transformers' SchedulerType values, in its order, and the function each names.
@@ -326,12 +333,12 @@ def get_scheduler(
         groups' common base lr.
 
     Returns:
-      An lrfun schedule, or a :class:`lrfun.ReduceLROnPlateau` machine.
+      An lrfun schedule, or a metric-driven machine (:class:`lrfun.ReduceLROnPlateau`,
+      :class:`GreedyLR`).
 
     Raises:
       ValueError: an unknown name, or a required step count missing (transformers'
         messages); TypeError: an argument the type's function does not take.
-      NotImplementedError: ``greedy``.
 
     >>> get_scheduler("linear", 1.0, num_warmup_steps=2, num_training_steps=10)(6)
     0.5
@@ -373,20 +380,12 @@ def default_lr_of(base_lr: LrValue, value: float | None) -> Any:
     return default_lr("default_lr", base_lr, value)
 
 
-_CLASSES: dict[str, type[_Transformers]] = {
-    cls.__name__: cls for cls in _Transformers.__subclasses__()
-}
-
-
 def from_config(config: Mapping[str, Any]) -> Configurable:
-    """Builds a schedule from its ``to_config()`` dict: the schedules of this module, and
-    every other lrfun schedule (:func:`lrfun.from_config`).
+    """Builds a schedule from its ``to_config()`` dict: :func:`lrfun.from_config`, which
+    knows this module's schedules (named ``hf.<Class>``) as every other lrfun schedule.
 
     >>> s = get_wsd_schedule(0.1, num_warmup_steps=10, num_decay_steps=20, num_stable_steps=70)
     >>> from_config(s.to_config()) == s
     True
     """
-    if isinstance(config, Mapping) and config.get("name") in _CLASSES:
-        kwargs = dict(config)
-        return _CLASSES[kwargs.pop("name")](**kwargs)
     return _from_config(config)

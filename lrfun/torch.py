@@ -27,7 +27,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 
 from lrfun import _validate as check
 from lrfun._backend import evaluate
-from lrfun._plateau import _COUNTER_MAX, PlateauState, ReduceLROnPlateau
+from lrfun._plateau import Machine
 from lrfun._schedule import Schedule
 
 __all__ = ["PlateauScheduler", "Scheduler"]
@@ -131,8 +131,8 @@ class Scheduler(LRScheduler):
         _check_optimizer(optimizer)
         if not isinstance(schedule, Schedule):
             hint = (
-                " (use lrfun.torch.PlateauScheduler for ReduceLROnPlateau)"
-                if isinstance(schedule, ReduceLROnPlateau)
+                f" (use lrfun.torch.PlateauScheduler for {type(schedule).__name__})"
+                if isinstance(schedule, Machine)
                 else ""
             )
             raise TypeError(f"schedule must be an lrfun schedule, got {schedule!r}{hint}")
@@ -146,6 +146,9 @@ class Scheduler(LRScheduler):
         self._previous: tuple[float, ...] | None = None
         self._forget()
         super().__init__(optimizer)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.schedule!r})"
 
     # ``optimizer`` is read through a property only to see who asks: torch's ChainedScheduler
     # constructor reads it from each child (see _CHAINED_INIT). The adapter's own code reads
@@ -366,7 +369,8 @@ class Scheduler(LRScheduler):
 
 
 class PlateauScheduler(_TorchPlateau):
-    """A torch ``ReduceLROnPlateau`` whose decisions are an lrfun plateau machine's.
+    """A torch ``ReduceLROnPlateau`` whose decisions are an lrfun metric-driven machine's:
+    :class:`lrfun.ReduceLROnPlateau`, or transformers' GreedyLR (``lrfun.hf.GreedyLR``).
 
     ``step(metric)`` is ``plateau.update`` on a host float64 state, then writes the state's
     lrs into the optimizer (a tensor lr in place). It is an instance of torch's
@@ -377,8 +381,8 @@ class PlateauScheduler(_TorchPlateau):
 
     Args:
       optimizer: the torch optimizer.
-      plateau: an :class:`lrfun.ReduceLROnPlateau` (its ``base_lr`` is written into the
-        optimizer at construction).
+      plateau: an :class:`lrfun.ReduceLROnPlateau` or a GreedyLR (the lr its state starts
+        from is written into the optimizer at construction).
 
     Example:
       >>> import torch, lrfun, lrfun.torch
@@ -391,23 +395,30 @@ class PlateauScheduler(_TorchPlateau):
       [0.1]
     """
 
-    def __init__(self, optimizer: Optimizer, plateau: ReduceLROnPlateau) -> None:
+    # The machine's settings torch's ReduceLROnPlateau keeps as attributes (where it has them).
+    _SETTINGS = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps")
+
+    def __init__(self, optimizer: Optimizer, plateau: Machine) -> None:
         # torch's own constructor is not called: it derives its state from the optimizer's
         # lrs, while here the plateau machine is the state.
         _check_optimizer(optimizer)
-        if not isinstance(plateau, ReduceLROnPlateau):
-            raise TypeError(f"plateau must be an lrfun.ReduceLROnPlateau, got {plateau!r}")
+        if not isinstance(plateau, Machine):
+            raise TypeError(
+                f"plateau must be an lrfun.ReduceLROnPlateau or GreedyLR, got {plateau!r}"
+            )
         _check_groups("plateau", plateau.groups, optimizer)
         self.optimizer = optimizer
         self.plateau = plateau
-        self.mode, self.factor, self.patience = plateau.mode, plateau.factor, plateau.patience
-        self.threshold, self.threshold_mode = plateau.threshold, plateau.threshold_mode
-        self.cooldown, self.eps = plateau.cooldown, plateau.eps
-        self.state = _host(plateau.init())
+        for name in self._SETTINGS:
+            setattr(self, name, getattr(plateau, name))
+        self.state = plateau._host(plateau.check_state(plateau.init()))
         self.base_lrs = self._lrs()
-        self.last_epoch = 0
+        self.last_epoch = int(self.state.last_epoch)
         self._step_count = 0
         self._write()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.plateau!r})"
 
     @property
     def best(self) -> float:
@@ -446,15 +457,17 @@ class PlateauScheduler(_TorchPlateau):
         return _typed(self.optimizer, self._last_lr)
 
     def state_dict(self) -> dict[str, Any]:
-        """The plateau state as plain data, with the plateau's config."""
-        lr = np.asarray(self.state.lr, dtype=np.float64)
+        """The machine's state as plain data (every state field under its name: numbers and
+        lists of numbers), with the machine's config."""
+        fields = {
+            name: np.asarray(value).tolist()
+            for name, value in self.state._asdict().items()
+            if name != "last_epoch"
+        }
         return {
             "last_epoch": self.last_epoch,
             "_step_count": self._step_count,
-            "lr": lr.tolist(),
-            "best": self.best,
-            "num_bad_epochs": self.num_bad_epochs,
-            "cooldown_counter": self.cooldown_counter,
+            **fields,
             "_last_lr": list(self._last_lr),
             "plateau": self.plateau.to_config(),
         }
@@ -462,55 +475,37 @@ class PlateauScheduler(_TorchPlateau):
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restores a :meth:`state_dict` and writes its lrs into the optimizer.
 
-        Every entry is checked before anything changes: a refused state leaves the scheduler
-        and the optimizer as they were.
+        Every entry is checked before anything changes (the state fields by the machine's
+        own ``check_state``): a refused state leaves the scheduler and the optimizer as they
+        were.
 
         Raises:
           TypeError: ``state_dict`` is not a mapping, or an entry has the wrong type (a count
             that is not an integer, an lr or ``best`` that is not a number).
-          ValueError: the state belongs to a different plateau configuration (delete its
-            ``"plateau"`` entry to load it anyway) or to a :class:`Scheduler`; an entry is out
-            of range (``last_epoch`` outside [0, 2**53], ``num_bad_epochs`` or
-            ``cooldown_counter`` outside [0, 2**31 - 2], an lr that is negative or not finite, a
-            NaN ``best``, lrs not one per param group).
+          ValueError: the state belongs to a different machine or configuration (delete its
+            ``"plateau"`` entry to load it anyway) or to a :class:`Scheduler`; an entry is
+            missing or out of range (``last_epoch`` outside [0, 2**53], a counter outside
+            [0, 2**31 - 2], an lr that is negative or not finite, a NaN ``best``, lrs not
+            one per param group).
         """
-        keys = ("last_epoch", "lr", "best", "num_bad_epochs", "cooldown_counter")
-        _check_keys(state_dict, keys, _SCHEDULER_KEYS, "a Scheduler (or a torch LRScheduler)")
+        fields = self.plateau.state_type._fields
+        writer = "a Scheduler (or a torch LRScheduler)"
+        _check_keys(state_dict, (), _SCHEDULER_KEYS, writer)
+        # Another machine's (or configuration's) state is named as such, before its fields.
         _check_same("plateau", state_dict.get("plateau"), self.plateau.to_config())
+        _check_keys(state_dict, fields, (), writer)
         groups = len(self.optimizer.param_groups)
-        template = self.plateau.init()
-        if np.ndim(template.lr):
-            lr: Any = np.asarray(_numbers(state_dict, "lr", template.lr.shape[0], low=0.0))
-        else:
-            lr = _number("state_dict['lr']", state_dict["lr"], low=0.0)
-        # +-inf is a real best (the mode's worst before any metric, or an infinite metric);
-        # NaN would never be improved on, so the lr could never be cut again.
-        best = _number("state_dict['best']", state_dict["best"], finite=False)
-        # The counters as the plateau machine bounds them (int32 on JAX); the step as a
-        # Scheduler's.
-        counts = {
-            "num_bad_epochs": _count(state_dict, "num_bad_epochs", maximum=_COUNTER_MAX),
-            "cooldown_counter": _count(state_dict, "cooldown_counter", maximum=_COUNTER_MAX),
-            "last_epoch": _count(state_dict, "last_epoch"),
-        }
+        saved = self.plateau.state_type(**{name: state_dict[name] for name in fields})
+        state = self.plateau._host(self.plateau.check_state(saved, label="state_dict[{!r}]"))
         step_count = _count(state_dict, "_step_count") if "_step_count" in state_dict else 0
         if "_last_lr" in state_dict:
             _numbers(state_dict, "_last_lr", groups, low=0.0)  # checked only: lr is the truth
         if "min_lrs" in state_dict:  # torch's entry: the floor this plateau cannot change
             _check_same("min_lrs", _numbers(state_dict, "min_lrs", groups, low=0.0), self.min_lrs)
-        integral = template.last_epoch.dtype
-        state = _host(
-            PlateauState(
-                lr=lr,
-                best=np.asarray(best, dtype=template.best.dtype),
-                num_bad_epochs=np.asarray(counts["num_bad_epochs"], dtype=integral),
-                cooldown_counter=np.asarray(counts["cooldown_counter"], dtype=integral),
-                last_epoch=np.asarray(counts["last_epoch"], dtype=integral),
-            )
-        )
         lrs = _row(_host_lr(state.lr), groups, self.plateau)  # raises if the groups changed
         # Everything checked: the state changes all at once.
-        self.state, self.last_epoch, self._step_count = state, counts["last_epoch"], step_count
+        self.state, self.last_epoch = state, int(state.last_epoch)
+        self._step_count = step_count
         self._write(lrs)
 
     def _lrs(self) -> list[float]:
@@ -527,20 +522,6 @@ class PlateauScheduler(_TorchPlateau):
 def _host_lr(lr: Any) -> Any:
     """A plateau state's lr as a Python float or a list of them."""
     return lr if isinstance(lr, float) else np.asarray(lr, dtype=np.float64).tolist()
-
-
-def _host(state: PlateauState) -> PlateauState:
-    """One group's plateau state as Python numbers (stepped at Python speed); several
-    groups' stay NumPy arrays."""
-    if np.ndim(state.lr):
-        return state
-    return PlateauState(
-        lr=float(state.lr),
-        best=float(state.best),
-        num_bad_epochs=int(state.num_bad_epochs),
-        cooldown_counter=int(state.cooldown_counter),
-        last_epoch=int(state.last_epoch),
-    )
 
 
 def _warn_if_base_differs(optimizer: Optimizer, schedule: Schedule) -> None:

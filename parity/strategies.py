@@ -27,15 +27,20 @@ from hypothesis import strategies as st
 
 import lrfun
 from lrfun._compose import _Composite
-from lrfun._schedule import classes
+from lrfun._schedule import classes, registered
+from lrfun._schedule import names as lrfun_names
 
 __all__ = [
+    "HF_NAMES",
     "NAMES",
     "any_config",
     "compositions",
     "configs",
     "constant",
     "geometric",
+    "hf_calls",
+    "hf_default_lr",
+    "hf_schedule",
     "horizon",
     "lr_lambdas",
     "metric_sequences",
@@ -413,15 +418,213 @@ _STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Config]]] = {
 NAMES = tuple(name for name in _STRATEGIES if name != "ReduceLROnPlateau")
 
 
+# -- transformers' schedules ----------------------------------------------------------------
+
+_hf_lrs = st.floats(1e-6, 1.0)
+_fractions = st.sampled_from([0.0, 0.1, 0.5, 1.0]) | st.floats(0.0, 1.0)
+_cycles = st.sampled_from([0.5, 1.0, 2.0, 0.25, 1.5, 3.0]) | st.floats(0.0, 4.0)
+_warmups = st.sampled_from([0, 1, 2]) | st.integers(0, 40)
+_totals = st.sampled_from([0, 1, 2]) | st.integers(0, 100)
+
+
+@st.composite
+def _hf_base(draw: st.DrawFn) -> tuple[Any, float | None]:
+    """(base_lr, default_lr): one lr, or one per param group; ``default_lr`` (the optimizer's
+    default lr) given when the groups differ, sometimes also when they agree."""
+    if draw(st.booleans()):
+        base = draw(_hf_lrs)
+        return base, (base if draw(st.booleans()) else None)
+    groups = draw(st.lists(_hf_lrs, min_size=1, max_size=3))
+    if draw(st.booleans()):
+        groups = [groups[0]] * len(groups)
+        return groups, None
+    return groups, draw(_hf_lrs | st.sampled_from(groups))
+
+
+def hf_default_lr(call: Config) -> float:
+    """The optimizer's default lr of an :func:`hf_calls` call (what transformers reads)."""
+    base = call["base_lr"]
+    if call["default_lr"] is not None:
+        return float(call["default_lr"])
+    return float(base[0] if isinstance(base, list) else base)
+
+
+def _maybe(draw: st.DrawFn, kwargs: Config, name: str, values: st.SearchStrategy[Any]) -> None:
+    """Passes ``name`` sometimes (otherwise transformers' default applies)."""
+    if draw(st.booleans()):
+        kwargs[name] = draw(values)
+
+
+@st.composite
+def hf_calls(draw: st.DrawFn, name: str) -> Config:
+    """A ``get_scheduler`` call of the transformers type ``name``: ``{"name", "base_lr",
+    "default_lr", "num_warmup_steps", "num_training_steps", "kwargs" (the
+    scheduler_specific_kwargs), "steps" (a horizon past every phase)}`` with the edges: no
+    warmup, warmup = total, warmup past the total, every type-specific argument or its
+    default, one to three param groups. :func:`hf_schedule` builds it in lrfun.
+    """
+    base, default = draw(_hf_base())
+    config: Config = {"name": name, "base_lr": base, "default_lr": default}
+    w = draw(_warmups)
+    t = draw(st.just(w) | _totals)
+    kwargs: Config = {}
+    end = max(w, t)
+    if name == "constant":
+        w, t, end = None, None, 0
+    elif name == "constant_with_warmup":
+        t = None
+    elif name in ("cosine", "cosine_with_restarts"):
+        cycles = st.integers(0, 5) | _cycles if name == "cosine_with_restarts" else _cycles
+        _maybe(draw, kwargs, "num_cycles", cycles)
+    elif name == "polynomial":
+        lr_init = hf_default_lr(config)
+        _maybe(draw, kwargs, "lr_end", st.just(0.0) | _fractions.map(lambda f: 0.999 * f * lr_init))
+        if lr_init <= kwargs.get("lr_end", 1e-7):
+            kwargs["lr_end"] = 0.0
+        _maybe(draw, kwargs, "power", st.sampled_from([0.0, 0.5, 1.0, 2.0]) | st.floats(2**-126, 4))
+    elif name == "inverse_sqrt":
+        t, end = None, w
+        _maybe(draw, kwargs, "timescale", st.none() | st.integers(1, 300))
+    elif name in ("cosine_with_min_lr", "cosine_warmup_with_min_lr"):
+        if draw(st.booleans()):
+            kwargs["min_lr"] = draw(_fractions) * hf_default_lr(config)
+        else:
+            kwargs["min_lr_rate"] = draw(_fractions)
+        _maybe(draw, kwargs, "num_cycles", _cycles)
+        if name == "cosine_warmup_with_min_lr":
+            _maybe(draw, kwargs, "warmup_lr_rate", st.none() | _fractions)
+    elif name == "warmup_stable_decay":
+        kwargs["num_decay_steps"] = d = draw(st.sampled_from([0, 1]) | st.integers(0, 40))
+        if draw(st.booleans()):  # stable steps from the total (negative when it is short)
+            end = max(w, t, w + d)
+        else:
+            t = None
+            kwargs["num_stable_steps"] = s = draw(st.sampled_from([0, 1]) | st.integers(0, 40))
+            end = w + s + d
+        _maybe(draw, kwargs, "warmup_type", st.sampled_from(["linear", "cosine", "1-sqrt"]))
+        _maybe(draw, kwargs, "decay_type", st.sampled_from(["linear", "cosine", "1-sqrt"]))
+        _maybe(draw, kwargs, "min_lr_ratio", _fractions)
+        _maybe(draw, kwargs, "num_cycles", _cycles)
+    elif name not in lrfun.hf.TYPES:
+        raise ValueError(f"name must be one of {', '.join(lrfun.hf.TYPES)}; got {name!r}")
+    config.update(num_warmup_steps=w, num_training_steps=t, kwargs=kwargs)
+    config["steps"] = end + draw(st.sampled_from([0, 1, 30]) | st.integers(0, 40))
+    return config
+
+
+def hf_schedule(call: Config) -> Any:
+    """lrfun's schedule for an :func:`hf_calls` call (``lrfun.hf.get_scheduler``)."""
+    return lrfun.hf.get_scheduler(
+        call["name"],
+        call["base_lr"],
+        call["num_warmup_steps"],
+        call["num_training_steps"],
+        dict(call["kwargs"]),
+        default_lr=call["default_lr"],
+    )
+
+
+def _transformers_runs(config: Config) -> bool:
+    # transformers' polynomial divides by zero at step W when W == T (docs/torch-quirks.md):
+    # its trajectory has no value there to compare with.
+    return not (
+        config["name"] == "hf.PolynomialDecayWithWarmup"
+        and config["num_warmup_steps"] == config["num_training_steps"]
+    )
+
+
+def _hf_configs(cls: type) -> st.SearchStrategy[Config]:
+    """Configs of one of transformers' schedule classes (``hf.<Class>``): the classes of the
+    :func:`hf_calls` of the types that build it."""
+    return (
+        st.sampled_from(cls._types)
+        .flatmap(hf_calls)
+        .map(lambda call: hf_schedule(call).to_config())
+        .filter(_transformers_runs)
+    )
+
+
+def _dyadic(low: int, high: int, scale: int) -> st.SearchStrategy[float]:
+    return st.integers(low, high).map(lambda k: k / scale)
+
+
+@st.composite
+def _greedy_lr(draw: st.DrawFn, exact32: bool = False) -> Config:
+    """Valid hf.GreedyLR configs (``{"name", "base_lr": [one per group], **kwargs}``) over the whole
+    parameter space and its edges: 1-3 param groups with per-group floors and ceilings (lrs
+    below the floor and above the ceiling included), both modes and threshold modes,
+    patience 0, cooldown and warmup, factors near 0 and near 1, eps 0 and large, smoothing
+    windows of 1 and longer than any run, a reset countdown short enough to reset.
+
+    With ``exact32`` every value is one float32 holds exactly and stays so under the
+    machine's arithmetic (dyadic lrs, power-of-two factors, floors above 0, short smoothing
+    windows without a threshold), so float32 decisions are float64's.
+    """
+    groups = draw(st.integers(1, 3))
+    if exact32:
+        lr = _dyadic(1, 64, 64)
+        factor = st.sampled_from([0.5, 0.25])
+        floor = _dyadic(1, 16, 256)
+        ceiling = _dyadic(16, 128, 64)
+        eps = st.sampled_from([0.0, 2.0**-12, 0.25])
+        threshold = _dyadic(0, 16, 64)
+        window = st.sampled_from([1, 2, 3, 8])
+    else:
+        lr = st.one_of(st.sampled_from([0.1, 1e-4, 2.0]), st.floats(1e-6, 10.0))
+        factor = st.one_of(
+            st.sampled_from([0.95, 0.5, 1e-300, 1.0 - 2.0**-52]), st.floats(1e-6, 0.999999)
+        )
+        floor = st.one_of(st.sampled_from([0.0, 1e-3]), st.floats(0.0, 0.5))
+        ceiling = st.one_of(st.sampled_from([1.0, 0.05]), st.floats(0.0, 20.0))
+        eps = st.one_of(st.sampled_from([0.0, 1e-8, 1.0]), st.floats(0.0, 0.1))
+        threshold = st.one_of(st.sampled_from([0.0, 1e-6, 1.0]), st.floats(0.0, 2.0))
+        window = st.one_of(st.sampled_from([1, 2, 1000]), st.integers(1, 20))
+
+    def per_group(values: st.SearchStrategy[float]) -> Any:
+        return st.one_of(values, st.lists(values, min_size=groups, max_size=groups))
+
+    smooth = draw(st.booleans())
+    config: Config = {
+        "name": "hf.GreedyLR",
+        "base_lr": draw(st.lists(lr, min_size=groups, max_size=groups)),
+        "mode": draw(st.sampled_from(["min", "max"])),
+        "factor": draw(factor),
+        "patience": draw(st.integers(0, 4)),
+        "threshold": 0.0 if exact32 and smooth else draw(threshold),
+        "threshold_mode": draw(st.sampled_from(["rel", "abs"])),
+        "cooldown": draw(st.integers(0, 3)),
+        "warmup": draw(st.integers(0, 3)),
+        "min_lr": draw(per_group(floor)),
+        "max_lr": draw(per_group(ceiling)),
+        "eps": draw(eps),
+        "smooth": smooth,
+        "window_size": draw(window),
+        "reset_start": draw(st.one_of(st.integers(0, 3), st.just(500))),
+    }
+    return config
+
+
+# transformers' schedules (closed forms), by registered name (hf.<Class>); "hf.GreedyLR" is
+# its metric-driven machine.
+HF_NAMES = tuple(n for n in lrfun_names("hf.") if issubclass(registered(n), lrfun.Schedule))
+
+
 def configs(name: str, *, exact32: bool = False) -> st.SearchStrategy[Config]:
     """Valid configs of the torch scheduler ``name`` (one of :data:`NAMES`, or
-    ``"ReduceLROnPlateau"``; ``exact32`` asks the plateau for float32-exact values).
+    ``"ReduceLROnPlateau"``; ``exact32`` asks the plateau for float32-exact values), or of
+    one of transformers' schedules (:data:`HF_NAMES`, ``"hf.CosineWithWarmup"``, ...; and
+    ``"hf.GreedyLR"``, its metric-driven machine, with ``exact32`` as the plateau's).
 
     >>> configs("StepLR").example()["name"]  # doctest: +SKIP
     'StepLR'
     """
+    if name in HF_NAMES:
+        return _hf_configs(registered(name))
+    if name == "hf.GreedyLR":
+        return _greedy_lr(exact32)
     if name not in _STRATEGIES:
-        raise ValueError(f"name must be one of {', '.join(_STRATEGIES)}; got {name!r}")
+        known = (*_STRATEGIES, *HF_NAMES, "hf.GreedyLR")
+        raise ValueError(f"name must be one of {', '.join(known)}; got {name!r}")
     if name == "ReduceLROnPlateau":
         return _reduce_lr_on_plateau(exact32)
     return _STRATEGIES[name]()

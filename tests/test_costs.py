@@ -16,7 +16,9 @@ import pytest
 import lrfun
 from lrfun import _chain
 from lrfun._chain import Shared, Simulation, Single
-from lrfun._schedule import names
+from lrfun._compose import _Composite
+from lrfun._schedule import classes
+from lrfun._spec import parse
 from parity import assert_close, torch_trajectory
 
 
@@ -141,11 +143,10 @@ def test_a_horizon_past_the_budget_is_refused() -> None:
 
 def _examples() -> list[lrfun.Schedule]:
     out = []
-    for name in names():
-        cls = getattr(lrfun, name)
-        gallery = getattr(cls, "_gallery", None)
-        if gallery and name not in ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"):
-            out.append(eval(gallery[0], vars(lrfun)))
+    for cls in classes():
+        gallery = cls._gallery
+        if gallery and issubclass(cls, lrfun.Schedule) and not issubclass(cls, _Composite):
+            out.append(parse(gallery[0]))
     out.append(lrfun.MultiplicativeLR(0.1, lambda k: 0.99))
     return out
 

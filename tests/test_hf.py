@@ -17,108 +17,12 @@ from hypothesis import strategies as st
 import lrfun
 from lrfun import hf
 from parity import assert_close
+from parity.strategies import hf_calls, hf_default_lr, hf_schedule
 
 Config = dict[str, Any]
 
 # The closed forms (every type but the two metric-driven machines).
 CLOSED = tuple(t for t in hf.TYPES if t not in ("reduce_lr_on_plateau", "greedy"))
-
-# -- strategies ---------------------------------------------------------------------------
-
-_lrs = st.floats(1e-6, 1.0)
-_fractions = st.sampled_from([0.0, 0.1, 0.5, 1.0]) | st.floats(0.0, 1.0)
-_cycles = st.sampled_from([0.5, 1.0, 2.0, 0.25, 1.5, 3.0]) | st.floats(0.0, 4.0)
-_warmups = st.sampled_from([0, 1, 2]) | st.integers(0, 40)
-_totals = st.sampled_from([0, 1, 2]) | st.integers(0, 100)
-
-
-@st.composite
-def _base(draw: st.DrawFn) -> tuple[Any, float | None]:
-    """(base_lr, default_lr): one lr, or one per param group; ``default_lr`` (the optimizer's
-    default lr) given when the groups differ, sometimes also when they agree."""
-    if draw(st.booleans()):
-        base = draw(_lrs)
-        return base, (base if draw(st.booleans()) else None)
-    groups = draw(st.lists(_lrs, min_size=1, max_size=3))
-    if draw(st.booleans()):
-        groups = [groups[0]] * len(groups)
-        return groups, None
-    return groups, draw(_lrs | st.sampled_from(groups))
-
-
-def _default(config: Config) -> float:
-    base = config["base_lr"]
-    if config["default_lr"] is not None:
-        return config["default_lr"]
-    return base[0] if isinstance(base, list) else base
-
-
-def _maybe(draw: st.DrawFn, kwargs: Config, name: str, values: st.SearchStrategy[Any]) -> None:
-    """Passes ``name`` sometimes (otherwise transformers' default applies)."""
-    if draw(st.booleans()):
-        kwargs[name] = draw(values)
-
-
-@st.composite
-def configs(draw: st.DrawFn, name: str) -> Config:
-    """A ``get_scheduler`` call of type ``name``: base lrs, step counts with their edges (no
-    warmup, warmup = total, warmup past the total) and every type-specific argument."""
-    base, default = draw(_base())
-    config: Config = {"name": name, "base_lr": base, "default_lr": default}
-    w = draw(_warmups)
-    t = draw(st.just(w) | _totals)
-    kwargs: Config = {}
-    end = max(w, t)
-    if name == "constant":
-        w, t, end = None, None, 0
-    elif name == "constant_with_warmup":
-        t = None
-    elif name in ("cosine", "cosine_with_restarts"):
-        cycles = st.integers(0, 5) | _cycles if name == "cosine_with_restarts" else _cycles
-        _maybe(draw, kwargs, "num_cycles", cycles)
-    elif name == "polynomial":
-        lr_init = _default(config)
-        _maybe(draw, kwargs, "lr_end", st.just(0.0) | _fractions.map(lambda f: 0.999 * f * lr_init))
-        if lr_init <= kwargs.get("lr_end", 1e-7):
-            kwargs["lr_end"] = 0.0
-        _maybe(draw, kwargs, "power", st.sampled_from([0.0, 0.5, 1.0, 2.0]) | st.floats(2**-126, 4))
-    elif name == "inverse_sqrt":
-        t, end = None, w
-        _maybe(draw, kwargs, "timescale", st.none() | st.integers(1, 300))
-    elif name in ("cosine_with_min_lr", "cosine_warmup_with_min_lr"):
-        if draw(st.booleans()):
-            kwargs["min_lr"] = draw(_fractions) * _default(config)
-        else:
-            kwargs["min_lr_rate"] = draw(_fractions)
-        _maybe(draw, kwargs, "num_cycles", _cycles)
-        if name == "cosine_warmup_with_min_lr":
-            _maybe(draw, kwargs, "warmup_lr_rate", st.none() | _fractions)
-    elif name == "warmup_stable_decay":
-        kwargs["num_decay_steps"] = d = draw(st.sampled_from([0, 1]) | st.integers(0, 40))
-        if draw(st.booleans()):  # stable steps from the total (negative when it is short)
-            end = max(w, t, w + d)
-        else:
-            t = None
-            kwargs["num_stable_steps"] = s = draw(st.sampled_from([0, 1]) | st.integers(0, 40))
-            end = w + s + d
-        _maybe(draw, kwargs, "warmup_type", st.sampled_from(["linear", "cosine", "1-sqrt"]))
-        _maybe(draw, kwargs, "decay_type", st.sampled_from(["linear", "cosine", "1-sqrt"]))
-        _maybe(draw, kwargs, "min_lr_ratio", _fractions)
-        _maybe(draw, kwargs, "num_cycles", _cycles)
-    config.update(num_warmup_steps=w, num_training_steps=t, kwargs=kwargs)
-    config["steps"] = end + draw(st.sampled_from([0, 1, 30]) | st.integers(0, 40))
-    return config
-
-
-def _ours(config: Config) -> Any:
-    return hf.get_scheduler(
-        config["name"],
-        config["base_lr"],
-        config["num_warmup_steps"],
-        config["num_training_steps"],
-        dict(config["kwargs"]),
-        default_lr=config["default_lr"],
-    )
 
 
 # -- the live reference ---------------------------------------------------------------------
@@ -131,7 +35,7 @@ def _native(config: Config) -> tuple[Any, Any]:
     base = config["base_lr"]
     lrs = base if isinstance(base, list) else [base]
     groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in lrs]
-    optimizer = torch.optim.SGD(groups, lr=_default(config))
+    optimizer = torch.optim.SGD(groups, lr=hf_default_lr(config))
     scheduler = transformers.get_scheduler(
         config["name"],
         optimizer,
@@ -160,7 +64,7 @@ def _transformers(config: Config) -> tuple[np.ndarray, int | None]:
 
 
 def _check_against_transformers(config: Config) -> None:
-    schedule = _ours(config)
+    schedule = hf_schedule(config)
     reference, failed = _transformers(config)
     if failed is not None:
         # transformers' polynomial divides by zero at step T when W == T (lrfun: base_lr).
@@ -179,7 +83,7 @@ def _check_against_transformers(config: Config) -> None:
 @pytest.mark.parametrize("name", CLOSED)
 @given(data=st.data())
 def test_every_type_matches_transformers(name: str, data: st.DataObject) -> None:
-    _check_against_transformers(data.draw(configs(name)))
+    _check_against_transformers(data.draw(hf_calls(name)))
 
 
 # The edges, every time (Hypothesis reaches them, but not necessarily in one run).
@@ -268,8 +172,8 @@ def test_edges_match_transformers(raw: Config) -> None:
 @given(data=st.data())
 def test_jit_float32_is_within_tolerance_of_float64(name: str, data: st.DataObject) -> None:
     jax = pytest.importorskip("jax")
-    config = data.draw(configs(name))
-    schedule = _ours(config)
+    config = data.draw(hf_calls(name))
+    schedule = hf_schedule(config)
     ks = np.arange(config["steps"] + 1)
     if isinstance(schedule, (hf.CosineWithWarmup, hf.CosineWarmupWithMinLr)):
         # the documented float32 range of the cosine: num_cycles * progress <= 8
@@ -286,7 +190,7 @@ def test_vmap_over_stacked_schedules_is_a_sweep(raw: Config) -> None:
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
     config = _edge(raw)
-    sweep = [_ours({**config, "base_lr": lr}) for lr in (0.1, 0.05, 0.3)]
+    sweep = [hf_schedule({**config, "base_lr": lr}) for lr in (0.1, 0.05, 0.3)]
     stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *sweep)
     ks = jnp.arange(config["steps"] + 1)
     traced = jax.jit(jax.vmap(lambda s: s(ks)))(stacked)
@@ -307,7 +211,7 @@ def test_torch_compile_fullgraph(name: str) -> None:
     torch = pytest.importorskip("torch")
     raw = [r for r in EDGES if r["name"] == name][-1]
     config = _edge(raw, base=[0.1, 0.02], default=0.1)
-    schedule = _ours(config)
+    schedule = hf_schedule(config)
     torch._dynamo.reset()
     compiled = torch.compile(lambda k: schedule(k), fullgraph=True, backend="eager")
     ks = torch.arange(config["steps"] + 1)
@@ -320,7 +224,7 @@ def test_torch_compile_fullgraph(name: str) -> None:
 @pytest.mark.parametrize("name", CLOSED)
 @given(data=st.data())
 def test_configs_round_trip(name: str, data: st.DataObject) -> None:
-    schedule = _ours(data.draw(configs(name)))
+    schedule = hf_schedule(data.draw(hf_calls(name)))
     config = json.loads(json.dumps(schedule.to_config()))
     again = hf.from_config(config)
     assert again == schedule and type(again) is type(schedule)
@@ -354,9 +258,13 @@ def test_reduce_lr_on_plateau_is_lrfuns_machine() -> None:
         )
 
 
-def test_greedy_is_not_there_yet() -> None:
-    with pytest.raises(NotImplementedError, match="GreedyLR"):
-        hf.get_scheduler("greedy", 0.1)
+def test_greedy_is_lrfuns_machine_registered_as_hf() -> None:
+    machine = hf.get_scheduler("greedy", 0.1, scheduler_specific_kwargs={"patience": 2})
+    assert isinstance(machine, hf.GreedyLR) and machine.patience == 2
+    config = machine.to_config()
+    assert config["name"] == "hf.GreedyLR"
+    assert lrfun.from_config(config) == machine
+    assert lrfun.from_config(json.loads(json.dumps(config))) == machine
 
 
 # -- errors: transformers' own ------------------------------------------------------------------
@@ -446,7 +354,7 @@ def test_importing_hf_imports_no_framework() -> None:
 def test_from_torch_recognises_transformers_schedulers(name: str, data: st.DataObject) -> None:
     """A live transformers scheduler, stepped or not, converts to the closed form (which
     traces), and continues as transformers does."""
-    config = data.draw(configs(name))
+    config = data.draw(hf_calls(name))
     try:
         optimizer, native = _native(config)
         before = data.draw(st.integers(0, config["steps"]), label="before")
@@ -488,7 +396,7 @@ def test_the_adapters_take_them(name: str) -> None:
     config["steps"] = max(config["steps"], 25)
     reference, failed = _transformers(config)
     assert failed is None
-    schedule = _ours(config)
+    schedule = hf_schedule(config)
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=config["base_lr"])
     adapter = lrfun.torch.Scheduler(optimizer, schedule)
     rows = [optimizer.param_groups[0]["lr"]]

@@ -6,13 +6,25 @@ The reference is torch's own scheduler, stepped live on a real optimizer by
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from parity.backends import devices
 from parity.report import TENSOR_LR_STEPS, check, float32_representable
-from parity.strategies import NAMES, configs, horizon
+from parity.strategies import HF_NAMES, NAMES, configs, horizon
+
+# transformers' schedules (hf.<Class>), whose live reference is transformers' own scheduler.
+_NO_HF = importlib.util.find_spec("transformers") is None
+_WITH_HF = (
+    *NAMES,
+    *(
+        pytest.param(name, marks=pytest.mark.skipif(_NO_HF, reason="transformers not installed"))
+        for name in HF_NAMES
+    ),
+)
 
 # Mostly short horizons (cheap, and where the edges are), sometimes long ones.
 _steps = st.one_of(st.integers(0, 80), st.integers(80, 600), st.integers(600, 3000))
@@ -31,7 +43,7 @@ def check_parity(
     assert not failed, "\n".join(failed)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", _WITH_HF)
 @given(data=st.data())
 def test_parity_every_backend(name: str, data: st.DataObject) -> None:
     config = data.draw(configs(name), label="config")
@@ -40,7 +52,7 @@ def test_parity_every_backend(name: str, data: st.DataObject) -> None:
     check_parity(config, steps, optimizer=optimizer, tensor_lr=False)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", _WITH_HF)
 @given(data=st.data())
 @settings(max_examples=6)
 def test_parity_tensor_lr(name: str, data: st.DataObject) -> None:
@@ -68,7 +80,7 @@ _GPUS = [d for d in devices() if d != "cpu"]
 
 
 @pytest.mark.skipif(not _GPUS, reason="no CUDA or MPS device on this machine")
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", _WITH_HF)
 @given(data=st.data())
 @settings(max_examples=5)
 def test_parity_on_accelerators(name: str, data: st.DataObject) -> None:

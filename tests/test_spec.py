@@ -97,7 +97,7 @@ def test_specs_build_the_schedule_written(text: str, expected: Configurable) -> 
         ("StepLR(0.1, 30) + 1", "found an arithmetic operation"),
         ("0.1", "must be a schedule call"),
         ("Foo(1)", "unknown schedule 'Foo' at column 1"),
-        ("lrfun.StepLR(0.1, 30)", "bare name, found an attribute access"),
+        ("lrfun.StepLR(0.1, 30)", "unknown schedule 'lrfun.StepLR' at column 1"),
         ("StepLR(0.1, x)", "found the name 'x' at column 13"),
         ("StepLR(0.1, 3 * 10)", "found an arithmetic operation '3 * 10' at column 13"),
         ("StepLR(0.1, step_size=[x for x in y])", "found a list comprehension"),

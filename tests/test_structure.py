@@ -38,7 +38,7 @@ def _config(s: Configurable) -> dict:
     arguments = {k: v for k, v in s.arguments().items() if k != "horizon"}
     if "schedulers" in arguments:
         arguments["schedulers"] = [_config(c) for c in arguments["schedulers"]]
-    return {"name": type(s).__name__, **arguments}
+    return {"name": s._name, **arguments}
 
 
 def _decay(epoch: int) -> float:
@@ -47,10 +47,15 @@ def _decay(epoch: int) -> float:
 
 def test_the_classes_fill_the_registry() -> None:
     # torch's fifteen schedulers, each registered by its own class under torch's name
-    assert len(names()) == 15
-    for cls in classes():
+    assert len(names("")) == 15
+    for cls in classes(""):
         assert registered(cls.__name__) is cls
         assert getattr(lrfun, cls.__name__) is cls and cls.__name__ in lrfun.__all__
+    # transformers' schedules as hf.<Class>, public in lrfun.hf
+    assert names("hf.") and set(names()) == {*names(""), *names("hf.")}
+    for cls in classes("hf."):
+        assert registered(f"hf.{cls.__name__}") is cls
+        assert getattr(lrfun.hf, cls.__name__) is cls and cls.__name__ in lrfun.hf.__all__
 
 
 @pytest.mark.parametrize("name", names())
@@ -168,6 +173,9 @@ def test_the_public_surface() -> None:
     assert lrfun.__all__ == sorted(lrfun.__all__, key=lambda n: (not n.isupper(), n))
     for name in lrfun.__all__:
         value = getattr(lrfun, name)
+        if name == "hf":  # transformers' schedules: the public module
+            assert value.__name__ == "lrfun.hf"
+            continue
         assert name == "TOLERANCES" or value.__module__.startswith("lrfun")
     assert issubclass(lrfun.SpecError, ValueError)
     assert issubclass(lrfun.Schedule, lrfun.Configurable)

@@ -276,6 +276,15 @@ def test_plateau_scheduler_is_torch_reduce_lr_on_plateau() -> None:
     assert sched.get_last_lr() == [0.1] and sched.in_cooldown and sched.cooldown_counter == 2
 
 
+def test_adapters_name_their_schedule() -> None:
+    opt = torch.optim.SGD([torch.zeros(1)], lr=0.1)
+    sched = lrfun.torch.Scheduler(opt, lrfun.StepLR(0.1, step_size=30))
+    assert repr(sched) == "Scheduler(StepLR(base_lr=0.1, step_size=30, gamma=0.1))"
+    plateau = lrfun.torch.PlateauScheduler(opt, lrfun.ReduceLROnPlateau(0.1, patience=2))
+    assert repr(plateau) == f"PlateauScheduler({lrfun.ReduceLROnPlateau(0.1, patience=2)!r})"
+    assert repr(plateau).startswith("PlateauScheduler(ReduceLROnPlateau(base_lr=0.1, ")
+
+
 def _sgd(groups: int = 1, lrs: list[Any] | None = None, **kwargs: Any) -> torch.optim.Optimizer:
     """SGD on ``groups`` param groups at lr 0.1, or one group per entry of ``lrs``."""
     lrs = [0.1] * groups if lrs is None else lrs

@@ -1,0 +1,3 @@
+"""usage.py is read by a type checker (tests/test_typing.py), never imported or run."""
+
+collect_ignore: list[str] = ["usage.py"]
