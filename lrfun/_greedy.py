@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from lrfun import _validate as check
 from lrfun._backend import Ctx
 from lrfun._convert import per_group
+from lrfun._hf import transformers_optimization
 from lrfun._plateau import (
     _COUNTER_MAX,
     _MAX_STEP,
@@ -50,7 +51,8 @@ class GreedyState(NamedTuple):
     window_sum: Any  # the running sum, kept as transformers keeps it: += new, -= removed
 
 
-def _factor(value: Any) -> float:
+def _factor(value: Any) -> Any:
+    # A float, or a torch tensor, which check.real keeps (as _plateau._factor returns).
     factor = check.real("factor", value)
     if factor >= 1.0:
         raise ValueError(f"factor must be in (0, 1): Factor should be < 1.0. Got {factor!r}")
@@ -237,19 +239,13 @@ class GreedyLR(Machine):
     @classmethod
     def _torch_object(cls, optimizer: Any, arguments: dict[str, Any]) -> Any:
         """transformers' own ``GreedyLR`` on ``optimizer`` (the live reference)."""
-        try:
-            from transformers.optimization import GreedyLR as Native
-        except ImportError:
-            raise ImportError(
-                f"the live reference of {cls._name} is transformers, which is not installed: "
-                "pip install 'lrfun[hf]'"
-            ) from None
-        return Native(optimizer, **arguments)
+        return transformers_optimization(cls._name).GreedyLR(optimizer, **arguments)
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
         """The arguments, and where it stands, of a live ``transformers`` GreedyLR."""
-        average = getattr(scheduler, "_streaming_avg", None)
+        # transformers' running average (its values and sum), where it smooths
+        average: Any = getattr(scheduler, "_streaming_avg", None)
         smooth = bool(scheduler.smooth) and average is not None
         worst = math.inf if scheduler.mode == "min" else -math.inf
         now = [float(g["lr"]) for g in scheduler.optimizer.param_groups]

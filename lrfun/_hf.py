@@ -27,7 +27,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -152,6 +152,19 @@ _DECAY_SHAPES: dict[str, Callable[[Ctx, Any, int, Any], Any]] = {
 }
 
 
+def transformers_optimization(name: str) -> Any:
+    """``transformers.optimization``, the live reference of the schedule ``name``; an
+    ImportError saying how to install it when it is not there."""
+    try:
+        from transformers import optimization
+    except ImportError:
+        raise ImportError(
+            f"the live reference of {name} is transformers, which is not installed: "
+            "pip install 'lrfun[hf]'"
+        ) from None
+    return optimization
+
+
 # -- the classes --------------------------------------------------------------------------
 
 
@@ -180,13 +193,7 @@ class _Transformers(Schedule, register=False):
         it."""
         import torch
 
-        try:
-            from transformers import optimization
-        except ImportError:
-            raise ImportError(
-                f"the live reference of {cls._name} is transformers, which is not installed: "
-                "pip install 'lrfun[hf]'"
-            ) from None
+        optimization = transformers_optimization(cls._name)
         function = functools.partial(getattr(optimization, cls._functions[0]), **arguments)
         return torch.optim.lr_scheduler.LambdaLR(optimizer, function)
 
@@ -468,7 +475,9 @@ class PolynomialDecayWithWarmup(_Transformers):
 
     def _after_warmup(self, ctx: Ctx, step: Any) -> Any:
         t, w = self.num_training_steps, self.num_warmup_steps
-        end = self.lr_end / self.lr_init
+        lr_init = self.lr_init
+        assert lr_init is not None  # __post_init__ sets it (the default lr when not given)
+        end = self.lr_end / lr_init
         if t < w:  # no decay phase: every step from W on is past T
             return end
 
@@ -484,8 +493,8 @@ class PolynomialDecayWithWarmup(_Transformers):
                 # (1 - 71 / 71 = 6e-8 in XLA, whose square root is 2e-4).
                 remaining = _until(ctx, w + span, within) / float(span)
             remaining = _nonnegative(ctx, remaining)
-            lr_range = self.lr_init - self.lr_end
-            return (lr_range * remaining**self.power + self.lr_end) / self.lr_init
+            lr_range = lr_init - self.lr_end
+            return (lr_range * remaining**self.power + self.lr_end) / lr_init
 
         return _phase(ctx, step, t + 1, decay, lambda: end)
 
@@ -745,7 +754,9 @@ def from_lambda_lr(scheduler: Any) -> _Transformers | None:
         getattr(fn, "func", fn) is func and dict(getattr(fn, "keywords", None) or {}) == keywords
         for fn in fns
     )
-    if cls is None or not same or getattr(first, "args", ()):
+    # A partial's positional args, a tuple (the cast keeps mypy from reading the default as
+    # a bool, the context of ``or``).
+    if cls is None or not same or cast("tuple[Any, ...]", getattr(first, "args", ())):
         return None
     if cls is ConstantWithWarmup:
         keywords.setdefault("num_warmup_steps", 0)

@@ -13,7 +13,7 @@ import math
 import numbers
 import sys
 from collections.abc import Sequence
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import array_api_compat.numpy as np_xp
 import numpy as np
@@ -22,6 +22,7 @@ from lrfun import _validate as check
 from lrfun._backend import SCALARS, Ctx, device_of, namespace
 from lrfun._convert import per_group
 from lrfun._schedule import Configurable
+from lrfun._validate import LrValue
 
 __all__ = ["Machine", "PlateauState", "ReduceLROnPlateau"]
 
@@ -92,7 +93,19 @@ class Machine(Configurable, register=False):
     """
 
     # The NamedTuple type of the machine's state.
-    state_type: ClassVar[type]
+    state_type: ClassVar[type[Any]]
+
+    if TYPE_CHECKING:
+        # Fields of every machine (the adapters read them), declared for type checkers only:
+        # declared here as fields, they would come first in every machine's signature.
+
+        @property
+        def base_lr(self) -> LrValue:
+            """The lr the state starts from (one per param group, or one for all)."""
+
+        @property
+        def min_lr(self) -> LrValue:
+            """The lr floor (one per param group, or one for all)."""
 
     def init(self, like: Any = None) -> Any:
         """The state right after construction (or where the keyword arguments say it stands).

@@ -21,7 +21,7 @@ import operator
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from lrfun._schedule import Schedule, registered
 
 if TYPE_CHECKING:
     import torch
+    from torch.optim import Optimizer
 
 __all__ = ["Trajectory", "lr_scale", "param_groups", "torch_scheduler", "torch_trajectory"]
 
@@ -66,7 +67,8 @@ class Trajectory:
     @property
     def steps(self) -> int:
         """The number of scheduler steps recorded (rows minus one)."""
-        return self.lr.shape[0] - 1
+        rows: int = self.lr.shape[0]
+        return rows - 1
 
 
 def param_groups(config: Mapping[str, Any]) -> int:
@@ -152,7 +154,8 @@ def torch_trajectory(
         opt = _make_optimizer(torch, optimizer, lrs, device, tensor_lr)
         sched = scheduler(opt)
     total = getattr(sched, "total_steps", None)
-    if isinstance(sched, torch.optim.lr_scheduler.OneCycleLR) and steps > total:
+    # OneCycleLR's total_steps is an int.
+    if isinstance(sched, torch.optim.lr_scheduler.OneCycleLR) and steps > cast(int, total):
         raise ValueError(
             f"OneCycleLR cannot be stepped past total_steps={total} (torch raises); "
             f"got steps={steps}: cap steps at total_steps"
@@ -224,12 +227,14 @@ def _record(
     momentum = None if momentum_of is None else np.empty_like(lr)
     lr[0] = [float(g["lr"]) for g in groups]
     if momentum is not None:
+        assert momentum_of is not None  # momentum is recorded exactly when it is read
         momentum[0] = [float(momentum_of(g)) for g in groups]
     for row, args in enumerate(step_args, start=1):
         opt.step()
         sched.step(*args)
         lr[row] = [float(g["lr"]) for g in groups]
         if momentum is not None:
+            assert momentum_of is not None
             momentum[row] = [float(momentum_of(g)) for g in groups]
     lr.flags.writeable = False
     if momentum is not None:
@@ -247,6 +252,7 @@ def _make_optimizer(
     if kind not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {kind!r}")
     device = torch.device(device)
+    assert not isinstance(device, str)  # a torch.device now
 
     def lr_value(value: float) -> float | torch.Tensor:
         # float32 explicitly: a changed global default dtype must not change the reference.
@@ -265,9 +271,15 @@ def _make_optimizer(
     # foreach=False: the single-tensor update is the one path that takes a tensor lr on every
     # device without capturable=True (Adam's foreach path rejects a tensor lr otherwise, and
     # capturable=True is refused on CPU); the update never feeds back into the schedule.
+    # (``torch`` is the module, passed in untyped: the casts give its optimizers their type.)
     if kind == "sgd":
-        return torch.optim.SGD(groups, lr=lr_value(lrs[0]), momentum=_SGD_MOMENTUM, foreach=False)
-    return torch.optim.Adam(groups, lr=lr_value(lrs[0]), betas=_ADAM_BETAS, foreach=False)
+        return cast(
+            "Optimizer",
+            torch.optim.SGD(groups, lr=lr_value(lrs[0]), momentum=_SGD_MOMENTUM, foreach=False),
+        )
+    return cast(
+        "Optimizer", torch.optim.Adam(groups, lr=lr_value(lrs[0]), betas=_ADAM_BETAS, foreach=False)
+    )
 
 
 def _build(torch: Any, opt: torch.optim.Optimizer, config: Mapping[str, Any]) -> Any:
@@ -333,7 +345,8 @@ def _scheduler_class(torch: Any, name: str) -> type:
     known = sorted(n for n in module.__all__ if n != "LRScheduler")
     if name not in known:
         raise ValueError(f"unknown scheduler name {name!r}; expected one of {known}")
-    return getattr(module, name)
+    cls: type = getattr(module, name)
+    return cls
 
 
 def _optimizer_lrs(config: Mapping[str, Any], groups: int) -> list[float]:

@@ -407,9 +407,7 @@ def registered(name: object) -> type[Configurable] | None:
 def names(namespace: str | None = None) -> tuple[str, ...]:
     """Every registered name, sorted; only a family's with ``namespace`` (``""``: torch's
     fifteen, ``"hf."``: transformers')."""
-    return tuple(
-        sorted(n for n, c in _REGISTRY.items() if namespace in (None, c._namespace))
-    )
+    return tuple(sorted(n for n, c in _REGISTRY.items() if namespace in (None, c._namespace)))
 
 
 def classes(namespace: str | None = None) -> tuple[type[Configurable], ...]:

@@ -36,8 +36,8 @@ import json
 import math
 import os
 import stat
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from lrfun._compose import _Composite
 from lrfun._schedule import Configurable, classes, from_config, registered
@@ -77,7 +77,7 @@ _KINDS: dict[type[ast.AST], str] = {
 }
 
 
-def _functions() -> dict[str, Any]:
+def _functions() -> dict[str, Callable[..., Configurable]]:
     """The functions a spec may call, by dotted name: :mod:`lrfun.hf`'s ``get_*``."""
     from lrfun import hf
 
@@ -282,7 +282,7 @@ def _same(value: Any, default: Any) -> bool:
     # bools are not numbers here: cycle_momentum=1 is not the default True.
     if isinstance(value, bool) or isinstance(default, bool):
         return type(value) is type(default) and value == default
-    return value == default
+    return cast(bool, value == default)  # config values: plain data, compared as such
 
 
 def _literal_text(value: Any) -> str:
@@ -405,6 +405,7 @@ class _Reader:
         expected = f"{name}'s arguments must be literals (numbers, strings, True/False/None, lists)"
         if depth > _MAX_DEPTH:
             raise SpecError(f"a literal is nested more than {_MAX_DEPTH} deep {self.where(node)}")
+        value: object  # a constant's value, then a dict's value nodes
         if isinstance(node, ast.Constant):
             value = node.value
             if value is None or isinstance(value, (bool, int, float, str)):

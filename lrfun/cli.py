@@ -1,33 +1,40 @@
-"""The ``lrfun`` command: plot schedules, print them step by step, render the gallery.
+"""The lrfun command: plot schedules, print them step by step, render the gallery.
 
 A SPEC is a schedule's constructor call as written in Python, with literal arguments:
-``"OneCycleLR(max_lr=0.1, total_steps=1000)"``, ``"MultiStepLR([0.1, 0.01], [30, 80])"``,
-``"SequentialLR([LinearLR(0.1, 0.01, total_iters=5), StepLR(0.1, 30)], milestones=[5])"`` --
-or ``@config.json``, a file holding a ``schedule.to_config()`` dict. Specs are checked by a
-strict grammar and never evaluated. LambdaLR and MultiplicativeLR take Python functions and
-cannot be specified. A ReduceLROnPlateau is driven by ``--metrics``: comma-separated numbers
-or ``@file`` (numbers separated by commas or whitespace), one per update.
+"OneCycleLR(max_lr=0.1, total_steps=1000)", "MultiStepLR([0.1, 0.01], [30, 80])",
+"SequentialLR([LinearLR(0.1, 0.01, total_iters=5), StepLR(0.1, 30)], milestones=[5])" --
+or @config.json, a file holding a schedule.to_config() dict. Specs are checked by a strict
+grammar and never evaluated. Schedules that take a Python function cannot be specified. A
+metric-driven schedule (ReduceLROnPlateau, hf.GreedyLR) is driven by --metrics:
+comma-separated numbers or @file (numbers separated by commas or whitespace), one per update.
 
-Limits: ``--steps`` at most 10,000,000, and ``--steps`` times the param groups, summed
-over the SPECs, at most 10,000,000 values (a ReduceLROnPlateau counts its metrics, cut to
-``--steps``); ``plot --torch`` at most 1,000,000 steps (torch runs step by step). An
-``@file`` must be a regular file of at most 1 MiB (a config) or 16 MiB (metrics); a JSON
-config repeats no key and holds integers in the 64-bit range, as a spec does. ``--dpi`` is
-a number in [10, 1000]; ``--title`` is plain text (no math text) of at most 200
-characters. Labels and titles made from a spec are cut to 200 characters; ``show`` prints
-plain columns instead of a table past 10,000 rows.
+--steps N is required, except where every SPEC is metric-driven: it then runs over
+its --metrics, which --steps N (if given) cuts to N steps. show --format csv or json writes
+the values for programs to read (lrfun show --help describes the columns and keys).
+
+Limits: --steps at most 10,000,000, and --steps times the param groups, summed over the
+SPECs, at most 10,000,000 values (a metric-driven one counts its metrics, cut to --steps);
+plot --torch at most 1,000,000 steps (torch runs step by step). An @file must be a regular
+file of at most 1 MiB (a config) or 16 MiB (metrics); a JSON config repeats no key and holds
+integers in the 64-bit range, as a spec does. --dpi is a number in [10, 1000]; --title is
+plain text (no math text) of at most 200 characters. Labels and titles made from a spec are
+cut to 200 characters; show prints plain columns instead of a table past 10,000 rows.
 
 Exit status: 0 on success; 2 for a bad spec or bad arguments, or a schedule that cannot be
 evaluated, plotted or run by torch (one line on stderr, never a traceback); 1 when a file
-cannot be written, a needed package is missing, or (``plot --torch``) lrfun and torch
-disagree beyond the parity tolerance.
+cannot be written, a needed package is missing, or (plot --torch) lrfun and torch disagree
+beyond the parity tolerance. Output cut short by its reader (show ... | head) ends quietly,
+with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import sys
+import textwrap
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -35,9 +42,10 @@ from typing import Any
 
 import numpy as np
 
-from lrfun._plateau import ReduceLROnPlateau
-from lrfun._schedule import Configurable
-from lrfun._spec import SpecError, load, read_file
+from lrfun import __version__
+from lrfun._plateau import Machine
+from lrfun._schedule import Configurable, names
+from lrfun._spec import SpecError, load, read_file, spec_names
 
 __all__ = ["main"]
 
@@ -84,11 +92,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(str(e), 2)
     except _FailureError as e:
         return _error(str(e), 1)
+    except BrokenPipeError:
+        # The reader stopped early (show ... | head): end quietly, as other filters do.
+        _discard_stdout()
+        return 1
     except OSError as e:
         where = f" {e.filename!r}" if e.filename else ""
         return _error(f"cannot write{where}: {e.strerror or e}", 1)
     except Exception as e:  # a valid spec that still fails to evaluate: never a traceback
         return _error(f"{type(e).__name__}: {e}", 2)
+
+
+def _discard_stdout() -> None:
+    """Points stdout at the null device: the interpreter's last flush of what is still
+    buffered would otherwise meet the closed pipe again, and print a traceback."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file (captured in a test): nothing to flush
+        pass
 
 
 def _error(message: str, status: int) -> int:
@@ -113,14 +135,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lrfun",
         description="torch's learning-rate schedulers as pure functions: plot and print them.",
-        epilog=__doc__.split("\n\n", 1)[1],
+        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"lrfun {__version__}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
-    plot = commands.add_parser("plot", help="plot schedules to a PNG, SVG or PDF file")
+    plot = commands.add_parser(
+        "plot",
+        help="plot schedules to a PNG, SVG or PDF file",
+        description="Plot schedules (lr, and momentum where cycled) to a PNG, SVG or PDF file.",
+        usage=_usage("-o FILE [--torch] [--log] [--title TITLE] [--dpi DPI] SPEC [SPEC ...]"),
+    )
     plot.add_argument("specs", nargs="+", metavar="SPEC", help="schedule call or @config.json")
-    _add_steps(plot)
     plot.add_argument("-o", "--output", required=True, metavar="FILE", help=".png, .svg or .pdf")
     plot.add_argument("--torch", action="store_true", help="overlay torch's trajectory")
     plot.add_argument("--log", action="store_true", help="log lr axis")
@@ -128,42 +155,113 @@ def _parser() -> argparse.ArgumentParser:
         "--title", type=_title, help=f"figure title, plain text (at most {_MAX_TITLE} characters)"
     )
     plot.add_argument(
-        "--dpi", type=_dpi, default=100.0, help="raster resolution in [10, 1000] (100)"
+        "--dpi",
+        type=_dpi,
+        help="raster resolution in [10, 1000] (default: lrfun.plot.DPI, 200)",
     )
+    _add_steps(plot)
     plot.set_defaults(run=_plot)
 
-    show = commands.add_parser("show", help="print the lr (and momentum) per step")
+    show = commands.add_parser(
+        "show",
+        help="print the lr (and momentum) per step: a table, CSV or JSON",
+        description="Print the lr (and momentum where cycled) per step: a table, CSV or JSON.",
+        epilog=_FORMATS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage=_usage(f"[--every K] [--format {{{','.join(_FORMATS)}}}] SPEC"),
+    )
     show.add_argument("spec", metavar="SPEC", help="schedule call or @config.json")
-    _add_steps(show)
     show.add_argument("--every", type=_positive, default=1, metavar="K", help="every K-th step")
+    show.add_argument(
+        "--format",
+        choices=_FORMATS,
+        default="table",
+        help="table (the default), csv (a header row, then a row per step) or json (one object)",
+    )
+    _add_steps(show)
     show.set_defaults(run=_show)
 
-    gallery = commands.add_parser("gallery", help="one picture per schedule into a directory")
-    gallery.add_argument("-o", "--output", required=True, metavar="DIR")
+    gallery = commands.add_parser(
+        "gallery",
+        help="one picture per schedule into a directory",
+        description="One picture per schedule, with representative settings, into a directory.",
+    )
+    gallery.add_argument("-o", "--output", required=True, metavar="DIR", help="the directory")
     gallery.add_argument(
-        "--dpi", type=_dpi, default=72.0, help="raster resolution in [10, 1000] (72)"
+        "--dpi",
+        type=_dpi,
+        help="raster resolution in [10, 1000] (default: that of the documentation's pictures)",
     )
     gallery.add_argument("--no-torch", action="store_true", help="skip the torch overlay")
     gallery.set_defaults(run=_gallery)
     return parser
 
 
+_FORMATS = ("table", "csv", "json")
+_FORMATS_HELP = """\
+--format: table (the default) is for reading; csv and json are for programs, on stdout,
+every value written as the shortest text that reads back as the same float.
+
+csv: a header row, then one row per step shown: step,lr (step,lr[0],lr[1],... with several
+param groups), then momentum (momentum[0],...) where the schedule cycles momentum, then
+metric for a metric-driven schedule (empty at step 0, which has none).
+
+json: one object, {"config": the schedule's to_config() dict, "step": [0, 1, ...], "lr":
+[...], "momentum": [...] where cycled, "metric": [null, ...] for a metric-driven one}.
+"lr" and "momentum" hold a number per step, or a list per step (a number per param group)
+where the schedule has param groups. It is strict JSON: NaN and infinities are the strings
+"NaN", "Infinity" and "-Infinity".
+
+Examples:
+  lrfun show "OneCycleLR(0.1, total_steps=100)" --steps 100 --format csv > lr.csv
+  lrfun show "StepLR(0.1, 30)" --steps 90 --every 10 --format json
+  lrfun show "ReduceLROnPlateau(0.1)" --metrics=-1.0,-1.2,-1.2 --format csv
+  (write --metrics=... when the first metric is negative: -1.0 alone reads as an option)
+"""
+
+
+def _usage(options: str) -> str:
+    """A usage of two lines: --steps is required, except where the SPECs are all
+    ReduceLROnPlateaus, which --metrics drives (argparse has no way to say so itself)."""
+    return (
+        f"%(prog)s [-h] {options} --steps N\n       %(prog)s [-h] {options} --metrics M [--steps N]"
+    )
+
+
+def _epilog() -> str:
+    """The module's notes, with the names a spec may call (from the spec grammar) after the
+    first: the list grows as schedules are registered."""
+    usable = spec_names()
+    listed = f"A SPEC names one of: {', '.join(usable)}."
+    unusable = [n for n in names() if n not in usable]
+    if unusable:
+        listed += f" Not {', '.join(unusable)}: they take a Python function."
+    first, rest = __doc__.split("\n\n", 2)[1:]
+    wrapped = textwrap.fill(listed, 92, break_on_hyphens=False)
+    return f"{first}\n\n{wrapped}\n\n{rest.strip()}"
+
+
 def _add_steps(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    group = parser.add_argument_group(
+        "length",
+        "--steps N is required; a metric-driven SPEC runs over --metrics M instead\n(and "
+        "--steps N, if given, cuts it)",
+    )
+    group.add_argument(
         "--steps",
         type=_positive,
         metavar="N",
         help=(
-            "steps 0..N-1 (a ReduceLROnPlateau runs over its metrics, cut to N); N times the "
-            f"param groups, summed over the SPECs, at most {_MAX_VALUES:,}"
+            "steps 0..N-1; N times the param groups, summed over the SPECs, at most "
+            f"{_MAX_VALUES:,}"
         ),
     )
-    parser.add_argument(
+    group.add_argument(
         "--metrics",
         metavar="M",
         help=(
-            "ReduceLROnPlateau's metric per update: '1.0,0.9,...' or @file (a regular file "
-            "of at most 16 MiB)"
+            "the metric per update (ReduceLROnPlateau, hf.GreedyLR): '1.0,0.9,...' or "
+            "@file (a regular file of at most 16 MiB)"
         ),
     )
 
@@ -220,13 +318,15 @@ def _schedules(specs: Sequence[str], args: argparse.Namespace) -> tuple[list[Con
     """The parsed specs and the metrics, checked against each other and ``--steps``."""
     schedules = [load(spec) for spec in specs]
     metrics = _metrics(args.metrics)
-    plateaus = [s for s in schedules if isinstance(s, ReduceLROnPlateau)]
+    plateaus = [s for s in schedules if isinstance(s, Machine)]
     if plateaus and metrics is None:
         raise _UsageError(
-            "ReduceLROnPlateau is driven by a metric: give --metrics '1.0,0.9,...' or @file"
+            f"{plateaus[0]._name} is driven by a metric: give --metrics '1.0,0.9,...' or @file"
         )
     if metrics is not None and not plateaus:
-        raise _UsageError("--metrics applies to ReduceLROnPlateau only")
+        raise _UsageError(
+            "--metrics applies to metric-driven schedules only (ReduceLROnPlateau, hf.GreedyLR)"
+        )
     if args.steps is None and len(plateaus) < len(schedules):
         raise _UsageError("--steps N is required")
     total = 0
@@ -244,7 +344,7 @@ def _schedules(specs: Sequence[str], args: argparse.Namespace) -> tuple[list[Con
 
 def _rows(schedule: Configurable, steps: int | None, metrics: np.ndarray | None) -> int:
     """The steps evaluated: ``steps``, or a plateau's updates (cut to ``steps``)."""
-    if isinstance(schedule, ReduceLROnPlateau):
+    if isinstance(schedule, Machine):
         assert metrics is not None
         return len(metrics) + 1 if steps is None else min(len(metrics) + 1, steps)
     assert steps is not None
@@ -276,8 +376,8 @@ def _plot(args: argparse.Namespace) -> int:
             checks=checks,
             log=args.log,
             title=args.title,
-            dpi=args.dpi,
             path=args.output,
+            **({} if args.dpi is None else {"dpi": args.dpi}),
         )
     except (ValueError, TypeError, ArithmeticError) as e:
         raise _UsageError(str(e)) from None
@@ -296,10 +396,8 @@ def _plot(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     (schedule,), metrics = _schedules([args.spec], args)
-    from lrfun.plot import label
-
     try:
-        if isinstance(schedule, ReduceLROnPlateau):
+        if isinstance(schedule, Machine):
             if args.steps is not None:
                 metrics = metrics[: args.steps - 1]
             lr = np.asarray(schedule.trajectory(metrics), dtype=np.float64)
@@ -310,17 +408,28 @@ def _show(args: argparse.Namespace) -> int:
             momentum = schedule.momentum(ks) if schedule.cycles_momentum else None
     except (ValueError, TypeError, ArithmeticError) as e:
         raise _UsageError(str(e)) from None
-    lr = lr.reshape(len(lr), -1)
     shown = np.arange(0, len(lr), args.every)
-    columns = _group_columns("lr", lr[shown])
+    # The arrays as the schedule gives them, at the steps shown: (steps,) or (steps, groups).
+    arrays: dict[str, np.ndarray] = {"lr": lr[shown]}
     if momentum is not None:
-        momentum = np.asarray(momentum, dtype=np.float64).reshape(len(lr), -1)
-        columns += _group_columns("momentum", momentum[shown])
+        arrays["momentum"] = np.asarray(momentum, dtype=np.float64)[shown]
+    fed = None
     if metrics is not None:  # the metric of update k is fed at step k: none at step 0
         fed = np.concatenate([[np.nan], np.asarray(metrics, dtype=np.float64)])[shown]
-        columns.append(("metric", np.where(shown == 0, None, fed)))
+        fed = np.where(shown == 0, None, fed)
+    if args.format == "json":
+        _write_json(schedule, shown, arrays, fed)
+        return 0
+    columns = [c for name, values in arrays.items() for c in _group_columns(name, values)]
+    if fed is not None:
+        columns.append(("metric", fed))
     header = ["step", *(name for name, _ in columns)]
     values = [shown, *(column for _, column in columns)]
+    if args.format == "csv":
+        _write_csv(header, values)
+        return 0
+    from lrfun.plot import label
+
     title = label(schedule, width=_NO_WRAP)
     if len(shown) > _MAX_TABLE_ROWS:
         _print_columns(title, header, values)
@@ -331,22 +440,89 @@ def _show(args: argparse.Namespace) -> int:
 
 # label() wraps at this width: never, on one line of a table title or a verdict.
 _NO_WRAP = 10_000
+# Rows formatted and written at a time by the streaming writers.
+_BLOCK = 10_000
 
 
 def _group_columns(name: str, values: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    values = values.reshape(len(values), -1)
     names = [name] if values.shape[1] == 1 else [f"{name}[{g}]" for g in range(values.shape[1])]
     return [(n, values[:, g]) for g, n in enumerate(names)]
 
 
 def _cells(values: list[np.ndarray], start: int, stop: int) -> Iterator[list[str]]:
     """Rows ``start:stop`` of the table as text: the step, then each value (None: blank)."""
-    for k in range(start, stop):
-        yield [str(int(values[0][k])), *(_number(column[k]) for column in values[1:])]
+    texts = [_texts(column[start:stop]) for column in values]
+    return (list(row) for row in zip(*texts, strict=True))
 
 
-def _number(value: Any) -> str:
-    # repr: the shortest text that reads back as exactly this float
-    return "" if value is None else repr(float(value))
+def _texts(values: np.ndarray) -> list[str]:
+    """Each value as the shortest text that reads back as exactly it (its repr); None (no
+    metric at step 0) as an empty string."""
+    items = values.tolist()
+    if values.dtype == object:
+        return ["" if v is None else repr(float(v)) for v in items]
+    # repr of a list reprs its numbers in C: ten times faster than one repr() call each.
+    return repr(items)[1:-1].split(", ") if items else []
+
+
+def _write_csv(header: list[str], values: list[np.ndarray]) -> None:
+    """The columns as CSV on stdout, a block of rows at a time. A cell is a number's repr,
+    or empty: nothing in it needs quoting."""
+    write = sys.stdout.write
+    write(",".join(header) + "\n")
+    for start in range(0, len(values[0]), _BLOCK):
+        rows = _cells(values, start, start + _BLOCK)
+        write("".join(",".join(row) + "\n" for row in rows))
+
+
+def _write_json(
+    schedule: Configurable,
+    steps: np.ndarray,
+    arrays: dict[str, np.ndarray],
+    metric: np.ndarray | None,
+) -> None:
+    """One strict-JSON object on stdout: the config, then each array on a line of its own,
+    written a block of steps at a time (ten million values never sit in one string)."""
+    write = sys.stdout.write
+    # Constructors refuse non-finite hyperparameters: a config is always strict JSON.
+    config = json.dumps(schedule.to_config(), allow_nan=False)
+    write(f'{{"config": {config}')
+    named = {"step": steps, **arrays}
+    if metric is not None:
+        named["metric"] = metric
+    for name, values in named.items():
+        write(f",\n {json.dumps(name)}: [")
+        for start in range(0, len(values), _BLOCK):
+            block = values[start : start + _BLOCK]
+            write(", " if start else "")
+            if block.dtype != object and np.isfinite(block).all():
+                # a list of finite floats or ints, nested or not, reprs as JSON (in C)
+                write(repr(block.tolist())[1:-1])
+            else:
+                write(", ".join(_json_entry(v) for v in block.tolist()))
+        write("]")
+    write("}\n")
+
+
+def _json_entry(value: Any) -> str:
+    """A step's value (a number, or a list with one per param group) as JSON."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_json_number(v) for v in value) + "]"
+    return _json_number(value)
+
+
+def _json_number(value: Any) -> str:
+    # repr of a finite float is valid JSON and reads back as the same float; JSON has no
+    # NaN or infinity, so they are written as strings, as protobuf's JSON mapping does.
+    if value is None:
+        return "null"
+    number = float(value)
+    return repr(number) if math.isfinite(number) else f'"{_non_finite(number)}"'
+
+
+def _non_finite(number: float) -> str:
+    return "NaN" if math.isnan(number) else "Infinity" if number > 0 else "-Infinity"
 
 
 def _print_columns(title: str, header: list[str], values: list[np.ndarray]) -> None:
@@ -357,9 +533,8 @@ def _print_columns(title: str, header: list[str], values: list[np.ndarray]) -> N
     write = sys.stdout.write
     write(title + "\n")
     write("  ".join(name.rjust(w) for name, w in zip(header, widths, strict=True)) + "\n")
-    block = 10_000
-    for start in range(0, len(values[0]), block):
-        stop = min(start + block, len(values[0]))
+    for start in range(0, len(values[0]), _BLOCK):
+        stop = min(start + _BLOCK, len(values[0]))
         lines = (
             "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))
             for row in _cells(values, start, stop)
@@ -395,7 +570,9 @@ def _gallery(args: argparse.Namespace) -> int:
     torch = not args.no_torch and _available("torch")
     if not args.no_torch and not torch:
         print("torch is not installed: no overlay picture", file=sys.stderr)
-    for path in plot.gallery(args.output, dpi=args.dpi, torch=torch):
+    # Unset, the library's own default applies: one definition of the gallery's resolution.
+    options = {} if args.dpi is None else {"dpi": args.dpi}
+    for path in plot.gallery(args.output, torch=torch, **options):
         print(f"wrote {path}")
     return 0
 

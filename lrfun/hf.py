@@ -157,8 +157,9 @@ def get_reduce_on_plateau_schedule(base_lr: LrValue, **kwargs: Any) -> ReduceLRO
 
 def _min_lr_rate(
     base_lr: LrValue, min_lr: float | None, min_lr_rate: float | None, lr: float | None
-) -> float:
-    """transformers' ``min_lr`` / ``min_lr_rate`` resolution (its messages)."""
+) -> Any:
+    """transformers' ``min_lr`` / ``min_lr_rate`` resolution (its messages): a float, or a
+    tensor where the default lr is one."""
     if min_lr is not None and min_lr_rate is not None:
         raise ValueError("Only one of min_lr or min_lr_rate should be set")
     if min_lr is not None:

@@ -11,10 +11,15 @@ Every curve carries a ``gid`` so its data can be read back (``line.get_gid()``):
 ``momentum/{i}/{g}``       its momentum / beta1 (schedules that cycle it)
 ``torch/lr/{i}/{g}``       torch's lr (``torch=True``); ``torch/momentum/{i}/{g}`` likewise
 ``error/{i}``              ``|ours - torch| / tolerance``, the worst over groups, lr and momentum
-``tolerance``              the line at 1.0 in the error panel
-``metric``                 the metric fed to ReduceLROnPlateau, at updates 1..n
+``tolerance``              the line at 1.0 in the error panel, and its label (a text)
+``metric``                 the metric fed to the metric-driven machines, at updates 1..n
 ``milestone/{i}``          a vertical line where schedule ``i`` switches, decays or restarts
 =========================  ==============================================================
+
+Layout, top to bottom: the title, the legend (centred, in up to three columns), then the
+panels; each is measured before the figure is sized, so none overlaps another, whatever the
+number of schedules or the length of the title (wrapped to the figure's width). Tick labels
+carry their own exponent (``2.5e-8``), never a shared offset text above the panel.
 
 Text is drawn as written: titles and legend labels are plain text, never math text (a ``$``
 is a dollar sign). Labels are cut to :data:`MAX_LABEL` characters, the legend lists at most
@@ -25,6 +30,7 @@ is a dollar sign). Labels are cut to :data:`MAX_LABEL` characters, the legend li
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -34,21 +40,62 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lrfun._compare import Comparison, compare
-from lrfun._plateau import ReduceLROnPlateau
+from lrfun._plateau import Machine
 from lrfun._reference import Trajectory, lr_scale, torch_trajectory
 from lrfun._schedule import Configurable, Schedule, classes, from_config
 from lrfun._spec import load, to_spec
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-__all__ = ["MAX_LABEL", "MAX_LEGEND", "TorchCheck", "against_torch", "gallery", "label", "plot"]
+__all__ = [
+    "DPI",
+    "GALLERY_DPI",
+    "MAX_LABEL",
+    "MAX_LEGEND",
+    "MAX_MARKED",
+    "MAX_MILESTONES",
+    "WIDTH",
+    "TorchCheck",
+    "against_torch",
+    "gallery",
+    "label",
+    "plot",
+]
 
 _FORMATS = ("png", "svg", "pdf")
 _GROUP_STYLES = ("-", "--", ":", "-.")
-# More vertical lines than this say nothing (StepLR(step_size=1)): none are drawn then.
-_MAX_MILESTONES = 60
+# More vertical lines than this crowd the panel and say nothing the curve does not (a GreedyLR's
+# staircase, StepLR(step_size=1)): none are drawn then.
+MAX_MILESTONES = 20
+# Milestone lines are drawn (by default) only while this many schedules at most share the
+# axes: past three, the lines of different schedules interleave and read as noise.
+MAX_MARKED = 3
+# 6.4 in is a paper's text width (6.5 in for a one-column article, a two-column figure*), so
+# the figure goes in at its natural size and its 8-10 pt text matches the caption's. The lr
+# panel gets the height of a readable curve; each further panel (momentum, metric, error) is a
+# strip; the title and legend add their own measured height on top.
+WIDTH = 6.4
+_LR_HEIGHT = 2.8
+_PANEL_HEIGHT = 1.2
+# 200 dpi: 1280 px wide, sharp on a high-density screen at README widths and fine for print
+# (a paper takes the .pdf or .svg, which are vector).
+DPI = 200
+# The gallery is shown in a README three to a row (about 270 px each): 100 dpi (640 px) stays
+# sharp at twice that on high-density screens and keeps each file small.
+GALLERY_DPI = 100
+# Font sizes in points, close to a paper's caption and footnote sizes.
+_TITLE_SIZE = 10
+_LABEL_SIZE = 9
+_TEXT_SIZE = 8
+_TOLERANCE_SIZE = 7
+# At most this many legend columns: more would make each column too narrow for a spec.
+_LEGEND_COLUMNS = 3
+# The gap between the lr panel and the legend above it, in legend font sizes: more than half a
+# tick label's height, so the panel's top tick label never reaches the legend.
+_LEGEND_GAP = 0.9
 # A label longer than this is cut (a config with a million milestones has a spec of megabytes).
 MAX_LABEL = 200
 # Legend entries beyond this many are left out: the legend would crowd out the panels.
@@ -86,38 +133,44 @@ def plot(
     checks: Sequence[TorchCheck] | None = None,
     log: bool = False,
     labels: Sequence[str] | None = None,
-    milestones: bool = True,
+    milestones: bool | None = None,
     title: str | None = None,
     figsize: tuple[float, float] | None = None,
-    dpi: float = 100,
+    dpi: float = DPI,
     path: str | os.PathLike[str] | None = None,
 ) -> Figure:
     """Plots schedules over steps ``0 .. steps - 1``: one curve per schedule and param group.
 
     Panels, top to bottom: the lr; momentum / beta1 when a schedule cycles it; the metric when
-    a ReduceLROnPlateau is plotted; with ``torch=True``, the error against torch as a fraction
-    of the parity tolerance (1.0 is the tolerance: ``|ours - torch| / (atol + rtol * |torch|)``,
-    float64 row of :data:`parity.TOLERANCES`).
+    a metric-driven machine (ReduceLROnPlateau, hf.GreedyLR) is plotted; with ``torch=True``,
+    the error against torch as a fraction of the parity tolerance (1.0 is the tolerance:
+    ``|ours - torch| / (atol + rtol * |torch|)``, float64 row of :data:`parity.TOLERANCES`).
 
     Args:
-      schedules: a schedule, a ReduceLROnPlateau, a spec string (see ``lrfun show --help``),
-        a config dict, or a sequence of them.
-      steps: the number of steps plotted. Required unless every schedule is a plateau, which
+      schedules: a schedule, a metric-driven machine (ReduceLROnPlateau, hf.GreedyLR), a
+        spec string (see ``lrfun show --help``), a config dict, or a sequence of them.
+      steps: the number of steps plotted. Required unless every schedule is a machine, which
         is plotted over its ``len(metrics) + 1`` updates (cut to ``steps`` when given).
-      metrics: the metric fed to every ReduceLROnPlateau, one value per update.
+      metrics: the metric fed to every machine, one value per update.
       torch: lay torch's native trajectory (run live on CPU) over each schedule and add the
         error panel. OneCycleLR cannot be stepped by torch past ``total_steps``: torch's
-        curve stops there.
+        curve stops there. The legend ends with "torch"; one schedule's curve is "lrfun".
       checks: with ``torch=True``, the :func:`against_torch` results of the schedules, one
         each, when the caller has them already (the ``lrfun`` command prints their verdict).
       log: a log lr axis.
       labels: one legend label per schedule (default: each schedule's spec).
-      milestones: mark where schedules decay, switch phase or restart, and where a plateau
-        cuts the lr.
+      milestones: mark where schedules decay, switch phase or restart, and where a machine
+        changes the lr: faint dashed lines in the schedule's colour, behind the curves. The
+        default (None) marks them while at most :data:`MAX_MARKED` schedules are plotted
+        (param groups of one schedule share its marks): with more, the lines of different
+        schedules interleave and hide the curves. True marks them for any number, False
+        never. A schedule with more than :data:`MAX_MILESTONES` marks in range gets none
+        (a line every few steps says nothing the curve does not).
       title: the figure title, plain text (default: the label, when one schedule is
-        plotted).
-      figsize: inches (default: 6 wide, taller per panel).
-      dpi: dots per inch of the saved raster file.
+        plotted), wrapped to the figure's width.
+      figsize: inches (default: :data:`WIDTH` wide; 2.8 in for the lr panel, 1.2 in per
+        further panel, plus the height of the title and legend).
+      dpi: dots per inch of the figure and of the saved raster file (default :data:`DPI`).
       path: when given, the figure is also saved there; the format (png, svg or pdf) comes
         from the suffix.
 
@@ -136,6 +189,7 @@ def plot(
     >>> float(line.get_ydata()[3])
     0.010000000000000002
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     items = _as_list(schedules)
@@ -143,6 +197,7 @@ def plot(
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"labels must have one entry per schedule ({len(items)}), got {labels!r}")
     names = list(labels) if labels is not None else [label(s) for s in items]
+    names = [_cut(name) for name in names]
     curves = [_curve(s, steps, metrics) for s in items]
     refs = None
     if torch:
@@ -156,33 +211,30 @@ def plot(
     has_metric = any(c.metric is not None for c in curves)
     panels = ["lr", *(["momentum"] * has_momentum), *(["metric"] * has_metric)]
     panels += ["error"] * bool(torch)
-    if figsize is None:
-        figsize = (6.0, 2.4 + 1.1 * (len(panels) - 1))
-    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-    ratios = [2.6] + [1.0] * (len(panels) - 1)
+    panels_height = _LR_HEIGHT + _PANEL_HEIGHT * (len(panels) - 1)
+    fig = Figure(figsize=figsize or (WIDTH, panels_height), dpi=dpi, layout="constrained")
+    canvas = FigureCanvasAgg(fig)  # a renderer to measure the title and legend with
+    ratios = [_LR_HEIGHT / _PANEL_HEIGHT] + [1.0] * (len(panels) - 1)
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False, height_ratios=ratios)[:, 0]
     ax = dict(zip(panels, axes, strict=True))
     colors = [f"C{i % 10}" for i in range(len(items))]
     several = len(items) > 1
+    marked = milestones if milestones is not None else len(items) <= MAX_MARKED
 
-    legend = 0
+    entries: list[tuple[Any, str]] = []
+    torch_line = None
     for i, (curve, name, color) in enumerate(zip(curves, names, colors, strict=True)):
         groups = curve.lr.shape[1]
         for g in range(groups):
-            text = _legend(name if several else "", g if groups > 1 else None)
-            if text is not None:
-                legend += 1
-                text = text if legend <= MAX_LEGEND else None
             style = _GROUP_STYLES[g % len(_GROUP_STYLES)]
-            ax["lr"].plot(
-                curve.steps,
-                curve.lr[:, g],
-                style,
-                color=color,
-                lw=1.4,
-                label=text,
-                gid=f"lr/{i}/{g}",
+            (line,) = ax["lr"].plot(
+                curve.steps, curve.lr[:, g], style, color=color, lw=1.4, gid=f"lr/{i}/{g}"
             )
+            # one schedule is named by the title; beside torch's curve it is "lrfun"
+            own = name if several else ("lrfun" if torch else "")
+            text = _legend(own, g if groups > 1 else None)
+            if text is not None:
+                entries.append((line, text))
             if curve.momentum is not None:
                 ax["momentum"].plot(
                     curve.steps,
@@ -204,33 +256,63 @@ def plot(
                 ms=2,
                 gid="metric",
             )
-        if milestones:
+        if marked:
             for x in _milestones(items[i], curve):
+                # behind the curves (zorder 1 < 2) and faint: a guide, not data
                 ax["lr"].axvline(
-                    x, color=color, lw=0.7, ls=(0, (2, 2)), alpha=0.5, gid=f"milestone/{i}"
+                    x,
+                    color=color,
+                    lw=0.7,
+                    ls=(0, (3, 3)),
+                    alpha=0.45,
+                    zorder=1,
+                    gid=f"milestone/{i}",
                 )
         if refs is not None:
-            _draw_torch(ax, i, refs[i], curve, color)
+            torch_line = _draw_torch(ax, i, refs[i], curve, color) or torch_line
 
-    _finish(ax, log=log, torch=torch, several=several)
-    heading = title if title is not None else ("" if several else names[0])
+    _finish(ax, log=log, torch=torch)
+    entries = entries[:MAX_LEGEND]
+    if torch_line is not None:  # last: the schedules' entries keep the colour order
+        entries.append((torch_line, "torch"))
+    renderer = _renderer(canvas)
+    room = 0.96 * fig.bbox.width  # pixels a line of title or legend may span
+    extra = 0.0  # pixels of title and legend above the panels
+    point = fig.dpi / 72  # pixels
+    if entries:
+        legend = _place_legend(ax["lr"], entries, renderer, room)
+        gaps = 2 * _LEGEND_GAP * _TEXT_SIZE * point
+        extra += legend.get_window_extent(renderer).height + gaps
+    if title is not None:
+        heading = title
+    elif several:
+        heading = ""
+    else:  # the spec on as few lines as the width allows (a label is wrapped for a legend)
+        heading = names[0] if labels is not None else label(items[0], width=10_000)
     if heading:
-        fig.suptitle(heading, fontsize=9, parse_math=False, usetex=False)
+        suptitle = fig.suptitle(heading, fontsize=_TITLE_SIZE, parse_math=False, usetex=False)
+        _fit_text(suptitle, renderer, room)
+        extra += suptitle.get_window_extent(renderer).height + _TITLE_SIZE * point
+    if figsize is None:
+        fig.set_size_inches(WIDTH, panels_height + extra / fig.dpi)
+    if torch:
+        _label_tolerance(ax["error"], canvas)
     if path is not None:
         fig.savefig(path, format=fmt, dpi=dpi)
     return fig
 
 
 def gallery(
-    directory: str | os.PathLike[str], *, dpi: float = 72, torch: bool | None = None
+    directory: str | os.PathLike[str], *, dpi: float = GALLERY_DPI, torch: bool | None = None
 ) -> list[Path]:
-    """One PNG per schedule with representative settings (the twelve single schedules,
-    a SequentialLR, a ChainedScheduler, a ReduceLROnPlateau on a synthetic loss) and an
-    overlay of OneCycleLR on torch's trajectory (``overlay.png``).
+    """One PNG per schedule class that names representative settings (torch's twelve single
+    schedules, a SequentialLR, a ChainedScheduler, transformers' schedules, and the
+    metric-driven machines fed a synthetic loss) and an overlay of OneCycleLR on torch's
+    trajectory (``overlay.png``), each at the default figure size.
 
     Args:
       directory: created if missing; files are named after the schedules.
-      dpi: dots per inch (72 keeps each picture small).
+      dpi: dots per inch (default :data:`GALLERY_DPI`).
       torch: draw the overlay (default: when torch is importable).
 
     Returns:
@@ -245,7 +327,7 @@ def gallery(
         name = cls.__name__
         spec, steps = cls._gallery
         schedule = load(spec)
-        metrics = _synthetic_loss(steps) if isinstance(schedule, ReduceLROnPlateau) else None
+        metrics = _synthetic_loss(steps) if isinstance(schedule, Machine) else None
         path = out / f"{name}.png"
         plot(schedule, steps, metrics=metrics, dpi=dpi, path=path)
         written.append(path)
@@ -289,13 +371,13 @@ def _as_list(schedules: Any) -> list[Configurable]:
         schedules = [schedules]
     if not isinstance(schedules, Sequence) or not schedules:
         raise TypeError(f"schedules must be a schedule or a non-empty sequence, got {schedules!r}")
-    out = []
+    out: list[Configurable] = []
     for i, s in enumerate(schedules):
         if isinstance(s, str):
             s = load(s)
         elif isinstance(s, Mapping):
             s = from_config(s)
-        if not isinstance(s, (Schedule, ReduceLROnPlateau)):
+        if not isinstance(s, (Schedule, Machine)):
             raise TypeError(f"schedules[{i}] must be an lrfun schedule, got {s!r}")
         out.append(s)
     return out
@@ -315,9 +397,10 @@ def _columns(values: Any, rows: int) -> np.ndarray:
 def _curve(s: Configurable, steps: int | None, metrics: Any) -> _Curve:
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if isinstance(s, ReduceLROnPlateau):
+    if isinstance(s, Machine):
         if metrics is None:
-            raise ValueError("a ReduceLROnPlateau is plotted from metrics: pass metrics=[...]")
+            name = type(s).__name__
+            raise ValueError(f"a {name} is plotted from metrics: pass metrics=[...]")
         metric = np.asarray(metrics, dtype=np.float64).reshape(-1)
         if steps is not None:
             metric = metric[: steps - 1]
@@ -360,12 +443,13 @@ def _drawable(s: Configurable, what: str, values: np.ndarray) -> np.ndarray:
 def _milestones(s: Configurable, curve: _Curve) -> list[float]:
     """Steps where the schedule visibly changes course, within the plotted range."""
     n = len(curve.steps)
-    if isinstance(s, ReduceLROnPlateau):
-        cuts = np.flatnonzero(np.any(curve.lr[1:] < curve.lr[:-1], axis=1)) + 1
-        return [float(k) for k in cuts]
-    assert isinstance(s, Schedule)
-    found = sorted({float(x) for x in s._course_changes(n) if 0 < x < n})
-    return found if len(found) <= _MAX_MILESTONES else []
+    if isinstance(s, Machine):  # where the lr was cut (or, by a GreedyLR, raised)
+        changes = np.flatnonzero(np.any(curve.lr[1:] != curve.lr[:-1], axis=1)) + 1
+        found = [float(k) for k in changes]
+    else:
+        assert isinstance(s, Schedule)
+        found = sorted({float(x) for x in s._course_changes(n) if 0 < x < n})
+    return found if len(found) <= MAX_MILESTONES else []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -393,7 +477,8 @@ class TorchCheck:
         """``|ours - torch| / allowed`` per step, the worst over groups, lr and momentum."""
         if self.momentum is None:
             return self.lr.fractions
-        return np.maximum(self.lr.fractions, self.momentum.fractions)
+        worst: np.ndarray = np.maximum(self.lr.fractions, self.momentum.fractions)
+        return worst
 
     @property
     def worst_fraction(self) -> float:
@@ -409,7 +494,7 @@ def against_torch(
     Args:
       schedule: as one entry of :func:`plot`'s ``schedules``.
       steps: steps ``0 .. steps - 1``, capped where torch stops stepping.
-      metrics: the metrics of a ReduceLROnPlateau, one per update.
+      metrics: the metrics of a machine (ReduceLROnPlateau, hf.GreedyLR), one per update.
 
     Returns:
       The :class:`TorchCheck`.
@@ -447,7 +532,7 @@ def _check(s: Configurable, curve: _Curve) -> TorchCheck:
 
 def _torch_config(s: Configurable) -> dict[str, Any]:
     """The config torch is built from (callables included; lrfun-only arguments dropped)."""
-    config: dict[str, Any] = {"name": type(s).__name__}
+    config: dict[str, Any] = {"name": s._name}  # registered: hf.GreedyLR, not GreedyLR
     for key, value in s.arguments().items():
         if key == "horizon":
             continue
@@ -457,19 +542,17 @@ def _torch_config(s: Configurable) -> dict[str, Any]:
     return config
 
 
-def _draw_torch(ax: dict[str, Axes], i: int, check: TorchCheck, curve: _Curve, color: str) -> None:
+def _draw_torch(ax: dict[str, Axes], i: int, check: TorchCheck, curve: _Curve, color: str) -> Any:
+    """Draws torch's trajectory over schedule ``i`` and its error; returns its first lr line
+    (the legend's "torch" entry)."""
     ref = check.reference
     x = curve.steps[: ref.lr.shape[0]]
+    first = None
     for g in range(ref.lr.shape[1]):
-        ax["lr"].plot(
-            x,
-            ref.lr[:, g],
-            ls=(0, (1, 2)),
-            color="black",
-            lw=1.0,
-            gid=f"torch/lr/{i}/{g}",
-            label="torch" if i == 0 and g == 0 else None,
+        (line,) = ax["lr"].plot(
+            x, ref.lr[:, g], ls=(0, (1, 2)), color="black", lw=1.0, gid=f"torch/lr/{i}/{g}"
         )
+        first = first or line
         if ref.momentum is not None and "momentum" in ax:
             ax["momentum"].plot(
                 x,
@@ -480,6 +563,7 @@ def _draw_torch(ax: dict[str, Axes], i: int, check: TorchCheck, curve: _Curve, c
                 gid=f"torch/momentum/{i}/{g}",
             )
     ax["error"].plot(x, check.fractions, color=color, lw=1.0, gid=f"error/{i}")
+    return first
 
 
 def _legend(name: str, group: int | None) -> str | None:
@@ -488,14 +572,23 @@ def _legend(name: str, group: int | None) -> str | None:
     return f"{name}, group {group}" if name else f"group {group}"
 
 
-def _finish(ax: dict[str, Axes], *, log: bool, torch: bool, several: bool) -> None:
+def _finish(ax: dict[str, Axes], *, log: bool, torch: bool) -> None:
+    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+
     if log:
         ax["lr"].set_yscale("log")
-    ax["lr"].set_ylabel("lr", fontsize=8)
+    ax["lr"].set_ylabel("lr", fontsize=_LABEL_SIZE)
     if "momentum" in ax:
-        ax["momentum"].set_ylabel("momentum", fontsize=8)
+        ax["momentum"].set_ylabel("momentum", fontsize=_LABEL_SIZE)
     if "metric" in ax:
-        ax["metric"].set_ylabel("metric", fontsize=8)
+        ax["metric"].set_ylabel("metric", fontsize=_LABEL_SIZE)
+    for a in ax.values():
+        if a.get_yscale() == "linear":
+            # each tick label carries its own exponent: matplotlib's shared "1e-5" offset
+            # text sits above the panel, where the legend is
+            a.yaxis.set_major_formatter(_tick_formatter())
+        a.tick_params(labelsize=_TEXT_SIZE)
+        a.grid(True, lw=0.3, alpha=0.5)
     if torch:
         err = ax["error"]
         err.axhline(1.0, color="red", lw=0.8, ls="--", gid="tolerance")
@@ -505,30 +598,155 @@ def _finish(ax: dict[str, Axes], *, log: bool, torch: bool, several: bool) -> No
         top = max([1.0, *(float(w) for w in worst if np.isfinite(w))])
         err.set_ylim(0.0, 3 * top)
         err.set_yticks([0.0, 1e-4, 1e-2, 1.0, *([top] if top > 10 else [])])
-        err.text(
-            1.0,
-            1.0,
-            "tolerance ",
-            transform=err.get_yaxis_transform(),
-            ha="right",
-            va="bottom",
-            color="red",
-            fontsize=6,
-        )
-        err.set_ylabel("error / tol", fontsize=8)
-    for a in ax.values():
-        a.tick_params(labelsize=7)
-        a.grid(True, lw=0.3, alpha=0.5)
+        err.tick_params(labelsize=_TEXT_SIZE)
+        err.set_ylabel("error / tol", fontsize=_LABEL_SIZE)
     axes = list(ax.values())
-    axes[-1].set_xlabel("step", fontsize=8)
-    if not any(
-        line.get_label() and not line.get_label().startswith("_") for line in ax["lr"].lines
-    ):
-        return
-    if several:  # long labels: above the panels, clear of the curves
-        legend = ax["lr"].figure.legend(loc="outside upper center", fontsize=7, frameon=False)
-    else:
-        legend = ax["lr"].legend(fontsize=7, loc="best", frameon=False)
-    for text in legend.get_texts():  # labels are specs and names, never math text
-        text.set_parse_math(False)
-        text.set_usetex(False)
+    # steps are whole numbers: integer ticks, with thousands separators instead of an offset
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    axes[-1].xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    axes[-1].set_xlabel("step", fontsize=_LABEL_SIZE)
+    # one column of panel names, left of the widest tick labels: a name left of narrow tick
+    # labels would reach under the wider ones of the panel above
+    fig = axes[0].get_figure(root=True)
+    assert fig is not None
+    fig.align_ylabels(axes)
+
+
+def _label_tolerance(err: Axes, canvas: FigureCanvasAgg) -> None:
+    """Names the tolerance line, just above it at the right, inside the error panel: the
+    panel's top is raised until the label fits below it (the layout is final here)."""
+    from matplotlib.transforms import offset_copy
+
+    fig = err.get_figure(root=True)
+    assert fig is not None
+    text = err.text(
+        0.99,
+        1.0,
+        "tolerance",
+        transform=offset_copy(err.get_yaxis_transform(), fig=fig, y=1.0, units="points"),
+        ha="right",
+        va="bottom",
+        color="red",
+        fontsize=_TOLERANCE_SIZE,
+        gid="tolerance",
+    )
+    fig.draw_without_rendering()  # lays the panels out: their heights are final
+    renderer = _renderer(canvas)
+    height = err.get_window_extent(renderer).height
+    # the label's height plus a point of gap below and two above, as a fraction of the panel
+    need = (text.get_window_extent(renderer).height + 3.0 * fig.dpi / 72) / max(height, 1.0)
+    need = min(need, 0.8)  # a panel too small for the label: keep the line in sight
+    scale = err.yaxis.get_transform()
+    bottom, line = (float(v) for v in scale.transform(np.array([0.0, 1.0])))
+    top = float(scale.inverted().transform(np.array([bottom + (line - bottom) / (1 - need)]))[0])
+    low, high = err.get_ylim()
+    err.set_ylim(low, max(high, top))
+
+
+def _renderer(canvas: FigureCanvasAgg) -> Any:
+    return canvas.get_renderer()  # type: ignore[no-untyped-call]  # matplotlib: unannotated
+
+
+def _place_legend(lr: Axes, entries: list[tuple[Any, str]], renderer: Any, room: float) -> Any:
+    """The legend, centred above the lr panel (clear of the curves and of the title above it):
+    as many columns (up to three) as fit in ``room`` pixels, labels rewrapped narrower when
+    one column does not fit."""
+    handles = [handle for handle, _ in entries]
+    texts = [text for _, text in entries]
+
+    def build(labels: list[str], columns: int) -> Any:
+        legend = lr.legend(
+            handles,
+            labels,
+            ncols=columns,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            borderaxespad=_LEGEND_GAP,
+            fontsize=_TEXT_SIZE,
+            frameon=False,
+        )
+        for text in legend.get_texts():  # labels are specs and names, never math text
+            text.set_parse_math(False)
+            text.set_usetex(False)
+        return legend
+
+    for columns in range(min(len(handles), _LEGEND_COLUMNS), 0, -1):
+        legend = build(texts, columns)
+        if legend.get_window_extent(renderer).width <= room:
+            return legend
+    width = max(len(text) for text in texts)
+    while width > 1 and legend.get_window_extent(renderer).width > room:
+        width = max(1, int(width * 0.8))
+        legend = build([_rewrap(text, width) for text in texts], 1)
+    return legend
+
+
+def _fit_text(text: Any, renderer: Any, room: float) -> None:
+    """Rewraps a text artist until it is at most ``room`` pixels wide."""
+    raw = text.get_text()
+    width = max(len(line) for line in raw.splitlines()) if raw else 0
+    while width > 1 and text.get_window_extent(renderer).width > room:
+        width = max(1, int(width * 0.8))
+        text.set_text(_rewrap(raw, width))
+
+
+def _rewrap(text: str, width: int) -> str:
+    """``text`` refilled to ``width`` columns, breaking words longer than a line."""
+    return textwrap.fill(" ".join(text.split()), width, break_long_words=True)
+
+
+def _cut(text: str) -> str:
+    """A label cut to :data:`MAX_LABEL` characters, ending in ``...`` when cut."""
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 3] + "..."
+
+
+def _tick_digits(values: np.ndarray, style: str) -> int:
+    """The fewest digits (after the point, of the mantissa in the ``e`` style) that tell the
+    ticks apart: each printed tick reads back within a thousandth of their spacing."""
+    distinct = np.unique(values)
+    spacing = float(np.min(np.diff(distinct))) if distinct.size > 1 else abs(float(distinct[0]))
+    for digits in range(17):
+        back = np.array([float(f"{v:.{digits}{style}}") for v in distinct])
+        if np.all(np.abs(back - distinct) <= 1e-3 * spacing):
+            return digits
+    return 17
+
+
+def _tick_text(values: np.ndarray) -> tuple[str, int]:
+    """The format of a linear axis' tick labels: positional (``0.025``) for magnitudes in
+    ``[1e-4, 1e5)``, else scientific (``2.5e-08``), with the digits the spacing needs."""
+    values = values[np.isfinite(values)]
+    big = float(np.max(np.abs(values), initial=0.0))
+    if big == 0.0:
+        return "f", 0
+    style = "f" if 1e-4 <= big < 1e5 else "e"
+    return style, _tick_digits(values, style)
+
+
+@functools.cache
+def _formatter_class() -> type:
+    from matplotlib.ticker import Formatter
+
+    class _Ticks(Formatter):
+        """Tick labels with their own exponent and no offset text (see :func:`_tick_text`)."""
+
+        style, digits = "f", 0
+
+        def set_locs(self, locs: Any) -> None:
+            super().set_locs(locs)
+            self.style, self.digits = _tick_text(np.asarray(locs, dtype=np.float64))
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            if x == 0:  # never "-0.00" nor "0.00e+00"
+                return "0"
+            text = f"{x:.{self.digits}{self.style}}"
+            if self.style == "f":
+                return text
+            mantissa, exponent = text.split("e")
+            return f"{mantissa}e{int(exponent)}"  # 2.5e-8, not 2.5e-08
+
+    return _Ticks
+
+
+def _tick_formatter() -> Any:
+    return _formatter_class()()

@@ -1,9 +1,15 @@
-"""``python -m parity``: the parity report (see parity/report.py).
+"""python -m parity: the parity report, lrfun against torch (and transformers) run live.
 
-Limits: ``--steps`` in [1, 1,000,000] and ``--examples`` in [0, 1,000] (torch steps every
-reference one Python call at a time). ``--device`` is ``all``, ``cpu`` (or ``cpu:0``),
-``cuda`` or ``cuda:N`` with N below torch's CUDA device count, ``mps`` (or ``mps:0``), when
-present. A refused argument is one line on stderr and exit status 2.
+One row per schedule x backend x torch reference (float lrs; tensor lrs, which torch computes
+in float32) x device: the steps, the configs and values compared, the worst error as a
+fraction of the parity tolerance, and the verdict (pass, a documented known miss, or FAIL).
+With rich installed the table and the progress bar are rich's; without it, plain columns on
+stdout and plain progress lines on stderr. --json writes the rows as JSON instead.
+
+Limits: --steps in [1, 1,000,000] and --examples in [0, 1,000] (torch steps every reference
+one Python call at a time). --device is all, cpu (or cpu:0), cuda or cuda:N with N below
+torch's CUDA device count, mps (or mps:0), when present. A refused argument is one line on
+stderr and exit status 2; a failing row makes the exit status 1.
 """
 
 from __future__ import annotations
@@ -26,53 +32,124 @@ MAX_EXAMPLES = 1_000
 EXTRA = ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau", "hf")
 
 
-def _table(rows: list[Row], steps: int) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+_COLUMNS = (
+    "schedule",
+    "backend",
+    "torch reference",
+    "device",
+    "steps",
+    "examples",
+    "values",
+    "max error / tol",
+    "pass",
+)
+_RIGHT = ("steps", "examples", "values")
 
-    table = Table(
-        title=f"lrfun vs torch, steps 0..{steps} (tensor lr: 0..{min(steps, TENSOR_LR_STEPS)})"
-    )
-    for column in (
-        "schedule",
-        "backend",
-        "torch reference",
-        "device",
-        "steps",
-        "examples",
-        "values",
-        "max error / tol",
-        "pass",
-    ):
-        table.add_column(
-            column, justify="right" if column in ("steps", "examples", "values") else "left"
-        )
+
+def _cells(row: Row) -> list[str]:
+    return [
+        row.schedule,
+        row.backend,
+        row.reference,
+        row.device,
+        f"0..{row.steps}",
+        str(row.examples),
+        str(row.values),
+        f"{row.max_fraction:.3g}",
+        _verdict(row),
+    ]
+
+
+def _verdict(row: Row) -> str:
+    return "pass" if row.passed else "known" if row.ok else "FAIL"
+
+
+def _notes(rows: list[Row]) -> list[tuple[str, str]]:
+    """(verdict, text) below the table: each known miss with why, then each failure."""
+
+    def where(r: Row) -> str:
+        return f"{r.schedule} on {r.backend} ({r.reference})"
+
+    known = [("known miss", f"{where(r)}: {r.known_miss}") for r in rows if r.ok and not r.passed]
+    return known + [("FAIL", f"{where(r)}: {r.detail}") for r in rows if not r.ok]
+
+
+def _title(steps: int) -> str:
+    return f"lrfun vs torch, steps 0..{steps} (tensor lr: 0..{min(steps, TENSOR_LR_STEPS)})"
+
+
+def _table(rows: list[Row], steps: int) -> None:
+    """The report as a rich table, or as plain columns where rich is not installed."""
+    try:
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+    except ImportError:
+        _plain_table(rows, steps)
+        return
+    table = Table(title=_title(steps))
+    for column in _COLUMNS:
+        table.add_column(column, justify="right" if column in _RIGHT else "left")
+    colours = {"pass": "green", "known": "yellow", "FAIL": "red"}
     for r in rows:
-        table.add_row(
-            r.schedule,
-            r.backend,
-            r.reference,
-            r.device,
-            f"0..{r.steps}",
-            str(r.examples),
-            str(r.values),
-            f"{r.max_fraction:.3g}",
-            "[green]pass[/]" if r.passed else "[yellow]known[/]" if r.ok else "[red]FAIL[/]",
-        )
+        *cells, verdict = (escape(cell) for cell in _cells(r))
+        table.add_row(*cells, f"[{colours[verdict]}]{verdict}[/]")
     console = Console(width=max(Console().width, 120))
     console.print(table)
-    for r in rows:
-        if not r.passed and r.ok:
-            console.print(
-                f"[yellow]known miss[/] {r.schedule} on {r.backend} ({r.reference}): "
-                f"{escape(r.known_miss)}"
-            )
-    for r in rows:
-        if not r.ok:
-            console.print(
-                f"[red]FAIL[/] {r.schedule} on {r.backend} ({r.reference}): {escape(r.detail)}"
-            )
+    for verdict, text in _notes(rows):
+        colour = "red" if verdict == "FAIL" else "yellow"
+        console.print(f"[{colour}]{verdict}[/] {escape(text)}")
+
+
+def _plain_table(rows: list[Row], steps: int) -> None:
+    lines = [list(_COLUMNS), *(_cells(r) for r in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(_COLUMNS))]
+    print(_title(steps))
+    for line in lines:
+        cells = (
+            cell.rjust(w) if name in _RIGHT else cell.ljust(w)
+            for cell, w, name in zip(line, widths, _COLUMNS, strict=True)
+        )
+        print("  ".join(cells).rstrip())
+    for verdict, text in _notes(rows):
+        print(f"{verdict} {text}")
+
+
+class _PlainProgress:
+    """rich's Progress, as far as the report uses it: a line on stderr per step of work."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, int] = {}
+        self.totals: dict[int, int] = {}
+
+    def __enter__(self) -> _PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, total: int) -> int:
+        task = len(self.totals)
+        self.totals[task], self.done[task] = total, 0
+        return task
+
+    def update(self, task: int, advance: int, description: str) -> None:
+        self.done[task] += advance
+        width = len(str(self.totals[task]))
+        print(
+            f"[{self.done[task]:>{width}}/{self.totals[task]}] {description}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _progress() -> Any:
+    """rich's transient progress bar, or plain progress lines where rich is not installed."""
+    try:
+        from rich.progress import Progress
+    except ImportError:
+        return _PlainProgress()
+    return Progress(transient=True)
 
 
 def _between(low: int, high: int) -> Callable[[str], int]:
@@ -148,12 +225,14 @@ def main(argv: list[str] | None = None) -> int:
         "--steps",
         type=_between(1, MAX_STEPS),
         default=1000,
+        metavar="N",
         help=f"steps per trajectory, at most {MAX_STEPS:,} (1000)",
     )
     parser.add_argument(
         "--examples",
         type=_between(0, MAX_EXAMPLES),
         default=3,
+        metavar="K",
         help=(
             f"Hypothesis-drawn configs per schedule, beside a representative one, at most "
             f"{MAX_EXAMPLES:,} (3)"
@@ -162,7 +241,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--device", default="all", help="cpu, cuda, cuda:N, mps or all present (all)"
     )
-    parser.add_argument("--schedule", action="append", choices=[*NAMES, *EXTRA], help="only these")
+    choices = [*NAMES, *EXTRA]
+    parser.add_argument(
+        "--schedule",
+        action="append",
+        choices=choices,
+        metavar="NAME",
+        help=(
+            f"only this one (repeat for more): {', '.join(choices)} (hf: transformers' "
+            "schedules, against the installed transformers)"
+        ),
+    )
     parser.add_argument("--json", action="store_true", help="rows as JSON on stdout")
     args = parser.parse_args(argv)
     found = present()
@@ -180,9 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dump([r.__dict__ for r in rows], sys.stdout, indent=1)
         print()
     else:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as progress:
+        with _progress() as progress:
             total = sum(1 if n in ("ReduceLROnPlateau", "hf") else args.examples + 1 for n in names)
             total += "LambdaLR" in names and "cpu" in devices  # the traced-lambda rows
             task = progress.add_task("parity", total=total)

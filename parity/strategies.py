@@ -34,6 +34,7 @@ __all__ = [
     "HF_NAMES",
     "NAMES",
     "any_config",
+    "arguments",
     "compositions",
     "configs",
     "constant",
@@ -152,8 +153,10 @@ def _base_lr(draw: st.DrawFn, groups: int | None) -> Any:
 
 
 @st.composite
-def _lambda_lr(draw: st.DrawFn, multiplicative: bool) -> Config:
-    groups = draw(_groups())
+def _lambda_lr(
+    draw: st.DrawFn, multiplicative: bool, groups: st.SearchStrategy[int | None] | None = None
+) -> Config:
+    groups = draw(_groups() if groups is None else groups)
     fns = multiplicative_lambdas() if multiplicative else lr_lambdas()
     lr_lambda: Any = draw(fns)
     if groups is not None and draw(st.booleans()):
@@ -163,43 +166,43 @@ def _lambda_lr(draw: st.DrawFn, multiplicative: bool) -> Config:
 
 
 @st.composite
-def _step_lr(draw: st.DrawFn) -> Config:
+def _step_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None) -> Config:
     return {
         "name": "StepLR",
-        "base_lr": draw(_base_lr(draw(_groups()))),
+        "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
         "step_size": draw(st.one_of(st.just(1), st.integers(1, 60))),
         "gamma": draw(_gamma),
     }
 
 
 @st.composite
-def _multi_step_lr(draw: st.DrawFn) -> Config:
+def _multi_step_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None) -> Config:
     milestones = draw(st.lists(st.integers(0, 400), max_size=25))
     if milestones and draw(st.booleans()):
         milestones += draw(st.lists(st.sampled_from(milestones), max_size=5))  # duplicates
     return {
         "name": "MultiStepLR",
-        "base_lr": draw(_base_lr(draw(_groups()))),
+        "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
         "milestones": draw(st.permutations(milestones)),
         "gamma": draw(_gamma),
     }
 
 
 @st.composite
-def _constant_lr(draw: st.DrawFn) -> Config:
+def _constant_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None) -> Config:
     return {
         "name": "ConstantLR",
-        "base_lr": draw(_base_lr(draw(_groups()))),
+        "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
         "factor": draw(st.one_of(st.just(1.0), st.just(1.0 / 3), _unit_open)),
         "total_iters": draw(st.one_of(st.just(0), st.integers(0, 60))),
     }
 
 
 @st.composite
-def _linear_lr(draw: st.DrawFn) -> Config:
+def _linear_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None) -> Config:
     return {
         "name": "LinearLR",
-        "base_lr": draw(_base_lr(draw(_groups()))),
+        "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
         "start_factor": draw(st.one_of(st.just(1.0), _unit_open)),
         "end_factor": draw(st.one_of(st.sampled_from([0.0, 1.0]), _unit)),
         "total_iters": draw(st.integers(1, 120)),
@@ -207,20 +210,20 @@ def _linear_lr(draw: st.DrawFn) -> Config:
 
 
 @st.composite
-def _exponential_lr(draw: st.DrawFn) -> Config:
+def _exponential_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None) -> Config:
     gamma = st.one_of(st.sampled_from([0.0, 0.5, 0.99, 1.0]), st.floats(0.9, 1.0), _unit)
     return {
         "name": "ExponentialLR",
-        "base_lr": draw(_base_lr(draw(_groups()))),
+        "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
         "gamma": draw(st.one_of(gamma, st.floats(1.0, 1.002))),
     }
 
 
 @st.composite
-def _polynomial_lr(draw: st.DrawFn) -> Config:
+def _polynomial_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None) -> Config:
     return {
         "name": "PolynomialLR",
-        "base_lr": draw(_base_lr(draw(_groups()))),
+        "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
         "total_iters": draw(st.integers(1, 120)),
         "power": draw(st.one_of(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.floats(0.0, 6.0))),
     }
@@ -231,20 +234,24 @@ def _eta_min() -> st.SearchStrategy[float]:
 
 
 @st.composite
-def _cosine_annealing_lr(draw: st.DrawFn) -> Config:
+def _cosine_annealing_lr(
+    draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None
+) -> Config:
     return {
         "name": "CosineAnnealingLR",
-        "base_lr": draw(_base_lr(draw(_groups()))),
+        "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
         "T_max": draw(st.one_of(st.just(1), st.integers(1, 150))),
         "eta_min": draw(_eta_min()),
     }
 
 
 @st.composite
-def _cosine_annealing_warm_restarts(draw: st.DrawFn) -> Config:
+def _cosine_annealing_warm_restarts(
+    draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None
+) -> Config:
     return {
         "name": "CosineAnnealingWarmRestarts",
-        "base_lr": draw(_base_lr(draw(_groups()))),
+        "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
         "T_0": draw(st.integers(1, 60)),
         "T_mult": draw(st.integers(1, 4)),
         "eta_min": draw(_eta_min()),
@@ -277,8 +284,8 @@ def _cycle_lengths(draw: st.DrawFn) -> tuple[int | float, int | float | None]:
 
 
 @st.composite
-def _cyclic_lr(draw: st.DrawFn) -> Config:
-    groups = draw(_groups())
+def _cyclic_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None) -> Config:
+    groups = draw(_groups() if groups is None else groups)
     up, down = draw(_cycle_lengths())
     config: Config = {
         "name": "CyclicLR",
@@ -312,8 +319,8 @@ def _phases_ok(pct_start: float, total: int, three_phase: bool) -> bool:
 
 
 @st.composite
-def _one_cycle_lr(draw: st.DrawFn) -> Config:
-    groups = draw(_groups())
+def _one_cycle_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None) -> Config:
+    groups = draw(_groups() if groups is None else groups)
     config: Config = {"name": "OneCycleLR", "max_lr": draw(_per_group(groups, _lr))}
     if draw(st.booleans()):
         total = draw(st.integers(1, 400))
@@ -342,8 +349,10 @@ def _one_cycle_lr(draw: st.DrawFn) -> Config:
 
 
 @st.composite
-def _reduce_lr_on_plateau(draw: st.DrawFn, exact32: bool = False) -> Config:
-    groups = draw(_groups())
+def _reduce_lr_on_plateau(
+    draw: st.DrawFn, exact32: bool = False, groups: st.SearchStrategy[int | None] | None = None
+) -> Config:
+    groups = draw(_groups() if groups is None else groups)
     if exact32:
         # Dyadic values: every comparison and product is exact in float32 as in float64, so
         # a float32 evaluation takes torch's decisions (ties are not rounded differently).
@@ -398,9 +407,9 @@ def metric_sequences(max_size: int = 80, exact32: bool = False) -> st.SearchStra
     )
 
 
-_STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Config]]] = {
-    "LambdaLR": lambda: _lambda_lr(False),
-    "MultiplicativeLR": lambda: _lambda_lr(True),
+_STRATEGIES: dict[str, Callable[..., st.SearchStrategy[Config]]] = {
+    "LambdaLR": functools.partial(_lambda_lr, False),
+    "MultiplicativeLR": functools.partial(_lambda_lr, True),
     "StepLR": _step_lr,
     "MultiStepLR": _multi_step_lr,
     "ConstantLR": _constant_lr,
@@ -428,13 +437,17 @@ _totals = st.sampled_from([0, 1, 2]) | st.integers(0, 100)
 
 
 @st.composite
-def _hf_base(draw: st.DrawFn) -> tuple[Any, float | None]:
+def _hf_base(
+    draw: st.DrawFn, count: st.SearchStrategy[int | None] | None = None
+) -> tuple[Any, float | None]:
     """(base_lr, default_lr): one lr, or one per param group; ``default_lr`` (the optimizer's
     default lr) given when the groups differ, sometimes also when they agree."""
-    if draw(st.booleans()):
+    fixed = None if count is None else draw(count)
+    if (count is None and draw(st.booleans())) or (count is not None and fixed is None):
         base = draw(_hf_lrs)
         return base, (base if draw(st.booleans()) else None)
-    groups = draw(st.lists(_hf_lrs, min_size=1, max_size=3))
+    size = (1, 3) if fixed is None else (fixed, fixed)
+    groups = draw(st.lists(_hf_lrs, min_size=size[0], max_size=size[1]))
     if draw(st.booleans()):
         groups = [groups[0]] * len(groups)
         return groups, None
@@ -456,14 +469,16 @@ def _maybe(draw: st.DrawFn, kwargs: Config, name: str, values: st.SearchStrategy
 
 
 @st.composite
-def hf_calls(draw: st.DrawFn, name: str) -> Config:
+def hf_calls(
+    draw: st.DrawFn, name: str, groups: st.SearchStrategy[int | None] | None = None
+) -> Config:
     """A ``get_scheduler`` call of the transformers type ``name``: ``{"name", "base_lr",
     "default_lr", "num_warmup_steps", "num_training_steps", "kwargs" (the
     scheduler_specific_kwargs), "steps" (a horizon past every phase)}`` with the edges: no
     warmup, warmup = total, warmup past the total, every type-specific argument or its
     default, one to three param groups. :func:`hf_schedule` builds it in lrfun.
     """
-    base, default = draw(_hf_base())
+    base, default = draw(_hf_base(groups))
     config: Config = {"name": name, "base_lr": base, "default_lr": default}
     w = draw(_warmups)
     t = draw(st.just(w) | _totals)
@@ -533,12 +548,14 @@ def _transformers_runs(config: Config) -> bool:
     )
 
 
-def _hf_configs(cls: type) -> st.SearchStrategy[Config]:
+def _hf_configs(
+    cls: Any, groups: st.SearchStrategy[int | None] | None = None
+) -> st.SearchStrategy[Config]:
     """Configs of one of transformers' schedule classes (``hf.<Class>``): the classes of the
     :func:`hf_calls` of the types that build it."""
     return (
         st.sampled_from(cls._types)
-        .flatmap(hf_calls)
+        .flatmap(lambda name: hf_calls(name, groups))
         .map(lambda call: hf_schedule(call).to_config())
         .filter(_transformers_runs)
     )
@@ -549,18 +566,22 @@ def _dyadic(low: int, high: int, scale: int) -> st.SearchStrategy[float]:
 
 
 @st.composite
-def _greedy_lr(draw: st.DrawFn, exact32: bool = False) -> Config:
-    """Valid hf.GreedyLR configs (``{"name", "base_lr": [one per group], **kwargs}``) over the whole
-    parameter space and its edges: 1-3 param groups with per-group floors and ceilings (lrs
-    below the floor and above the ceiling included), both modes and threshold modes,
-    patience 0, cooldown and warmup, factors near 0 and near 1, eps 0 and large, smoothing
-    windows of 1 and longer than any run, a reset countdown short enough to reset.
+def _greedy_lr(
+    draw: st.DrawFn, exact32: bool = False, count: st.SearchStrategy[int | None] | None = None
+) -> Config:
+    """Valid hf.GreedyLR configs (``{"name", "base_lr": [one per group], **kwargs}``;
+    scalars where ``count`` draws None) over the whole parameter space and its edges: 1-3
+    param groups with per-group floors and ceilings (lrs below the floor and above the
+    ceiling included), both modes and threshold modes, patience 0, cooldown and warmup,
+    factors near 0 and near 1, eps 0 and large, smoothing windows of 1 and longer than any
+    run, a reset countdown short enough to reset.
 
     With ``exact32`` every value is one float32 holds exactly and stays so under the
     machine's arithmetic (dyadic lrs, power-of-two factors, floors above 0, short smoothing
     windows without a threshold), so float32 decisions are float64's.
     """
-    groups = draw(st.integers(1, 3))
+    fixed = draw(count) if count is not None else draw(st.integers(1, 3))
+    groups = fixed or 1
     if exact32:
         lr = _dyadic(1, 64, 64)
         factor = st.sampled_from([0.5, 0.25])
@@ -581,12 +602,15 @@ def _greedy_lr(draw: st.DrawFn, exact32: bool = False) -> Config:
         window = st.one_of(st.sampled_from([1, 2, 1000]), st.integers(1, 20))
 
     def per_group(values: st.SearchStrategy[float]) -> Any:
+        if fixed is None:
+            return values
         return st.one_of(values, st.lists(values, min_size=groups, max_size=groups))
 
     smooth = draw(st.booleans())
+    base = st.lists(lr, min_size=groups, max_size=groups) if fixed is not None else lr
     config: Config = {
         "name": "hf.GreedyLR",
-        "base_lr": draw(st.lists(lr, min_size=groups, max_size=groups)),
+        "base_lr": draw(base),
         "mode": draw(st.sampled_from(["min", "max"])),
         "factor": draw(factor),
         "patience": draw(st.integers(0, 4)),
@@ -609,25 +633,48 @@ def _greedy_lr(draw: st.DrawFn, exact32: bool = False) -> Config:
 HF_NAMES = tuple(n for n in lrfun_names("hf.") if issubclass(registered(n), lrfun.Schedule))
 
 
-def configs(name: str, *, exact32: bool = False) -> st.SearchStrategy[Config]:
+def configs(
+    name: str, *, groups: int | None = None, exact32: bool = False
+) -> st.SearchStrategy[Config]:
     """Valid configs of the torch scheduler ``name`` (one of :data:`NAMES`, or
-    ``"ReduceLROnPlateau"``; ``exact32`` asks the plateau for float32-exact values), or of
-    one of transformers' schedules (:data:`HF_NAMES`, ``"hf.CosineWithWarmup"``, ...; and
-    ``"hf.GreedyLR"``, its metric-driven machine, with ``exact32`` as the plateau's).
+    ``"ReduceLROnPlateau"``), or of one of transformers' schedules (:data:`HF_NAMES`,
+    ``"hf.CosineWithWarmup"``, ...; and ``"hf.GreedyLR"``, its metric-driven machine).
 
-    >>> configs("StepLR").example()["name"]  # doctest: +SKIP
-    'StepLR'
+    Args:
+      name: the registered name.
+      groups: None draws one to three param groups (values per group or shared); 1 gives
+        single-group configs whose values are scalars, ready for ``my_schedule(**arguments(
+        config))``; ``k > 1`` gives ``k`` groups.
+      exact32: (ReduceLROnPlateau, hf.GreedyLR) values float32 holds exactly, so float32
+        decisions are float64's.
+
+    >>> configs("StepLR", groups=1).example()  # doctest: +SKIP
+    {'name': 'StepLR', 'base_lr': 0.1, 'step_size': 3, 'gamma': 0.5}
     """
+    if groups is not None and (isinstance(groups, bool) or not isinstance(groups, int)):
+        raise TypeError(f"groups must be None or a positive int, got {groups!r}")
+    if groups is not None and groups < 1:
+        raise ValueError(f"groups must be None or a positive int, got {groups!r}")
+    count = None if groups is None else st.just(None if groups == 1 else groups)
     if name in HF_NAMES:
-        return _hf_configs(registered(name))
+        return _hf_configs(registered(name), count)
     if name == "hf.GreedyLR":
-        return _greedy_lr(exact32)
+        return _greedy_lr(exact32, count)
     if name not in _STRATEGIES:
         known = (*_STRATEGIES, *HF_NAMES, "hf.GreedyLR")
         raise ValueError(f"name must be one of {', '.join(known)}; got {name!r}")
     if name == "ReduceLROnPlateau":
-        return _reduce_lr_on_plateau(exact32)
-    return _STRATEGIES[name]()
+        return _reduce_lr_on_plateau(exact32, count)
+    return _STRATEGIES[name](groups=count)
+
+
+def arguments(config: Config) -> Config:
+    """A config's constructor arguments: everything but its ``"name"``.
+
+    >>> arguments({"name": "StepLR", "base_lr": 0.1, "step_size": 3})
+    {'base_lr': 0.1, 'step_size': 3}
+    """
+    return {key: value for key, value in config.items() if key != "name"}
 
 
 def start_lrs(config: Config) -> st.SearchStrategy[Any]:

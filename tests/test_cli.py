@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import csv
+import io
 import json
+import math
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import lrfun
+import lrfun.plot
+from lrfun._schedule import classes, names
+from lrfun._spec import spec_names
 from lrfun.cli import main
+from parity.strategies import (
+    HF_NAMES,
+    NAMES,
+    compositions,
+    configs,
+    horizon,
+    metric_sequences,
+)
 
 pytest.importorskip("matplotlib")
 from matplotlib.image import imread
@@ -48,7 +69,8 @@ def test_plot_end_to_end(tmp_path: Path) -> None:
     assert lines[1].startswith("pass: OneCycleLR(0.1, total_steps=300) vs torch, steps 0..299")
     assert lines[2].startswith("pass: CosineAnnealingLR(0.1, T_max=120) vs torch, steps 0..299")
     height, width = imread(tmp_path / "schedules.png").shape[:2]
-    assert (width, height) == (600, 460)  # 6 x 4.6 inches (lr, momentum, error) at 100 dpi
+    assert width == round(lrfun.plot.WIDTH * lrfun.plot.DPI)  # at the library's default dpi
+    assert height > width / 2  # three panels: lr, momentum, error
 
 
 @pytest.mark.parametrize(
@@ -73,14 +95,15 @@ def test_gallery_end_to_end(tmp_path: Path) -> None:
     result = _run("gallery", "-o", "pictures", "--no-torch", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     written = sorted((tmp_path / "pictures").iterdir())
-    assert len(written) == 13  # ten single schedules (no lambdas), two compositions, a plateau
+    # one per class that names a gallery example (no overlay without torch)
+    pictured = [cls.__name__ for cls in classes() if cls._gallery is not None]
+    assert sorted(p.stem for p in written) == sorted(pictured)
     assert sorted(result.stdout.splitlines()) == [
         f"wrote {Path('pictures') / p.name}" for p in written
     ]
     for path in written:
         assert path.suffix == ".png"
-        assert path.stat().st_size < 100_000
-        assert imread(path).shape[1] == 432
+        assert imread(path).shape[1] == round(lrfun.plot.WIDTH * lrfun.plot.GALLERY_DPI)
 
 
 def _table(out: str) -> list[list[str]]:
@@ -156,7 +179,7 @@ def test_plot_writes_each_format(tmp_path: Path, fmt: str) -> None:
         (["show", "LambdaLR(0.1, 1)", "--steps", "3"], "takes a Python function"),
         (["show", "StepLR(0.1, 3)"], "--steps N is required"),
         (["show", "ReduceLROnPlateau(0.1)"], "give --metrics"),
-        (["show", "StepLR(0.1, 3)", "--steps", "3", "--metrics", "1"], "ReduceLROnPlateau only"),
+        (["show", "StepLR(0.1, 3)", "--steps", "3", "--metrics", "1"], "schedules only"),
         (["show", "ReduceLROnPlateau(0.1)", "--metrics", "1,x"], "must hold numbers; found 'x'"),
         (["show", "ReduceLROnPlateau(0.1)", "--metrics", ","], "holds no metrics"),
         (["show", "ReduceLROnPlateau(0.1)", "--metrics", "@/no/such/file"], "cannot read"),
@@ -225,3 +248,292 @@ def test_the_parity_report_fails_loudly(
         report.main(["--device", "nosuchdevice"])
     assert info.value.code == 2
     assert "is not present here" in capsys.readouterr().err
+
+
+# --- show --format csv / json --------------------------------------------------------------
+
+
+def _spec_configs() -> st.SearchStrategy[dict[str, Any]]:
+    """A config of any schedule a spec can name: the single ones (torch's and transformers')
+    and the compositions."""
+    singles = [name for name in (*NAMES, *HF_NAMES) if name in spec_names()]
+    single = st.sampled_from(singles).flatmap(configs)
+    return (single | compositions(max_depth=2)).filter(_specifiable)
+
+
+def _specifiable(config: dict[str, Any]) -> bool:
+    """Whether a spec or JSON can hold the config: no Python function in it."""
+    own = config["name"] in spec_names() and not any(callable(v) for v in config.values())
+    return own and all(_specifiable(c) for c in config.get("schedulers", []))
+
+
+def _show(*args: str) -> str:
+    """stdout of ``lrfun show`` run in process (Hypothesis cannot share capsys)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()) as err:
+        status = main(["show", *args])
+    assert status == 0, err.getvalue()
+    return out.getvalue()
+
+
+def _run_config(config: dict[str, Any], *args: str) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "config.json"
+        path.write_text(json.dumps(config))
+        return _show(f"@{path}", *args)
+
+
+def _expected(schedule: Any, steps: int, every: int) -> dict[str, np.ndarray]:
+    """The schedule's own arrays at the steps shown, evaluated as the command does (the whole
+    range at once, so NumPy takes the same path and the values are the same floats)."""
+    ks = np.arange(steps)
+    arrays = {"lr": np.asarray(schedule(ks), dtype=np.float64)[::every]}
+    if schedule.cycles_momentum:
+        arrays["momentum"] = np.asarray(schedule.momentum(ks), dtype=np.float64)[::every]
+    return arrays
+
+
+def _csv_columns(out: str) -> dict[str, list[str]]:
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    assert rows and all(len(row) == len(header) for row in rows)
+    return {name: [row[i] for row in rows] for i, name in enumerate(header)}
+
+
+def _column_names(name: str, values: np.ndarray) -> list[str]:
+    if values.ndim == 1 or values.shape[1] == 1:
+        return [name]
+    return [f"{name}[{g}]" for g in range(values.shape[1])]
+
+
+@given(config=_spec_configs(), steps=st.integers(1, 60), every=st.integers(1, 7))
+def test_show_csv_holds_the_schedules_own_values(
+    config: dict[str, Any], steps: int, every: int
+) -> None:
+    steps = max(1, horizon(config, steps))  # OneCycleLR ends at total_steps
+    schedule = lrfun.from_config(config)
+    args = ["--steps", str(steps), "--every", str(every), "--format", "csv"]
+    columns = _csv_columns(_run_config(config, *args))
+    expected = _expected(schedule, steps, every)
+    names = ["step"]
+    for name, values in expected.items():
+        names += _column_names(name, values)
+    assert list(columns) == names
+    assert columns["step"] == [str(k) for k in range(0, steps, every)]
+    for name, values in expected.items():
+        table = values.reshape(len(values), -1)
+        for g, column in enumerate(_column_names(name, values)):
+            shown = np.array([float(cell) for cell in columns[column]])
+            np.testing.assert_array_equal(shown, table[:, g])  # repr reads back exactly
+
+
+def _strict_json(out: str) -> Any:
+    """The document, refusing the non-standard NaN and Infinity tokens; their strings are
+    turned back into floats."""
+
+    def refuse(token: str) -> Any:
+        raise AssertionError(f"{token} is not JSON")
+
+    named = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+    def number(value: Any) -> Any:
+        if isinstance(value, list):
+            return [number(v) for v in value]
+        return named.get(value, value) if isinstance(value, str) else value
+
+    document = json.loads(out, parse_constant=refuse)
+    return {k: v if k == "config" else number(v) for k, v in document.items()}
+
+
+@given(config=_spec_configs(), steps=st.integers(1, 60), every=st.integers(1, 7))
+def test_show_json_holds_the_config_and_the_schedules_own_values(
+    config: dict[str, Any], steps: int, every: int
+) -> None:
+    steps = max(1, horizon(config, steps))
+    schedule = lrfun.from_config(config)
+    args = ["--steps", str(steps), "--every", str(every), "--format", "json"]
+    document = _strict_json(_run_config(config, *args))
+    expected = _expected(schedule, steps, every)
+    assert list(document) == ["config", "step", *expected]
+    assert document["config"] == schedule.to_config()
+    assert lrfun.from_config(document["config"]) == schedule
+    assert document["step"] == list(range(0, steps, every))
+    for name, values in expected.items():
+        # the schedule's own shape: a number per step, or a list per step with param groups
+        np.testing.assert_array_equal(np.array(document[name], dtype=np.float64), values)
+
+
+@given(
+    config=configs("ReduceLROnPlateau"),
+    metrics=metric_sequences().filter(bool),
+    cut=st.none() | st.integers(1, 90),
+)
+def test_show_csv_and_json_of_a_plateau(
+    config: dict[str, Any], metrics: list[float], cut: int | None
+) -> None:
+    plateau = lrfun.from_config(config)
+    args = ["--metrics=" + ",".join(repr(m) for m in metrics)]  # "=": it may start with "-"
+    if cut is not None:
+        args += ["--steps", str(cut)]
+    fed = metrics if cut is None else metrics[: cut - 1]
+    lr = np.asarray(plateau.trajectory(np.asarray(fed, dtype=np.float64)), dtype=np.float64)
+
+    columns = _csv_columns(_run_config(config, *args, "--format", "csv"))
+    assert list(columns) == ["step", *_column_names("lr", lr), "metric"]
+    assert columns["metric"][0] == ""  # no metric is fed at step 0
+    np.testing.assert_array_equal([float(m) for m in columns["metric"][1:]], fed)
+    for g, column in enumerate(_column_names("lr", lr)):
+        shown = [float(cell) for cell in columns[column]]
+        np.testing.assert_array_equal(shown, lr.reshape(len(lr), -1)[:, g])
+
+    document = _strict_json(_run_config(config, *args, "--format", "json"))
+    assert list(document) == ["config", "step", "lr", "metric"]
+    assert document["config"] == plateau.to_config()
+    assert document["step"] == list(range(len(lr)))
+    np.testing.assert_array_equal(np.array(document["lr"], dtype=np.float64), lr)
+    assert document["metric"][0] is None
+    np.testing.assert_array_equal(document["metric"][1:], fed)
+
+
+def test_show_json_writes_overflow_as_strict_json() -> None:
+    out = _show("ExponentialLR([1e300, 1.0], 1e10)", "--steps", "3", "--format", "json")
+    assert '"Infinity"' in out and "NaN" not in out
+    document = _strict_json(out)
+    with np.errstate(over="ignore"):  # the overflow is the point
+        expected = lrfun.ExponentialLR([1e300, 1.0], 1e10)(np.arange(3))
+    assert [lrs[0] for lrs in document["lr"][1:]] == [math.inf, math.inf]
+    np.testing.assert_array_equal(np.array(document["lr"]), expected)
+
+
+def test_show_csv_and_json_carry_no_markup() -> None:
+    for fmt in ("csv", "json"):
+        out = _show("OneCycleLR([0.1, 0.2], total_steps=10)", "--steps", "10", "--format", fmt)
+        assert not {"│", "━", "\x1b", "[/"} & set(out) and "[/" not in out
+        assert not out.startswith("OneCycleLR")  # no title line
+
+
+def test_show_csv_streams_past_the_table_limit() -> None:
+    out = _show("StepLR([0.1, 0.3], 7)", "--steps", "25000", "--format", "csv")
+    columns = _csv_columns(out)
+    assert list(columns) == ["step", "lr[0]", "lr[1]"] and len(columns["step"]) == 25000
+    expected = lrfun.StepLR([0.1, 0.3], 7)(np.arange(25000))
+    np.testing.assert_array_equal([float(v) for v in columns["lr[1]"]], expected[:, 1])
+
+
+def test_show_stops_quietly_when_the_reader_does(tmp_path: Path) -> None:
+    """show ... | head: the pipe closes early; no traceback, no error line, status 1."""
+    for fmt in ("csv", "json", "table"):
+        process = subprocess.Popen(
+            [*_command(), "show", "StepLR(0.1, 3)", "--steps", "2000000", "--format", fmt],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        with process:  # closes the pipes
+            first = process.stdout.readline()
+            process.stdout.close()
+            err = process.stderr.read()
+            assert process.wait(timeout=300) == 1
+        assert first and err == b""
+
+
+# --- version, usage and help ---------------------------------------------------------------
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"lrfun {lrfun.__version__}\n"
+
+
+_MARKUP = re.compile(r"``|:(class|func|mod|meth|data|attr|exc|obj):`")
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    from lrfun.cli import _parser
+
+    action = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def _help(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main([*args, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out and not _MARKUP.search(out), _MARKUP.search(out)
+    return out
+
+
+def test_every_help_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    _help([], capsys)
+    commands = _subcommands()
+    assert {"plot", "show", "gallery"} <= set(commands)
+    for command, parser in commands.items():
+        out = _help([command], capsys)
+        usage = out.split("\n\n", 1)[0]
+        # every option the command takes is in its usage (the usage is written out by hand
+        # where --steps is required)
+        for action in parser._actions:
+            if action.option_strings and "-h" not in action.option_strings:
+                assert any(o in usage for o in action.option_strings), (command, action)
+    from parity.__main__ import main as parity_main
+
+    with pytest.raises(SystemExit) as info:
+        parity_main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert not _MARKUP.search(out) and "--schedule NAME" in out
+
+
+@pytest.mark.parametrize("command", ["show", "plot"])
+def test_the_usage_shows_steps_as_required(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    usage = _help([command], capsys).split("\n\n", 1)[0]
+    first, second = usage.splitlines()[:2]
+    assert first.startswith(f"usage: lrfun {command} ") and first.endswith(" --steps N")
+    assert second.strip().startswith(f"lrfun {command} ") and second.endswith(
+        " --metrics M [--steps N]"
+    )
+    assert "[--steps N]" not in first
+
+
+def test_an_unknown_name_lists_the_names_a_spec_can_use(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["show", "NoSuchLR(0.1)", "--steps", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    listed = err.split("a spec names one of ", 1)[1].split(", ")
+    assert listed == list(spec_names())
+    # the same list in the help, from the same grammar
+    epilog = " ".join(_help([], capsys).split())
+    in_help = epilog.split("A SPEC names one of: ", 1)[1].split(". Not ", 1)[0].split(", ")
+    assert in_help == listed
+    # each name listed gets past the name check (then wants its arguments) ...
+    for name in listed:
+        assert main(["show", f"{name}()", "--steps", "3"]) in (0, 2)
+        err = capsys.readouterr().err
+        assert "unknown schedule" not in err and "takes a Python function" not in err, err
+    # ... and every registered name left out takes a Python function
+    left_out = [name for name in names() if name not in listed]
+    assert left_out
+    for name in left_out:
+        assert main(["show", f"{name}(0.1, 1)", "--steps", "3"]) == 2
+        assert "takes a Python function" in capsys.readouterr().err
+
+
+def _without_rich(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``import rich`` (and any ``rich.x``) fails, as where rich is not installed: a loaded
+    submodule is found before its package, so each is blocked."""
+    for name in [n for n in sys.modules if n == "rich" or n.startswith("rich.")] + ["rich"]:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_show_prints_plain_columns_without_rich(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _without_rich(monkeypatch)
+    assert main(["show", "StepLR([0.1, 0.2], 3)", "--steps", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "StepLR([0.1, 0.2], step_size=3)"
+    assert lines[1].split() == ["step", "lr[0]", "lr[1]"]
+    shown = np.array([[float(c) for c in line.split()[1:]] for line in lines[2:]])
+    np.testing.assert_array_equal(shown, lrfun.StepLR([0.1, 0.2], 3)(np.arange(5)))

@@ -192,6 +192,31 @@ _LRFUN: list[tuple[str, list[str], list[str]]] = [
         ["1,000,000"],
     ),
     ("--steps past 10**7", ["show", "StepLR(0.1, 3)", "--steps", "10000001"], ["[1, 10000000]"]),
+    # show --format: the same refusals, and nothing on stdout before them
+    (
+        "unknown --format",
+        ["show", "StepLR(0.1, 3)", "--steps", "3", "--format", "xml"],
+        ["--format", "'xml'", "table", "csv", "json"],
+    ),
+    *(
+        (
+            f"--format {fmt}: {name}",
+            ["show", *args, "--format", fmt],
+            words,
+        )
+        for fmt in ("csv", "json")
+        for name, args, words in [
+            ("bad spec", ["StepLR(0.1, 0)", "--steps", "3"], ["step_size"]),
+            ("no --steps", ["StepLR(0.1, 3)"], ["--steps N is required"]),
+            (
+                "300 groups x 10**6 steps",
+                [f"StepLR({_GROUPS}, 3)", "--steps", "1000000"],
+                ["300 param group", "10,000,000"],
+            ),
+            ("function", ["LambdaLR(0.1, 1)", "--steps", "3"], ["takes a Python function"]),
+        ]
+    ),
+    ("--version takes no value", ["--version=1"], ["--version"]),
     # argparse's own refusals are one line too
     ("no command", [], ["required"]),
     ("unknown option", ["show", "StepLR(0.1, 3)", "--steps", "3", "--bogus"], ["--bogus"]),
@@ -287,6 +312,7 @@ _PARITY: list[tuple[str, list[str], list[str]]] = [
     ("steps 0", ["--steps", "0"], ["--steps", "[1, 1,000,000]"]),
     ("steps past 10**6", ["--steps", "1000001"], ["--steps", "[1, 1,000,000]"]),
     ("examples past 1000", ["--examples", "1001"], ["--examples", "[0, 1,000]"]),
+    ("unknown schedule", ["--schedule", "NoSuchLR"], ["--schedule", "'NoSuchLR'", "StepLR"]),
 ]
 
 

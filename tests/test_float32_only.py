@@ -29,6 +29,7 @@ from torch.utils._pytree import tree_flatten
 
 import lrfun
 import lrfun.torch
+from lrfun._plateau import Machine
 from parity import assert_close, lr_scale, torch_trajectory
 from parity.report import TENSOR_LR_STEPS, float32_representable
 from parity.strategies import NAMES, configs, horizon, metric_sequences
@@ -103,7 +104,7 @@ def _optimizer(kind: str, lrs: list[float], tensor_lr: bool) -> torch.optim.Opti
 
 
 def _lrs_of(schedule: Any, groups: int) -> list[float]:
-    base = schedule.base_lr if isinstance(schedule, lrfun.ReduceLROnPlateau) else None
+    base = schedule.base_lr if isinstance(schedule, Machine) else None
     if base is None:
         base = schedule._initial_lr
     return list(base) if isinstance(base, tuple) else [base] * groups
@@ -116,7 +117,7 @@ def _step_adapters(schedule: Any, steps: int) -> None:
         for tensor_lr in (False, True):
             opt = _optimizer(kind, _lrs_of(schedule, groups), tensor_lr)
             with Float32Only():
-                if isinstance(schedule, lrfun.ReduceLROnPlateau):
+                if isinstance(schedule, Machine):
                     sched: Any = lrfun.torch.PlateauScheduler(opt, schedule)
                     metrics = [1.0, 1.0, torch.tensor(0.5), 0.7, 0.7, 0.7, 0.7] * (steps // 7 + 1)
                     for metric in metrics[:steps]:
@@ -136,7 +137,7 @@ def _step_adapters(schedule: Any, steps: int) -> None:
 
 @pytest.mark.parametrize("schedule", _gallery(), ids=lambda s: type(s).__name__)
 def test_gallery_in_float32_only(schedule: Any) -> None:
-    if not isinstance(schedule, lrfun.ReduceLROnPlateau):
+    if not isinstance(schedule, Machine):
         _evaluate_float32(schedule, 60)
     else:
         with Float32Only():

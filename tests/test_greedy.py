@@ -192,8 +192,13 @@ def test_jit_update_equals_eager(config: Config, metrics: list[float]) -> None:
             state = update(state, metric)
             states.append(state)
         jitted = _stacked(states)
+    # the decisions (counters) exactly; the values within float64's tolerance: XLA may
+    # divide by the factor as a product with its reciprocal (one ulp from NumPy's quotient)
     for field in GreedyState._fields:
-        np.testing.assert_array_equal(jitted[field], eager[field], err_msg=field)
+        if field in ("lr", "best", "window_values", "window_sum"):
+            np.testing.assert_allclose(jitted[field], eager[field], rtol=1e-15, err_msg=field)
+        else:
+            np.testing.assert_array_equal(jitted[field], eager[field], err_msg=field)
 
 
 def test_smoothing_keeps_transformers_running_sum() -> None:
@@ -240,8 +245,9 @@ def test_stepped_scheduler_converts_and_continues(
     scheduler = TransformersGreedyLR(_optimizer(config["base_lr"]), **_kwargs(config))
     for metric in metrics[:split]:
         scheduler.step(metric)
-    machine = GreedyLR(**GreedyLR._from_torch(scheduler))
-    assert hf.from_config(machine.to_config()) == machine
+    machine = lrfun.from_torch(scheduler)  # transformers' own class, read in its state
+    assert isinstance(machine, GreedyLR)
+    assert lrfun.from_config(machine.to_config()) == machine
     ref = _record_transformers(scheduler, metrics[split:])
     ours = _stepped(machine, metrics[split:])
     _check(ours, {**ref, "last_epoch": ref["last_epoch"]}, "float64")
@@ -416,7 +422,8 @@ def test_get_scheduler_greedy() -> None:
     native = transformers_get_scheduler(
         "greedy", _optimizer([0.1, 0.2]), scheduler_specific_kwargs=kwargs
     )
-    read = GreedyLR(**GreedyLR._from_torch(native))
+    read = lrfun.from_torch(native)
+    assert isinstance(read, GreedyLR)
     for field in GreedyState._fields:  # the same machine, max_lr spelled per group
         np.testing.assert_array_equal(
             getattr(read.init(), field), getattr(ours.init(), field), err_msg=field

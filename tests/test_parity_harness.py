@@ -1,4 +1,5 @@
-"""Tests of the parity harness itself: the live torch reference and the tolerance policy.
+"""Tests of the parity harness itself: the live torch reference, the tolerance policy, and the
+report's plain output where rich is not installed.
 
 Expected values are closed forms computed here from the arguments, never copied torch output.
 """
@@ -415,6 +416,67 @@ def test_compare_scales_with_the_reference(
     ours[index] += beyond * allowed[index] if allowed[index] > 0 else 1.0
     result = compare(ours, ref, dtype=dtype)
     assert not result.passed and result.worst_step == index
+
+
+# --- the report without rich ---------------------------------------------------------------
+
+# Runs `python -m parity` with `import rich` failing, as where rich is not installed.
+_WITHOUT_RICH = (
+    "import runpy, sys; sys.modules['rich'] = None; sys.argv[0] = 'parity'; "
+    "runpy.run_module('parity', run_name='__main__', alter_sys=True)"
+)
+
+
+def test_the_parity_report_runs_without_rich() -> None:
+    args = ["--schedule", "StepLR", "--schedule", "ConstantLR", "--examples", "0"]
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_RICH, *args, "--steps", "12", "--device", "cpu"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[0] == "lrfun vs torch, steps 0..12 (tensor lr: 0..12)"
+    assert lines[1].split() == [
+        "schedule", "backend", "torch", "reference", "device", "steps", "examples", "values",
+        "max", "error", "/", "tol", "pass",
+    ]  # fmt: skip
+    rows = [line.split() for line in lines[2:]]
+    assert {(r[0], r[1]) for r in rows} >= {("StepLR", "numpy"), ("ConstantLR", "python")}
+    assert all(r[-1] == "pass" and r[5] == "0..12" for r in rows), rows
+    assert len({len(line) for line in lines[1:]}) == 1  # aligned columns
+    assert not {"│", "━", "\x1b"} & set(result.stdout)
+    # one progress line per schedule's config, plain, on stderr
+    assert result.stderr.splitlines() == ["[1/2] StepLR", "[2/2] ConstantLR"]
+
+
+def test_the_plain_report_names_failures_and_known_misses(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import parity.__main__ as report
+    from parity.report import Row
+
+    bad = Row("StepLR", "numpy", "float lr", "cpu", 1, 11, 2.5, False, "[at step 3]", 10)
+    known = Row("LambdaLR", "jax", "float lr", "cpu", 1, 11, 19.1, False, "", 10, "documented")
+    monkeypatch.setattr(report, "run", lambda *a, **k: [bad, known])
+    _without_rich(monkeypatch)
+    assert report.main(["--schedule", "StepLR", "--examples", "0", "--device", "cpu"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[2].split()[-1] == "FAIL" and out[3].split()[-1] == "known"
+    assert out[4:] == [
+        "known miss LambdaLR on jax (float lr): documented",
+        "FAIL StepLR on numpy (float lr): [at step 3]",
+    ]
+
+
+def _without_rich(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``import rich`` (and any ``rich.x``) fails, as where rich is not installed: a loaded
+    submodule is found before its package, so each is blocked."""
+    for name in [n for n in sys.modules if n == "rich" or n.startswith("rich.")] + ["rich"]:
+        monkeypatch.setitem(sys.modules, name, None)
 
 
 # --- import hygiene and devices ---------------------------------------------------------

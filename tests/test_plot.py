@@ -71,7 +71,7 @@ def test_several_schedules_share_the_axes_with_a_legend() -> None:
     )
     assert fig.axes[0].get_yscale() == "log"
     assert sorted(_lines(fig, "momentum/")) == ["momentum/2/0"]
-    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert texts == [
         "StepLR([0.1, 0.05], step_size=30), group 0",
         "StepLR([0.1, 0.05], step_size=30), group 1",
@@ -214,3 +214,193 @@ def test_labels_are_specs() -> None:
     assert fig.texts[0].get_text() == "StepLR(0.1, step_size=3)"
     fig = plot(lrfun.StepLR(0.1, 3), 10, title="mine")
     assert fig.texts[0].get_text() == "mine"
+
+
+# Schedules for the layout tests: two param groups, tiny and huge lrs (tick labels with an
+# exponent), momentum panels (OneCycleLR, CyclicLR), a metric panel (the machines), a
+# torch curve that stops early (OneCycleLR) and a label long enough to wrap (SequentialLR).
+_POOL = (
+    "StepLR(0.1, step_size=30)",
+    "MultiStepLR([0.1, 0.05], milestones=[20, 50])",
+    "CosineAnnealingLR(1e-6, T_max=40)",
+    "OneCycleLR(0.1, total_steps=80)",
+    "CyclicLR(0.001, 0.1, step_size_up=10)",
+    "ExponentialLR(1000.0, gamma=0.9)",
+    "LinearLR(0.05, start_factor=0.1, total_iters=30)",
+    "CosineAnnealingWarmRestarts(0.1, T_0=10, T_mult=2, eta_min=0.001)",
+    "SequentialLR([ConstantLR(0.1, factor=0.5, total_iters=10), "
+    "ExponentialLR(0.1, gamma=0.95)], milestones=[10])",
+    "ReduceLROnPlateau(0.1, patience=2)",
+    "hf.GreedyLR(0.1, patience=3, min_lr=0.005, max_lr=0.2)",
+)
+_METRICS = list(0.3 + 0.7 * np.exp(-np.arange(100) / 20))
+# printable ASCII: every character has a glyph in matplotlib's default font
+_TITLES = st.one_of(
+    st.none(),
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=200),
+    st.text(st.sampled_from("W m.,"), min_size=150, max_size=200),
+)
+
+
+def _overlap(a, b) -> bool:
+    """Whether two boxes share an area (touching edges do not count, nor rounding noise)."""
+    eps = 1e-6  # pixels
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > eps and min(a.y1, b.y1) - max(a.y0, b.y0) > eps
+
+
+def _layout(fig) -> dict:
+    """The drawn extents (pixels) of the title, legend, panels and each panel's text."""
+    fig.draw_without_rendering()  # the final layout, as saved
+    renderer = fig.canvas.get_renderer()
+
+    def shown(texts) -> list:
+        return [t.get_window_extent(renderer) for t in texts if t.get_visible() and t.get_text()]
+
+    def drawn(axis, coordinate: int) -> list:
+        """The tick labels drawn: those of ticks inside the panel (the others are not)."""
+        panel = axis.axes.get_window_extent(renderer)
+        low, high = (panel.x0, panel.x1) if coordinate == 0 else (panel.y0, panel.y1)
+        labels = axis.get_ticklabels(which="both")
+        at = [axis.axes.transData.transform(t.get_position())[coordinate] for t in labels]
+        return [t for t, x in zip(labels, at, strict=True) if low - 0.5 <= x <= high + 0.5]
+
+    texts = {}
+    for k, axes in enumerate(fig.axes):
+        labels = [*drawn(axes.xaxis, 0), *drawn(axes.yaxis, 1)]
+        labels += [axes.xaxis.label, axes.yaxis.label]
+        texts[k] = shown(labels)
+        # an offset text ("1e-5" above the panel) would sit where the legend is: none
+        assert not shown([axes.xaxis.get_offset_text(), axes.yaxis.get_offset_text()])
+    legend = fig.axes[0].get_legend()
+    return {
+        "figure": fig.bbox,
+        "title": shown(fig.texts),
+        "legend": [legend.get_window_extent(renderer)] if legend is not None else [],
+        "panels": [axes.get_window_extent(renderer) for axes in fig.axes],
+        "texts": texts,
+        "inner": {k: shown(axes.texts) for k, axes in enumerate(fig.axes)},
+    }
+
+
+def _assert_nothing_overlaps(fig) -> None:
+    box = _layout(fig)
+    outside = [*box["title"], *box["legend"]]
+    for k, panel in enumerate(box["panels"]):
+        outside += box["texts"][k]
+        for inner in box["inner"][k]:  # the tolerance label stays inside its panel
+            assert panel.x0 <= inner.x0 and inner.x1 <= panel.x1, (inner, panel)
+            assert panel.y0 <= inner.y0 and inner.y1 <= panel.y1, (inner, panel)
+    figure = box["figure"]
+    for b in outside:  # nothing is cut off at the figure's edge
+        assert figure.x0 <= b.x0 and b.x1 <= figure.x1 and figure.y0 <= b.y0, (b, figure)
+        assert b.y1 <= figure.y1, (b, figure)
+    for title in box["title"]:
+        for other in [*box["legend"], *box["panels"], *outside[1:]]:
+            assert other is title or not _overlap(title, other), (title, other)
+    for legend in box["legend"]:
+        others = [*box["panels"], *(b for k in box["texts"] for b in box["texts"][k])]
+        assert not any(_overlap(legend, b) for b in others), legend
+    for k, texts in box["texts"].items():  # a panel's labels stay clear of the other panels
+        others = [p for j, p in enumerate(box["panels"]) if j != k]
+        others += [b for j in box["texts"] if j != k for b in box["texts"][j]]
+        assert not any(_overlap(t, b) for t in texts for b in others), k
+
+
+@given(
+    st.lists(st.sampled_from(_POOL), min_size=1, max_size=15),
+    st.booleans(),
+    _TITLES,
+    st.integers(1, 90),
+    st.booleans(),
+)
+def test_title_legend_and_panels_never_overlap(
+    specs: list[str], torch: bool, title: str | None, steps: int, log: bool
+) -> None:
+    fig = plot(specs, steps, metrics=_METRICS, torch=torch, title=title, log=log, dpi=72)
+    _assert_nothing_overlaps(fig)
+
+
+@pytest.mark.parametrize("count", [1, 15])
+@pytest.mark.parametrize("torch", [False, True])
+@pytest.mark.parametrize("title", ["W" * 200, "word " * 40])
+def test_the_longest_titles_and_legends_fit(count: int, torch: bool, title: str) -> None:
+    specs = [_POOL[(3 + k) % len(_POOL)] for k in range(count)]  # OneCycleLR first: momentum
+    fig = plot(specs, 80, metrics=_METRICS, torch=torch, title=title, dpi=72)
+    _assert_nothing_overlaps(fig)
+    assert fig.texts[0].get_text().replace("\n", "").replace(" ", "") == title.replace(" ", "")
+    if torch:
+        assert [t.get_text() for t in fig.axes[-1].texts] == ["tolerance"]
+
+
+def test_long_labels_wrap_inside_the_figure() -> None:
+    fig = plot(["StepLR(0.1, 3)", "StepLR(0.2, 3)"], 10, labels=["x" * 300, "y " * 150], dpi=72)
+    _assert_nothing_overlaps(fig)
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    # cut to MAX_LABEL characters (ending in ...), then wrapped: the characters are kept
+    cut = ["x" * 197 + "...", ("y " * 150)[:197] + "..."]
+    assert [t.replace("\n", "").replace(" ", "") for t in texts] == [
+        c.replace(" ", "") for c in cut
+    ]
+    assert all(len(t.splitlines()) > 1 for t in texts)
+
+
+def test_default_size_and_resolution(tmp_path: Path) -> None:
+    from lrfun.plot import DPI, WIDTH
+
+    path = tmp_path / "picture.png"
+    one = plot("StepLR(0.1, 30)", 100, path=path)
+    assert one.get_dpi() == DPI
+    assert imread(path).shape[1] == round(WIDTH * DPI)
+    # each panel and each legend row adds height; the width stays that of a paper's text
+    momentum = plot("OneCycleLR(0.1, total_steps=100)", 100)
+    many = plot(list(_POOL[:9]), 100)
+    for fig in (momentum, many):
+        assert fig.get_size_inches()[0] == WIDTH
+        assert fig.get_size_inches()[1] > one.get_size_inches()[1] + 1.0
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 8])
+def test_milestones_mark_only_a_few_curves(count: int) -> None:
+    specs = [f"StepLR({0.1 * (k + 1)}, step_size={10 + k})" for k in range(count)]
+    fig = plot(specs, 60)
+    marked = {i for i in range(count) if _marks(fig, i)}
+    assert marked == (set(range(count)) if count <= lrfun.plot.MAX_MARKED else set())
+    forced = plot(specs, 60, milestones=True)
+    assert all(_marks(forced, i) == list(range(10 + i, 60, 10 + i)) for i in range(count))
+    assert not any(_marks(plot(specs, 60, milestones=False), i) for i in range(count))
+    # faint and behind the curves: a guide that never hides the data
+    lines = forced.axes[0].lines
+    curves = [line for line in lines if line.get_gid().startswith("lr/")]
+    marks = [line for line in lines if line.get_gid().startswith("milestone/")]
+    assert all(m.get_alpha() <= 0.5 and m.get_linewidth() < 1.0 for m in marks)
+    assert max(m.get_zorder() for m in marks) < min(c.get_zorder() for c in curves)
+
+
+@pytest.mark.parametrize("count", [lrfun.plot.MAX_MILESTONES, lrfun.plot.MAX_MILESTONES + 1])
+def test_a_crowd_of_milestones_is_left_out(count: int) -> None:
+    milestones = list(range(5, 5 * count + 1, 5))
+    marks = _marks(plot(lrfun.MultiStepLR(0.1, milestones), 5 * count + 10))
+    assert marks == (milestones if count <= lrfun.plot.MAX_MILESTONES else [])
+    # a machine's marks are where its lr changes, under the same bound: here a cut at every
+    # update after the first (patience 0, the metric never improves)
+    plateau = lrfun.ReduceLROnPlateau(0.1, factor=0.9, patience=0)
+    metrics = [1.0] * (count + 1)
+    changes = [float(k) for k in range(2, count + 2)]
+    np.testing.assert_array_less(np.diff(plateau.trajectory(metrics))[1:], 0.0)
+    marks = _marks(plot(plateau, metrics=metrics))
+    assert marks == (changes if len(changes) <= lrfun.plot.MAX_MILESTONES else [])
+
+
+@given(st.floats(-8.0, 3.0), st.floats(0.5, 0.99), st.integers(2, 300))
+def test_tick_labels_read_back_as_the_ticks(exponent: float, gamma: float, steps: int) -> None:
+    lr = 10.0**exponent
+    fig = plot(lrfun.ExponentialLR(lr, gamma), steps, dpi=72)
+    fig.draw_without_rendering()
+    axis = fig.axes[0].yaxis
+    ticks = [t for t in axis.get_majorticklabels() if t.get_text()]
+    values = [float(t.get_text()) for t in ticks]
+    spacing = np.min(np.diff(axis.get_majorticklocs()))
+    assert len(set(values)) == len(values)  # no two ticks print alike
+    for t, value in zip(ticks, values, strict=True):
+        assert abs(value - t.get_position()[1]) <= 1e-3 * spacing
+    assert not axis.get_offset_text().get_text()

@@ -17,6 +17,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import lrfun
+from lrfun._plateau import Machine
 from lrfun._schedule import Configurable, Schedule, names, registered
 from lrfun._spec import parse
 from parity import assert_close
@@ -73,7 +74,7 @@ def test_float_hyperparameters_are_the_leaves(name: str) -> None:
 @pytest.mark.parametrize("name", names())
 def test_one_trace_for_any_values(name: str) -> None:
     s = _example(name)
-    if isinstance(s, lrfun.ReduceLROnPlateau):
+    if isinstance(s, Machine):  # ReduceLROnPlateau, hf.GreedyLR
         traces = []
 
         @jax.jit

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import lrfun
 import lrfun.torch
+from lrfun._plateau import Machine
 from parity import assert_close, lr_scale, torch_trajectory
 from parity.backends import devices
 from parity.report import TENSOR_LR_STEPS, float32_representable
@@ -659,7 +660,7 @@ def test_meta_steps_give_meta_results(example: Any) -> None:
     """Steps on the meta device give a meta tensor of the shape and dtype a real device's
     steps give, for closed forms and for schedules evaluated on the host alike (which need
     the steps' values and so answer with shape and dtype alone)."""
-    if isinstance(example, lrfun.ReduceLROnPlateau):
+    if isinstance(example, Machine):  # ReduceLROnPlateau, hf.GreedyLR
         metrics = torch.zeros(5, device="meta")
         out = example.trajectory(metrics)
         cpu = example.trajectory(torch.zeros(5))
