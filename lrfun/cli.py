@@ -38,13 +38,13 @@ import textwrap
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from lrfun import __version__
 from lrfun._plateau import Machine
-from lrfun._schedule import Configurable, names
+from lrfun._schedule import Configurable, Schedule, names
 from lrfun._spec import SpecError, load, read_file, spec_names
 
 __all__ = ["main"]
@@ -403,6 +403,7 @@ def _show(args: argparse.Namespace) -> int:
             lr = np.asarray(schedule.trajectory(metrics), dtype=np.float64)
             momentum = None
         else:
+            assert isinstance(schedule, Schedule)  # a Configurable is a Schedule or a Machine
             ks = np.arange(args.steps)
             lr = np.asarray(schedule(ks), dtype=np.float64)
             momentum = schedule.momentum(ks) if schedule.cycles_momentum else None
@@ -416,7 +417,8 @@ def _show(args: argparse.Namespace) -> int:
     fed = None
     if metrics is not None:  # the metric of update k is fed at step k: none at step 0
         fed = np.concatenate([[np.nan], np.asarray(metrics, dtype=np.float64)])[shown]
-        fed = np.where(shown == 0, None, fed)
+        # None: an object array, blank at step 0 (numpy's stubs take no None here)
+        fed = np.where(shown == 0, cast(Any, None), fed)
     if args.format == "json":
         _write_json(schedule, shown, arrays, fed)
         return 0

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -165,7 +165,10 @@ def reduce_on_plateau(
         updates = jax.tree.map(lambda u: (u * scale).astype(u.dtype), updates)
         return updates, plateau.update(state, value)
 
-    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+    # update_fn requires the value= extra argument, which optax's protocol cannot say.
+    return optax.GradientTransformationExtraArgs(
+        init_fn, cast("optax.TransformUpdateExtraArgsFn", update_fn)
+    )
 
 
 def check_state(plateau: Machine, state: Any) -> Any:

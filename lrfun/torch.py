@@ -16,7 +16,7 @@ import numbers
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, SupportsFloat
+from typing import Any, SupportsFloat, cast
 
 import numpy as np
 import torch
@@ -40,6 +40,10 @@ _MAX_STEP = 2**53
 # Steps evaluated per vectorised call: a step then costs a list lookup. Stretches start at
 # multiples of this, so the value at a step never depends on where a run was resumed.
 _CHUNK = 1024
+
+# A stretch of evaluated steps: (start, lr rows, momentum rows, stepwise start), a row being
+# one value per param group.
+_Stretch = tuple[int, list[list[float]], list[list[float]], int]
 
 _STEP_ORDER_WARNING = (
     "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
@@ -141,6 +145,10 @@ class Scheduler(LRScheduler):
         self.schedule = schedule
         self._momentum_key = _momentum_key(optimizer) if schedule.cycles_momentum else None
         # The evaluated stretch: rows of per-group values for steps _start, _start + 1, ...
+        self._start: int
+        self._lr_rows: list[list[float]]
+        self._momentum_rows: list[list[float]]
+        self._stepwise: int
         # The lrs the previous child of torch's SequentialLR left when that container restarted
         # this one at its milestone, for schedules whose restart continues from them.
         self._previous: tuple[float, ...] | None = None
@@ -203,7 +211,8 @@ class Scheduler(LRScheduler):
         self._start, self._lr_rows, self._momentum_rows = 0, [], []
         self._stepwise = -1  # the stretch evaluated step by step, if any
 
-    def get_lr(self) -> list[float]:
+    # Python floats only: narrower than torch's list[float | Tensor] (a list is invariant).
+    def get_lr(self) -> list[float]:  # type: ignore[override]
         """The lrs of the current step, one per param group (Python floats)."""
         return list(self._values(self.last_epoch)[0])
 
@@ -266,7 +275,7 @@ class Scheduler(LRScheduler):
             previous = tuple(_numbers(state_dict, "restarted_from", groups))
         # The values to write, evaluated last: every cheap check has passed by now, so a
         # refused state never starts an evaluation (a simulated composite can be long).
-        stretch = (0, [], [], -1)
+        stretch: _Stretch = (0, [], [], -1)
         if last_epoch >= 0:
             stretch = self._stretch(last_epoch, previous, -1)
             lrs, momenta = _at(stretch, last_epoch, self._momentum_key)
@@ -284,7 +293,7 @@ class Scheduler(LRScheduler):
         if last_epoch >= 0:
             self._write(last_epoch)
 
-    def _values(self, step: int) -> tuple[list[Any], list[Any] | None]:
+    def _values(self, step: int) -> tuple[list[float], list[float] | None]:
         """The lrs (and momenta) at ``step``, one per param group (shared rows: not to be
         changed by the caller)."""
         offset = step - self._start
@@ -300,9 +309,7 @@ class Scheduler(LRScheduler):
             step, self._previous, self._stepwise
         )
 
-    def _stretch(
-        self, step: int, previous: tuple[float, ...] | None, stepwise: int
-    ) -> tuple[int, list[Any], list[Any], int]:
+    def _stretch(self, step: int, previous: tuple[float, ...] | None, stepwise: int) -> _Stretch:
         """The stretch holding ``step`` as (start, lr rows, momentum rows, stepwise start),
         for the restart ``previous``; changes nothing (a load checks the values first)."""
         start = step - step % _CHUNK
@@ -320,11 +327,11 @@ class Scheduler(LRScheduler):
 
     def _evaluate(
         self, steps: np.ndarray, previous: tuple[float, ...] | None
-    ) -> tuple[list[Any], list[Any]]:
+    ) -> tuple[list[list[float]], list[list[float]]]:
         """Rows of one value per param group, for each step."""
         groups = len(self._optimizer.param_groups)
 
-        def rows(values: Any) -> list[Any]:
+        def rows(values: Any) -> list[list[float]]:
             table = np.asarray(values, dtype=np.float64).tolist()
             return [_row(value, groups, self.schedule) for value in table]
 
@@ -365,7 +372,7 @@ class Scheduler(LRScheduler):
                     group["momentum"] = momentum
                 else:
                     _set_momentum(group, key, momentum)
-        self._last_lr = lrs
+        self._last_lr = cast("list[float | torch.Tensor]", lrs)  # floats, in torch's type
 
 
 class PlateauScheduler(_TorchPlateau):
@@ -412,7 +419,7 @@ class PlateauScheduler(_TorchPlateau):
         for name in self._SETTINGS:
             setattr(self, name, getattr(plateau, name))
         self.state = plateau._host(plateau.check_state(plateau.init()))
-        self.base_lrs = self._lrs()
+        self.base_lrs = cast("list[float | torch.Tensor]", self._lrs())  # floats, in torch's type
         self.last_epoch = int(self.state.last_epoch)
         self._step_count = 0
         self._write()
@@ -420,23 +427,25 @@ class PlateauScheduler(_TorchPlateau):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.plateau!r})"
 
+    # Read from the state, which is the truth: torch's writeable attributes are read-only
+    # views here (the ignores below).
     @property
-    def best(self) -> float:
+    def best(self) -> float:  # type: ignore[override]
         """The best metric so far (``inf`` in min mode, ``-inf`` in max mode before any)."""
         return float(self.state.best)
 
     @property
-    def num_bad_epochs(self) -> int:
+    def num_bad_epochs(self) -> int:  # type: ignore[override]
         """Steps since the last improvement (reset by a cut and during cooldown)."""
         return int(self.state.num_bad_epochs)
 
     @property
-    def cooldown_counter(self) -> int:
+    def cooldown_counter(self) -> int:  # type: ignore[override]
         """Steps of cooldown left."""
         return int(self.state.cooldown_counter)
 
     @property
-    def min_lrs(self) -> list[float]:
+    def min_lrs(self) -> list[float]:  # type: ignore[override]
         """The lr floor of each param group."""
         return _row(self.plateau.min_lr, len(self.optimizer.param_groups), self.plateau)
 
@@ -516,7 +525,7 @@ class PlateauScheduler(_TorchPlateau):
             lrs = self._lrs()
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             _set(group, "lr", lr)
-        self._last_lr = lrs
+        self._last_lr = cast("list[float | torch.Tensor]", lrs)  # floats, in torch's type
 
 
 def _host_lr(lr: Any) -> Any:
@@ -628,7 +637,9 @@ def _set_momentum(group: dict[str, Any], key: str | None, value: float) -> None:
         group["betas"] = (value, *betas[1:])
 
 
-def _typed(optimizer: Optimizer, values: Sequence[float]) -> list[float | torch.Tensor]:
+def _typed(
+    optimizer: Optimizer, values: Sequence[float | torch.Tensor]
+) -> list[float | torch.Tensor]:
     out: list[float | torch.Tensor] = []
     # Groups added since the last step have no last lr yet, as in torch.
     for group, value in zip(optimizer.param_groups, values, strict=False):
@@ -729,8 +740,8 @@ def _numbers(
 
 
 def _at(
-    stretch: tuple[int, list[Any], list[Any], int], step: int, momentum_key: str | None
-) -> tuple[list[Any], list[Any] | None]:
+    stretch: _Stretch, step: int, momentum_key: str | None
+) -> tuple[list[float], list[float] | None]:
     """The lrs (and momenta) at ``step`` of a stretch that holds it."""
     start, lrs, momenta, _ = stretch
     return lrs[step - start], (momenta[step - start] if momentum_key else None)

@@ -31,23 +31,24 @@ ROOT = Path(__file__).resolve().parents[1]
 USAGE = ROOT / "tests" / "typing" / "usage.py"
 
 
-@pytest.mark.skipif(
+_needs_mypy = pytest.mark.skipif(
     importlib.util.find_spec("mypy") is None,
     reason="mypy is not installed (pip install 'lrfun[test]')",
 )
-def test_usage_passes_mypy_strict() -> None:
-    # --follow-imports=silent: lrfun's own modules are read for their types, but only the
-    # usage file's errors count, as for users (a checker is silent about installed packages).
+
+
+def _mypy_strict(*args: str) -> None:
+    """Runs mypy in strict mode with the project's config (from the repository root) and
+    asserts that it passes."""
     result = subprocess.run(
         [
             sys.executable,
             "-m",
             "mypy",
             "--strict",
-            "--follow-imports=silent",
             "--config-file",
             str(ROOT / "pyproject.toml"),
-            str(USAGE.relative_to(ROOT)),
+            *args,
         ],
         cwd=ROOT,
         capture_output=True,
@@ -56,6 +57,20 @@ def test_usage_passes_mypy_strict() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success" in result.stdout
+
+
+@_needs_mypy
+def test_usage_passes_mypy_strict() -> None:
+    # --follow-imports=silent: lrfun's own modules are read for their types, but only the
+    # usage file's errors count, as for users (a checker is silent about installed packages).
+    _mypy_strict("--follow-imports=silent", str(USAGE.relative_to(ROOT)))
+
+
+@_needs_mypy
+def test_package_passes_mypy_strict() -> None:
+    # lrfun's own code, every module: its annotations hold together (what the usage file
+    # relies on), with no error left to a checker's silence.
+    _mypy_strict("--package", "lrfun")
 
 
 def test_py_typed_is_shipped() -> None:
