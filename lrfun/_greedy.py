@@ -164,6 +164,7 @@ class GreedyLR(Machine):
     window_sum: float | None = dataclasses.field(default=None, kw_only=True)
 
     state_type = GreedyState
+    _reference_name = "transformers"
     _namespace = "hf."  # configs and reprs name it hf.GreedyLR, as transformers' schedules
     _hyperparameters = ("base_lr", "factor", "threshold", "min_lr", "max_lr", "eps")
     _gallery = ("hf.GreedyLR(0.1, patience=3, min_lr=0.005, max_lr=0.2)", 150)

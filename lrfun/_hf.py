@@ -180,6 +180,7 @@ class _Transformers(Schedule, register=False):
     num_warmup_steps: int
 
     _namespace = "hf."
+    _reference_name = "transformers"
     # transformers' module-level lr_lambda functions this class is (the first one builds the
     # live reference; a partial of any of them with the class's keywords is this schedule).
     _functions: ClassVar[tuple[str, ...]] = ()

@@ -68,6 +68,8 @@ class Configurable:
     _namespace: ClassVar[str] = ""
     # The registered name (set for every subclass): configs, specs and reprs use it.
     _name: ClassVar[str] = ""
+    # Whose live scheduler is the reference (``_torch_object`` builds it): plots say so.
+    _reference_name: ClassVar[str] = "torch"
 
     # The float hyperparameters: the leaves of the schedule as a JAX pytree (a per-group
     # tuple gives one leaf per group). Every other field -- integers, modes, functions,

@@ -387,7 +387,8 @@ def _plot(args: argparse.Namespace) -> int:
         worst = check.worst_fraction
         verdict = "pass" if check.passed else "FAIL"
         print(
-            f"{verdict}: {plot.label(schedule, width=_NO_WRAP)} vs torch, steps "
+            f"{verdict}: {plot.label(schedule, width=_NO_WRAP)} vs "
+            f"{schedule._reference_name}, steps "
             f"0..{check.lr.steps}: max error {worst:.3g} x tolerance"
         )
         status = max(status, int(not check.passed))

@@ -274,7 +274,9 @@ def plot(
     _finish(ax, log=log, torch=torch)
     entries = entries[:MAX_LEGEND]
     if torch_line is not None:  # last: the schedules' entries keep the colour order
-        entries.append((torch_line, "torch"))
+        # whose scheduler ran: torch's, or transformers' (on a torch optimizer)
+        references = sorted({s._reference_name for s in items})
+        entries.append((torch_line, " / ".join(references)))
     renderer = _renderer(canvas)
     room = 0.96 * fig.bbox.width  # pixels a line of title or legend may span
     extra = 0.0  # pixels of title and legend above the panels

@@ -424,3 +424,19 @@ def test_the_report_has_a_row_per_type_and_backend() -> None:
     assert set(HF_EXAMPLES) == set(CLOSED)
     assert {r.reference for r in rows} == {f"transformers {transformers.__version__}"}
     assert all(r.passed for r in rows), [r.detail for r in rows if not r.passed]
+
+
+def test_plot_torch_overlays_transformers_own(tmp_path: Any, capsys: Any) -> None:
+    """The issue's command: transformers' scheduler runs live beside lrfun's curve."""
+    pytest.importorskip("matplotlib")
+    from lrfun import cli
+
+    spec = "hf.get_scheduler('cosine', 0.1, num_warmup_steps=10, num_training_steps=100)"
+    out = tmp_path / "hf.png"
+    assert cli.main(["plot", spec, "--torch", "--steps", "120", "-o", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith(
+        "pass: hf.CosineWithWarmup(0.1, num_warmup_steps=10, num_training_steps=100) "
+        "vs transformers, steps 0..119"
+    )
+    assert out.stat().st_size > 0
