@@ -267,6 +267,26 @@ def traced_lambda_rows(steps: int = TRACED_LAMBDA_STEPS) -> list[Row]:
 
 
 # One representative call per transformers type: a warmup, then the type's own shape.
+# transformers' greedy type, fed metrics that improve, stall, turn NaN and recover: a
+# float32-exact config (dyadic lrs, factor 1/2, no threshold), so float32 backends take
+# float64's decisions.
+HF_GREEDY: tuple[dict[str, Any], list[float]] = (
+    {
+        "name": "hf.GreedyLR",
+        "base_lr": [0.5, 0.25],
+        "factor": 0.5,
+        "patience": 1,
+        "threshold": 0.0,
+        "cooldown": 1,
+        "warmup": 1,
+        "min_lr": [2.0**-6, 2.0**-8],
+        "max_lr": 1.0,
+        "eps": 0.0,
+        "reset_start": 3,
+    },
+    [1.0, 0.75, 0.5, 0.5, 0.5, 0.5, float("nan"), 0.5, 0.25, 0.25, 0.25, 0.25, 0.25] * 4,
+)
+
 HF_EXAMPLES: dict[str, dict[str, Any]] = {
     "linear": {},
     "cosine": {},
@@ -282,8 +302,9 @@ HF_EXAMPLES: dict[str, dict[str, Any]] = {
 
 
 def transformers_rows(steps: int, device: str = "cpu") -> list[Row]:
-    """Every transformers ``get_scheduler`` type lrfun.hf has as a closed form, against
-    transformers' own scheduler run live on a torch optimizer, on every backend.
+    """Every transformers ``get_scheduler`` type lrfun.hf has as a closed form, and its
+    greedy machine, against transformers' own scheduler run live on a torch optimizer, on
+    every backend.
 
     Args:
       steps: steps after construction to compare (0..steps); warmup is a tenth of them and
@@ -292,7 +313,7 @@ def transformers_rows(steps: int, device: str = "cpu") -> list[Row]:
 
     Returns:
       One row per type and backend, named ``hf:<type>``, its reference the transformers
-      version run.
+      version run; ``hf:greedy`` is :data:`HF_GREEDY`'s machine fed its metrics.
     """
     import torch
     import transformers
@@ -342,6 +363,10 @@ def transformers_rows(steps: int, device: str = "cpu") -> list[Row]:
                     steps=steps,
                 )
             )
+    config, metrics = HF_GREEDY
+    for row in check_plateau(config, metrics, device=device):
+        label = f"transformers {transformers.__version__}"
+        rows.append(dataclasses.replace(row, schedule="hf:greedy", reference=label))
     return rows
 
 
@@ -462,7 +487,8 @@ def check_plateau(
     device: str = "cpu",
     float32: bool = True,
 ) -> list[Row]:
-    """Compares the lrfun plateau machine with torch's ReduceLROnPlateau fed ``metrics``, on
+    """Compares an lrfun metric-driven machine (ReduceLROnPlateau, hf.GreedyLR) with its
+    live reference (torch's ReduceLROnPlateau, transformers' GreedyLR) fed ``metrics``, on
     every backend of ``device`` (float32 ones only when ``float32``: float32 comparisons of
     metrics take float32 decisions, which only float32-exact configs share with torch)."""
     import lrfun
@@ -486,7 +512,7 @@ def check_plateau(
         )
         rows.append(
             Row(
-                schedule="ReduceLROnPlateau",
+                schedule=config["name"],
                 backend=name,
                 reference="tensor lr" if tensor_lr else "float lr",
                 device=str(device),
