@@ -118,11 +118,18 @@ class GreedyLR(Machine):
       smooth: whether decisions see the window's mean rather than the metric.
       window_size: the smoothing window, an integer in [1, 2**31 - 2].
       reset_start: cuts at the floor before the reset, an integer in [0, 2**31 - 2].
-      current_lr, best, num_bad_epochs, num_good_epochs, cooldown_counter, warmup_counter,
-        reset_countdown, last_epoch, window_values, window_sum: (keywords) where a stepped
-        transformers scheduler stands, for :meth:`init` to start there (``_from_torch``
-        reads them: its group lrs, its ``reset_start`` attribute as the countdown, its
-        streaming average's values, oldest first, and sum); by default a fresh scheduler's.
+      current_lr: (keyword, like the nine below) where a stepped transformers scheduler
+        stands, for :meth:`init` to start there (``lrfun.from_torch`` reads them); by
+        default a fresh scheduler's. Its group lrs.
+      best: its best metric.
+      num_bad_epochs: its bad epochs in a row.
+      num_good_epochs: its good epochs in a row.
+      cooldown_counter: its updates of cooldown left.
+      warmup_counter: its updates of warmup left.
+      reset_countdown: its ``reset_start`` attribute: cuts at the floor left before a reset.
+      last_epoch: its updates so far.
+      window_values: its streaming average's values, oldest first.
+      window_sum: its streaming average's running sum.
 
     >>> g = GreedyLR(0.1, patience=1, factor=0.5)
     >>> s = g.init()
@@ -282,6 +289,26 @@ class GreedyLR(Machine):
             "window_values": list(average.values) if smooth and average.values else None,
             "window_sum": float(average.sum) if smooth and average.values else None,
         }
+
+    @classmethod
+    def _set_torch_state(cls, scheduler: Any, state: dict[str, Any]) -> None:
+        """Puts a live transformers GreedyLR where the keyword options say (the inverse of
+        :meth:`_from_torch`)."""
+        groups = scheduler.optimizer.param_groups
+        for key, value in state.items():
+            if key == "current_lr":
+                lrs = value if isinstance(value, (list, tuple)) else [value] * len(groups)
+                for group, lr in zip(groups, lrs, strict=True):
+                    group["lr"] = float(lr)
+                scheduler._last_lr = [float(lr) for lr in lrs]
+            elif key == "reset_countdown":
+                scheduler.reset_start = int(value)
+            elif key == "window_values":
+                scheduler._streaming_avg.values = [float(v) for v in value]
+            elif key == "window_sum":
+                scheduler._streaming_avg.sum = float(value)
+            else:
+                setattr(scheduler, key, value)
 
     @property
     def _window(self) -> int:

@@ -317,10 +317,10 @@ def _build(torch: Any, opt: torch.optim.Optimizer, config: Mapping[str, Any]) ->
         scheduler = _scheduler_class(torch, name)(opt, **kwargs)
     else:
         scheduler = ours._torch_object(opt, kwargs)
-    if _plateau(name):
-        for key in own:  # where a stepped scheduler stood (torch's attributes of those names)
-            if config.get(key) is not None:
-                setattr(scheduler, key, config[key])
+    if _plateau(name) and ours is not None:  # where a stepped scheduler stood
+        ours._set_torch_state(
+            scheduler, {key: config[key] for key in sorted(own) if config.get(key) is not None}
+        )
     return scheduler
 
 

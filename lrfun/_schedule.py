@@ -178,6 +178,14 @@ class Configurable:
         return getattr(torch.optim.lr_scheduler, cls.__name__)(optimizer, **arguments)
 
     @classmethod
+    def _set_torch_state(cls, scheduler: Any, state: dict[str, Any]) -> None:
+        """Puts a live scheduler where the keyword options ``state`` say a stepped one
+        stood (the inverse of what ``_from_torch`` reads): torch's attributes of those
+        names."""
+        for key, value in state.items():
+            setattr(scheduler, key, value)
+
+    @classmethod
     def _torch_equivalent(cls, scheduler: Any) -> Configurable | None:
         """A schedule a live torch scheduler of this class's name is, beyond what its
         arguments say (transformers' LambdaLRs are closed forms), else None."""

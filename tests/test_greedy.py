@@ -26,7 +26,7 @@ import lrfun.optax
 import lrfun.torch
 from lrfun import hf
 from lrfun.hf import GreedyLR, GreedyState
-from parity import assert_close
+from parity import assert_close, torch_trajectory
 from parity.strategies import configs, metric_sequences
 
 transformers = pytest.importorskip("transformers", reason="the live reference is transformers")
@@ -483,3 +483,21 @@ def test_bad_arguments(arguments: dict[str, Any], error: type, message: str) -> 
     with pytest.raises(error) as raised:
         GreedyLR([0.1, 0.2], **arguments)
     assert message in str(raised.value)
+
+
+@given(config=greedy_configs(), metrics=metric_sequences(max_size=40), data=st.data())
+@settings(max_examples=10)
+def test_the_live_reference_starts_where_a_stepped_config_stands(
+    config: Config, metrics: list[float], data: st.DataObject
+) -> None:
+    """A config read off a stepped transformers GreedyLR builds, as the parity reference, a
+    transformers GreedyLR standing where the first one stood: both go on alike."""
+    split = data.draw(st.integers(0, len(metrics)), label="split")
+    scheduler = TransformersGreedyLR(_optimizer(config["base_lr"]), **_kwargs(config))
+    for metric in metrics[:split]:
+        scheduler.step(metric)
+    stepped = lrfun.from_torch(scheduler).to_config()
+    rest = metrics[split:]
+    rebuilt = torch_trajectory(stepped, len(rest), metrics=rest)
+    expected = np.asarray(_record_transformers(scheduler, rest)["lr"])
+    assert_close(rebuilt.lr, expected, dtype="float64")
