@@ -7,7 +7,8 @@ on Python numbers, NumPy, JAX (inside ``jit``/``vmap``/``scan``) and torch tenso
 
 This module is the whole public API; the implementation modules are private. The user-facing
 modules are ``lrfun.torch`` and ``lrfun.optax`` (adapters), ``lrfun.hf`` (transformers'
-schedules), ``lrfun.plot`` and ``lrfun.cli`` (the ``lrfun`` command).
+schedules), ``lrfun.plot`` and ``lrfun.cli`` (the ``lrfun`` command), and ``lrfun.extend``
+(the contract a library's own schedule classes follow to work with every tool).
 
 >>> import lrfun
 >>> lrfun.StepLR(0.1, step_size=30)(30)

@@ -11,9 +11,10 @@ schedule by name.
 
 Cost. Steps are simulated a block at a time: every node turns a block of steps into columns
 of affine maps (:meth:`Node.plan`: epochs, milestone switches and restarts worked out with
-array operations, maps built for just the epochs the block reaches), and the chain of maps is
-solved by a blocked prefix composition (:func:`affine_chain`). No Python work is done per step,
-so the cost is linear in the steps with a small constant, and memory does not grow with them:
+array operations, maps built for just the epochs the block reaches, which are handed to the
+schedule's ``_chain_maps``), and the maps are applied in torch's order (:func:`affine_chain`:
+whole runs of decays in one NumPy call, other maps one at a time). The cost is linear in the
+steps, and memory does not grow with them:
 a :class:`Simulation` keeps the simulation's state at block boundaries (checkpoints, thinned as
 they grow) and the values of a few recent blocks, all within :data:`BUDGET` bytes. Steps past
 :data:`MAX_STEPS` and ``horizon`` tables past the budget are refused (:func:`check_steps`,
@@ -23,11 +24,9 @@ they grow) and the values of a few recent blocks, all within :data:`BUDGET` byte
 from __future__ import annotations
 
 import bisect
-import contextlib
-import contextvars
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +45,7 @@ __all__ = [
     "affine_chain",
     "check_steps",
     "check_table",
-    "epochs",
+    "epoch_grid",
     "simulate",
 ]
 
@@ -66,12 +65,9 @@ _BLOCK_MAPS = 1 << 18
 # Steps per block: at most, and at least (many groups).
 _BLOCK_STEPS = 1 << 16
 _MIN_BLOCK_STEPS = 64
-# Maps composed in one prefix pass: the rounding of each value departs from torch's
-# one-by-one order by at most log2 of this many products (torch's float64 lr is reproduced to
-# a few ulps, far inside the parity tolerance).
-_CHUNK = 64
-# A composition is used where the sizes of its terms are at most this times its value.
-_CANCEL = 2.0
+# Consecutive maps with no offset (decays) fewer than this are applied in the Python loop
+# with the maps around them: a NumPy call on so few costs more than the loop.
+_RUN = 32
 
 
 def check_steps(last: int, what: str) -> None:
@@ -98,30 +94,14 @@ def check_table(steps: int, groups: int, momentum: bool, what: str) -> None:
         )
 
 
-# The own epochs a node's maps are asked for (row 0 is epoch 0, where the first step's and
-# the restart's maps live); None: epochs 0..n.
-_WINDOW: contextvars.ContextVar[np.ndarray | None] = contextvars.ContextVar(
-    "lrfun_chain_window", default=None
-)
-
-
-@contextlib.contextmanager
-def _window(own: np.ndarray | None) -> Iterator[None]:
-    token = _WINDOW.set(own)
-    try:
-        yield
-    finally:
-        _WINDOW.reset(token)
-
-
-def _own_epochs(n: int) -> np.ndarray:
-    window = _WINDOW.get()
-    return np.arange(n + 1) if window is None else window
-
-
 @dataclass(frozen=True)
 class ChainMaps:
-    """torch's update of one scheduler, as affine maps of the group's lr."""
+    """torch's update of one scheduler, as affine maps of the group's lr.
+
+    A schedule's ``_chain_maps(epochs, groups, base)`` builds them for the own epochs
+    ``epochs`` (int64, one row each, epoch 0 first: the first step's factor may be read from
+    row 0), which the engine chooses: those a block of steps reaches.
+    """
 
     a: np.ndarray  # (rows, G): the multiplier at own epoch e (a step that is not the first)
     b: np.ndarray  # (rows, G): the offset
@@ -130,33 +110,33 @@ class ChainMaps:
     momentum: np.ndarray | None  # (rows, G): what a cycling child writes at own epoch e
 
     @classmethod
-    def absolute(cls, schedule: Any, n: int, groups: int) -> ChainMaps:
+    def absolute(cls, schedule: Any, epochs: np.ndarray, groups: int) -> ChainMaps:
         """A scheduler whose every step sets the lr to its closed form (and its momentum)."""
-        own = _own_epochs(n)
-        values = _host(schedule(own), own.size, groups)
+        values = _host(schedule(epochs), epochs.size, groups)
         momentum = None
         if schedule.cycles_momentum:
-            momentum = _host(schedule.momentum(own), own.size, groups)
+            momentum = _host(schedule.momentum(epochs), epochs.size, groups)
         first = (np.zeros(groups), values[0])
-        return cls(np.zeros((own.size, groups)), values, first, first, momentum)
+        return cls(np.zeros((epochs.size, groups)), values, first, first, momentum)
 
     @classmethod
     def factor(
         cls,
         schedule: Any,
         a: Any,
-        n: int,
+        epochs: np.ndarray,
         groups: int,
         *,
         initial: Any = 1.0,
         restart: Pair | None = None,
         b: Any = 0.0,
     ) -> ChainMaps:
-        """A scheduler that multiplies the lr by ``a[e]`` (plus ``b[e]``) at own epoch ``e``;
-        ``initial`` is its factor at construction and ``restart`` its ``_update_lr(0)``
-        (default: torch's closed form at epoch 0, which overwrites the lr)."""
+        """A scheduler that multiplies the lr by ``a[e]`` (plus ``b[e]``) at own epoch ``e``,
+        for the own epochs ``epochs``; ``initial`` is its factor at construction and
+        ``restart`` its ``_update_lr(0)`` (default: torch's closed form at epoch 0, which
+        overwrites the lr)."""
         zeros = np.zeros(groups)
-        rows = _own_epochs(n).size
+        rows = epochs.size
         if restart is None:
             restart = (zeros, _host(schedule(np.arange(1)), 1, groups)[0])
         return cls(
@@ -168,12 +148,10 @@ class ChainMaps:
         )
 
 
-def epochs(n: int, groups: int) -> np.ndarray:
-    """The own epochs a scheduler's maps are built for, as a float ``(rows, groups)`` array
-    (for maps written in NumPy): ``0..n``, or, while the engine simulates a block of steps,
-    epoch 0 followed by the epochs that block reaches. Maps are elementwise in these epochs
-    (row 0 is epoch 0: the first step's factor may be read from it)."""
-    return _own_epochs(n)[:, None] * np.ones((1, groups))
+def epoch_grid(epochs: np.ndarray, groups: int) -> np.ndarray:
+    """The own epochs ``epochs`` as a float ``(rows, groups)`` array, for maps written in
+    NumPy elementwise in them."""
+    return epochs[:, None] * np.ones((1, groups))
 
 
 def _host(values: Any, rows: int, groups: int) -> np.ndarray:
@@ -227,43 +205,51 @@ class Node:
         raise NotImplementedError
 
     def step(self, lr: np.ndarray, mom: Any) -> Pair:
-        """One step, maps applied one by one."""
-        lrs, moms = run(self.plan(np.ones(1, dtype=np.int8), lr.size), lr, mom, exact=True)
+        """One step."""
+        lrs, moms = run(self.plan(np.ones(1, dtype=np.int8), lr.size), lr, mom)
         return lrs[0], None if moms is None else moms[0]
 
 
 class Single(Node):
     """A single scheduler: its maps at its own epoch.
 
-    Where the schedule reads param-group keys another scheduler may have written
-    (``leaf._reads_group_keys``), its maps are rebuilt from ``leaf._read(shared)`` for
-    whatever the groups hold when it steps.
+    ``build(leaf, epochs)`` gives the maps of ``leaf`` (the schedule, or the schedule as it
+    reads the groups) at the own epochs ``epochs``. Where the schedule reads param-group keys
+    another scheduler may have written (``leaf._reads_group_keys``), its maps are rebuilt
+    from ``leaf._read(shared)`` for whatever the groups hold when it steps.
     """
 
     def __init__(
-        self,
-        maps: ChainMaps,
-        leaf: Any = None,
-        shared: Shared | None = None,
-        build: Callable[[Any], ChainMaps] | None = None,
+        self, leaf: Any, shared: Shared, build: Callable[[Any, np.ndarray], ChainMaps]
     ) -> None:
-        self.maps, self.epoch = maps, -1
         self.leaf, self.shared, self.build = leaf, shared, build
+        self.maps, self.epoch = self._first_maps(leaf), -1
         self.cache: dict[Pair, ChainMaps] = {}
-        self.full: ChainMaps | None = None  # all epochs, where the maps ignore the window
+
+    def _build(self, leaf: Any, epochs: np.ndarray) -> ChainMaps:
+        maps = self.build(leaf, epochs)
+        if maps.a.shape[0] != epochs.size:
+            raise ValueError(
+                f"{type(leaf).__name__}._chain_maps gave {maps.a.shape[0]} rows of maps for "
+                f"{epochs.size} epochs: one row per epoch asked is needed"
+            )
+        return maps
+
+    def _first_maps(self, leaf: Any) -> ChainMaps:
+        # epochs 0 and 1: what construction and the first step read
+        return self._build(leaf, np.arange(2))
 
     def _source(self) -> Any:
-        if self.build is None or not self.leaf._reads_group_keys:
+        if not self.leaf._reads_group_keys:
             return self.leaf
         return self.leaf._read(self.shared)
 
     def _refresh(self) -> None:
-        shared = self.shared
-        if self.build is None or shared is None or not self.leaf._reads_group_keys:
+        if not self.leaf._reads_group_keys:
             return
-        key = (id(shared.bounds), id(shared.momenta))
+        key = (id(self.shared.bounds), id(self.shared.momenta))
         if key not in self.cache:
-            self.cache[key] = self.build(self._source())
+            self.cache[key] = self._first_maps(self._source())
         self.maps = self.cache[key]
 
     def _apply(self, ab: Pair, lr: np.ndarray, mom: Any) -> Pair:
@@ -272,14 +258,13 @@ class Single(Node):
 
     def construct(self, lr: np.ndarray, mom: Any) -> Pair:
         leaf, shared, first = self.leaf, self.shared, self.maps.initial
-        if shared is not None:
-            leaf._write(shared)
-            before = shared.initial_lr
-            own = np.broadcast_to(np.asarray(leaf._initial_lr, dtype=np.float64), lr.shape)
-            if leaf._sets_initial_lr or before is None:  # setdefault, or an overwrite
-                shared.initial_lr = own
-            if leaf._first_step_reads_initial_lr and before is not None:
-                first = (np.zeros_like(lr), before)
+        leaf._write(shared)
+        before = shared.initial_lr
+        own = np.broadcast_to(np.asarray(leaf._initial_lr, dtype=np.float64), lr.shape)
+        if leaf._sets_initial_lr or before is None:  # setdefault, or an overwrite
+            shared.initial_lr = own
+        if leaf._first_step_reads_initial_lr and before is not None:
+            first = (np.zeros_like(lr), before)
         self._refresh()
         self.epoch = 0
         return self._apply(first, lr, mom)
@@ -294,38 +279,9 @@ class Single(Node):
 
     def _maps_at(self, lo: int, hi: int) -> tuple[ChainMaps, int]:
         """Maps for own epochs ``lo..hi``, and the row of epoch ``lo`` in them."""
-        if self.build is None:  # maps given for every epoch
-            return self.maps, lo
-        if self.full is None:
-            own = np.concatenate([[0], np.arange(lo, max(hi, lo + 1) + 1)])
-            try:
-                with _window(own):
-                    maps = self.build(self._source())
-                if maps.a.shape[0] == own.size:
-                    return maps, 1
-            except ValueError:
-                pass  # maps of a scheduler that ignores the window: 0..n, mis-shaped here
-            self.full = self._full(2 * hi + 2)
-        if self.full.a.shape[0] <= hi:
-            self.full = self._full(max(hi, 2 * self.full.a.shape[0]))
-        return self.full, lo
-
-    def _full(self, n: int) -> ChainMaps:
-        # Maps built over epochs 0..n whatever the window: grown by doubling, within budget.
-        groups = self.maps.a.shape[1]
-        size = (n + 1) * groups * 8 * (3 if self.maps.momentum is not None else 2)
-        if size > BUDGET // 4:
-            raise ValueError(
-                f"{type(self.leaf).__name__} inside a composite without a closed form is "
-                f"stepped from torch maps built for every epoch at once: epoch {n} needs "
-                f"{size / 2**20:.0f} MiB, past a quarter of lrfun's {BUDGET >> 20} MiB budget "
-                "(lrfun._chain.BUDGET); evaluate earlier steps"
-            )
-        leaf = self._source()
-        own = np.broadcast_to(np.asarray(leaf._initial_lr, dtype=np.float64), (groups,))
-        with _window(None):
-            maps: ChainMaps = leaf._chain_maps(n, groups, own)
-        return maps
+        # Epoch 0 first: the restart's maps, and a first factor read from it, live there.
+        epochs = np.concatenate([[0], np.arange(lo, hi + 1)])
+        return self._build(self._source(), epochs), 1
 
     def plan(self, kinds: np.ndarray, groups: int) -> list[Slot]:
         size = kinds.size
@@ -473,88 +429,53 @@ def shared_group_keys(leaves: Sequence[Any]) -> bool:
     return bool(readers) and len(writers) > 1
 
 
-def affine_chain(x: np.ndarray, a: np.ndarray, b: np.ndarray, exact: bool = False) -> np.ndarray:
-    """``x_k = a[k] * x_{k-1} + b[k]`` for every k, from ``x_{-1} = x`` (arrays ``(K, G)``).
+def affine_chain(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``x_k = a[k] * x_{k-1} + b[k]`` for every k, from ``x_{-1} = x`` (arrays ``(K, G)``),
+    in torch's order: each map applied to the value the one before it left, rounded as torch
+    rounds it.
 
-    Blocked: within each chunk of :data:`_CHUNK` maps the prefix compositions are computed by
-    doubling, and the chunks are chained one after another. ``exact`` (and any non-finite
-    value, where a composition could make a NaN the one-by-one order would not) applies the
-    maps one by one, in torch's order.
+    A recurrence with offsets has no exact vectorised form, so those maps are applied in a
+    Python loop. A run of maps with no offset (decays, which torch applies as ``lr * factor``)
+    is one ``np.multiply.accumulate``: it multiplies in that same order, one product at a
+    time, so its values are the loop's to the bit (a zero lr may keep a negative sign there,
+    which the loop's ``+ 0.0`` drops).
     """
-    if not exact:
-        with np.errstate(all="ignore"):
-            out = _composed(x, a, b)
-        if np.isfinite(out).all():
-            return out
     out = np.empty_like(a)
     for g in range(a.shape[1]):
-        value = float(x[g])
-        column = out[:, g]
-        for k, (ak, bk) in enumerate(zip(a[:, g].tolist(), b[:, g].tolist(), strict=True)):
-            value = ak * value + bk
-            column[k] = value
+        ag, bg, column = a[:, g], b[:, g], out[:, g]
+        value, done = float(x[g]), 0
+        for lo, hi in _product_runs(bg):
+            value = _one_by_one(value, ag[done:lo], bg[done:lo], column[done:lo])
+            # as silent as the loop's Python floats, which overflow to inf without a word
+            with np.errstate(all="ignore"):
+                products = np.multiply.accumulate(np.concatenate([[value], ag[lo:hi]]))
+            column[lo:hi] = products[1:]
+            value, done = float(column[hi - 1]), hi
+        _one_by_one(value, ag[done:], bg[done:], column[done:])
     return out
 
 
-def _composed(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    size, groups = a.shape
-    pad = -size % _CHUNK
-
-    def by_position(v: np.ndarray, fill: float) -> np.ndarray:
-        # (position in chunk, chunk, group): the doubling reads whole contiguous rows
-        v = np.concatenate([v, np.full((pad, groups), fill)]).reshape(-1, _CHUNK, groups)
-        return np.ascontiguousarray(v.transpose(1, 0, 2))
-
-    A, B = by_position(a, 1.0), by_position(b, 0.0)
-    size_b = np.abs(B)  # the sum of the offsets' sizes in each composition
-    shift = 1
-    while shift < _CHUNK:  # map k composed with the (up to) shift maps before it
-        B[shift:] += A[shift:] * B[:-shift]
-        size_b[shift:] += np.abs(A[shift:]) * size_b[:-shift]
-        A[shift:] *= A[:-shift].copy()
-        shift *= 2
-    ends = [(A[-1, :, g].tolist(), B[-1, :, g].tolist()) for g in range(groups)]
-    starts = _chunk_starts(x, ends)
-    out = A * starts + B
-    # Where the terms of a composition cancel, its rounding error (relative to the terms) is
-    # large next to the value: such chunks (a cosine's trough) are applied one map at a time.
-    with np.errstate(all="ignore"):
-        sizes = np.abs(A) * np.abs(starts) + size_b
-        bad = ~(sizes <= _CANCEL * np.abs(out)).all(axis=0)  # (chunk, group)
-    if bad.any():
-        a_rows = [A0.tolist() for A0 in np.moveaxis(by_position(a, 1.0), 0, -1)]
-        b_rows = [B0.tolist() for B0 in np.moveaxis(by_position(b, 0.0), 0, -1)]
-        for g in range(groups):
-            chunks = bad[:, g]
-            value = float(x[g])
-            for j in range(A.shape[1]):
-                if not chunks[j]:
-                    starts[j, g] = value
-                    value = ends[g][0][j] * value + ends[g][1][j]
-                    continue
-                starts[j, g] = value
-                for k, (ak, bk) in enumerate(zip(a_rows[j][g], b_rows[j][g], strict=True)):
-                    value = ak * value + bk
-                    out[k, j, g] = value
-        good = ~bad
-        out = np.where(good, A * starts + B, out)
-    lrs: np.ndarray = out.transpose(1, 0, 2).reshape(-1, groups)[:size]
-    return lrs
+def _product_runs(b: np.ndarray) -> list[tuple[int, int]]:
+    """The runs ``[lo, hi)`` of at least :data:`_RUN` consecutive maps with no offset."""
+    plain = np.concatenate([[0], (b == 0).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(plain))
+    lo, hi = edges[0::2], edges[1::2]
+    keep = hi - lo >= _RUN
+    return list(zip(lo[keep].tolist(), hi[keep].tolist(), strict=True))
 
 
-def _chunk_starts(x: np.ndarray, ends: list[tuple[list[float], list[float]]]) -> np.ndarray:
-    """The value before each chunk, chaining the chunks' compositions in order."""
-    starts = np.empty((len(ends[0][0]), len(ends)))
-    for g, (last_a, last_b) in enumerate(ends):
-        value = float(x[g])
-        column = starts[:, g]
-        for j, (ak, bk) in enumerate(zip(last_a, last_b, strict=True)):
-            column[j] = value
-            value = ak * value + bk
-    return starts
+def _one_by_one(value: float, a: np.ndarray, b: np.ndarray, into: np.ndarray) -> float:
+    """Applies the maps ``(a, b)`` to ``value`` in order, writing each result ``into``;
+    returns the last."""
+    values = []
+    for ak, bk in zip(a.tolist(), b.tolist(), strict=True):
+        value = ak * value + bk
+        values.append(value)
+    into[:] = values
+    return value
 
 
-def run(slots: list[Slot], lr: np.ndarray, mom: Any, exact: bool = False) -> Pair:
+def run(slots: list[Slot], lr: np.ndarray, mom: Any) -> Pair:
     """The lr ``(S, G)`` and momentum (``(S, G)``, or None while nothing cycles it) after
     each step of a block planned as ``slots``, from ``lr`` and ``mom`` before it."""
     size, groups = slots[0][0].shape
@@ -572,7 +493,7 @@ def run(slots: list[Slot], lr: np.ndarray, mom: Any, exact: bool = False) -> Pai
     else:
         a = np.stack([s[0] for s in slots], axis=1).reshape(size * width, groups)
         b = np.stack([s[1] for s in slots], axis=1).reshape(size * width, groups)
-        lrs = affine_chain(lr, a, b, exact).reshape(size, width, groups)[:, -1]
+        lrs = affine_chain(lr, a, b).reshape(size, width, groups)[:, -1]
     written = [s for s in slots if s[2] is not None]
     if not written:
         return lrs, None if mom is None else np.broadcast_to(mom, (size, groups)).copy()
@@ -600,8 +521,8 @@ class Simulation:
         self.groups, self.lock = groups, threading.Lock()
         # Maps are written over every epoch at once, and some branches divide by zero at
         # epochs where np.where then selects the other branch.
-        with np.errstate(divide="ignore", invalid="ignore"), _window(np.arange(2)):
-            self.node = root._node(1, groups, base, Shared())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.node = root._node(groups, base, Shared())
             lr, mom = self.node.construct(start.copy(), None)
         self.momentum = mom is not None or self._cycles(self.node)
         width = self._width(self.node)
@@ -614,7 +535,6 @@ class Simulation:
         self.checkpoints: dict[int, Any] = {0: self._save(lr, mom)}
         self.blocks: OrderedDict[int, Pair] = OrderedDict()
         self.table: Pair | None = None  # a horizon table: steps 0..n
-        self.exact = False
 
     @staticmethod
     def _cycles(node: Node) -> bool:
@@ -662,7 +582,7 @@ class Simulation:
         steps = np.ones(self.block, dtype=np.int8)
         with np.errstate(divide="ignore", invalid="ignore"):
             for j in range(start, k + 1):
-                lrs, moms = run(self.node.plan(steps, self.groups), lr, mom, self.exact)
+                lrs, moms = run(self.node.plan(steps, self.groups), lr, mom)
                 values = (
                     np.concatenate([lr[None], lrs[:-1]]),
                     None if moms is None else np.concatenate([_row(mom, self.groups), moms[:-1]]),

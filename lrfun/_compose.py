@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
+import inspect
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -32,6 +33,7 @@ from lrfun._chain import (
 from lrfun._convert import read
 from lrfun._math import ByWidth, integer_tables, reaches, searchsorted
 from lrfun._plateau import ReduceLROnPlateau
+from lrfun._reference import TORCH, LiveScheduler
 from lrfun._schedule import Cache, Schedule, from_config
 
 __all__ = ["ChainedScheduler", "SequentialLR"]
@@ -196,6 +198,26 @@ class _Composite(Schedule, register=False):
     def _leaves(self) -> tuple[Schedule, ...]:
         return tuple(leaf for child in self.schedulers for leaf in child._leaves())
 
+    def _lr_scale(self) -> float:
+        return max(child._lr_scale() for child in self.schedulers)
+
+    def _live(self, optimizer: Any) -> Any:
+        # torch's composites take their children constructed, in list order, on the one
+        # optimizer: the first sets the groups' initial_lr.
+        children = [child._live(optimizer) for child in self.schedulers]
+        arguments = {k: v for k, v in self._live_arguments().items() if k != "schedulers"}
+        cls = self._torch_class()
+        # By keyword: ChainedScheduler takes the schedulers first (and, before torch 2.3, no
+        # optimizer at all: it reads the children's).
+        if "optimizer" in inspect.signature(cls).parameters:
+            arguments["optimizer"] = optimizer
+        return cls(schedulers=children, **arguments)
+
+    def _torch_class(self) -> Any:
+        reference = self._reference
+        assert isinstance(reference, LiveScheduler)
+        return reference.resolve(type(self))
+
     def _torch_steps(self) -> int | None:
         # torch's children may run a step ahead of the composite.
         limits = [n for leaf in self._leaves() if (n := leaf._torch_steps()) is not None]
@@ -287,6 +309,8 @@ class SequentialLR(_Composite):
     [0.01, 0.055, 0.1, 0.05]
     """
 
+    _reference = TORCH
+
     milestones: Sequence[int]
     _boundaries: ByWidth = dataclasses.field(init=False, repr=False, compare=False)
     # The child active at step 0.
@@ -365,8 +389,8 @@ class SequentialLR(_Composite):
             out = xp.where(active == i, value, out)
         return out
 
-    def _node(self, n: int, groups: int, base: np.ndarray, shared: Shared) -> Node:
-        children = [c._node(n, groups, base, shared) for c in self.schedulers]
+    def _node(self, groups: int, base: np.ndarray, shared: Shared) -> Node:
+        children = [c._node(groups, base, shared) for c in self.schedulers]
         return Sequential(children, tuple(self.milestones), base)
 
     def _course_changes(self, n: int) -> list[float]:
@@ -411,6 +435,8 @@ class ChainedScheduler(_Composite):
     [0.5, 0.25, 0.25, 0.125]
     """
 
+    _reference = TORCH
+
     _chains: ClassVar[bool] = True
     _gallery = (
         "ChainedScheduler([ConstantLR(0.1, factor=0.1, total_iters=10), "
@@ -432,8 +458,8 @@ class ChainedScheduler(_Composite):
             out = out * child._factor(ctx, step)
         return out
 
-    def _node(self, n: int, groups: int, base: np.ndarray, shared: Shared) -> Node:
-        return Chained([c._node(n, groups, base, shared) for c in self.schedulers])
+    def _node(self, groups: int, base: np.ndarray, shared: Shared) -> Node:
+        return Chained([c._node(groups, base, shared) for c in self.schedulers])
 
     def _with_start(self, start: Any) -> Schedule | None:
         first = self.schedulers[0]._with_start(start)

@@ -1,7 +1,9 @@
-"""From torch: any constructed torch scheduler becomes the equivalent lrfun object.
+"""From a live object: any constructed scheduler becomes the equivalent lrfun object.
 
-Each lrfun class reads its own torch counterpart (``_from_torch``); this module finds the
-class by the torch scheduler's name and holds the helpers the readers share.
+Every registered class is asked whether the object is one of its reference's
+(``Configurable._recognise``), families other than torch's first: transformers' LambdaLRs
+are its schedules, a library's own classes answer for their objects. The class reads its
+arguments off the object (``_from_torch``).
 """
 
 from __future__ import annotations
@@ -11,25 +13,14 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from lrfun._schedule import Configurable, Schedule, from_config, names, registered
+from lrfun._schedule import Configurable, Schedule, classes, per_group
 
 if TYPE_CHECKING:
     from torch.optim import lr_scheduler
 
     from lrfun._plateau import ReduceLROnPlateau
 
-__all__ = ["from_torch", "lambdas", "per_group", "read"]
-
-
-def per_group(values: Sequence[Any]) -> Any:
-    """One group: the scalar; several: a tuple (lrfun's per-group form)."""
-    floats = [float(v) for v in values]
-    return floats[0] if len(floats) == 1 else tuple(floats)
-
-
-def lambdas(fns: Sequence[Any]) -> Any:
-    """One function shared by every group: that function; else the list of them."""
-    return fns[0] if all(fn is fns[0] for fn in fns) else list(fns)
+__all__ = ["from_torch", "read"]
 
 
 # torch's ReduceLROnPlateau is an LRScheduler too (the overlap type checkers warn about): a
@@ -59,7 +50,8 @@ def from_torch(scheduler: object) -> Configurable:
 
     Args:
       scheduler: an instance of one of torch's scheduler classes (not a subclass: its steps
-        may differ).
+        may differ), of transformers', or of any registered class's live reference (a
+        library's own, see :mod:`lrfun.extend`).
 
     Raises:
       TypeError: any other object, naming its class.
@@ -72,26 +64,21 @@ def from_torch(scheduler: object) -> Configurable:
     return read(scheduler, alone=True)
 
 
-# Where live schedulers come from: the registry namespace of each module's classes.
-_NAMESPACES = {"torch.optim.lr_scheduler": "", "transformers.optimization": "hf."}
-
-
 def read(scheduler: Any, *, alone: bool) -> Configurable:
     """:func:`from_torch`; ``alone=False`` for a composite's child, whose lr the composite
     sets, so the lr it found at its first step is the composite's to say."""
-    cls = type(scheduler)
-    namespace = _NAMESPACES.get(cls.__module__)
-    ours = None if namespace is None else registered(namespace + cls.__name__)
-    if ours is None:
+    # A family's classes before torch's: transformers' schedules are torch LambdaLRs of
+    # transformers' functions, which only a LambdaLR of any other function is not.
+    askers = sorted(classes(), key=lambda c: c._namespace == "")
+    schedule = next((s for c in askers if (s := c._recognise(scheduler)) is not None), None)
+    if schedule is None:
+        kind = type(scheduler)
+        references = sorted({c._reference.name for c in askers if c._reference is not None})
         raise TypeError(
-            f"from_torch cannot express {cls.__module__}.{cls.__qualname__}: lrfun knows "
-            f"torch's own {', '.join(names(''))} and transformers' GreedyLR"
+            f"from_torch cannot express {kind.__module__}.{kind.__qualname__}: no registered "
+            f"class reads it (lrfun reads the live objects of {', '.join(references)}, each "
+            "by its own class; a subclass may step differently)"
         )
-    equivalent = ours._torch_equivalent(scheduler)
-    if equivalent is not None:
-        return equivalent
-    arguments = ours._from_torch(scheduler)
-    schedule = from_config({"name": ours._name, **arguments})
     if alone and isinstance(schedule, Schedule):
         start = _start_lr(schedule, _epoch(scheduler), scheduler.get_last_lr())
         if start is not None:

@@ -11,8 +11,9 @@ import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
-from lrfun._chain import ChainMaps, epochs
+from lrfun._chain import ChainMaps, epoch_grid
 from lrfun._math import ByWidth, anneal_cos, integer_tables, reaches, searchsorted
+from lrfun._reference import TORCH
 from lrfun._schedule import Schedule
 
 __all__ = ["CosineAnnealingLR", "CosineAnnealingWarmRestarts"]
@@ -52,6 +53,8 @@ class CosineAnnealingLR(Schedule):
     (0.5, 0.0, 1.0)
     """
 
+    _reference = TORCH
+
     base_lr: float | Sequence[float]
     T_max: float
     eta_min: float = 0.0
@@ -63,6 +66,7 @@ class CosineAnnealingLR(Schedule):
     # base_lr it drifts from the closed form (1.2x the float64 tolerance in 3,000 steps).
     _torch_drifts: ClassVar[bool] = True
     _torch_attributes = ("T_max", "eta_min")
+    _lr_arguments = ("base_lr", "eta_min")
     _hyperparameters = ("base_lr", "start_lr", "eta_min")
     _gallery = ("CosineAnnealingLR(0.1, T_max=50, eta_min=0.005)", 200)
 
@@ -104,15 +108,15 @@ class CosineAnnealingLR(Schedule):
             step = ctx.remainder(step, int(period))
         return 0.5 + 0.5 * ctx.xp.cos(ctx.float(step) * (math.pi / self.T_max))
 
-    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
-        e = epochs(n, groups)
+    def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
+        e = epoch_grid(epochs, groups)
         T, eta = self.T_max, self.eta_min
         trough = (e - 1 - T) % (2 * T) == 0
         r = (1 + np.cos(math.pi * e / T)) / (1 + np.cos(math.pi * (e - 1) / T))
         lift = (base - eta) * (1 - math.cos(math.pi / T)) / 2
         a = np.where(trough, 1.0, r)
         b = np.where(trough, lift, eta * (1.0 - np.where(trough, 0.0, r)))
-        return ChainMaps.factor(self, a, n, groups, b=b)
+        return ChainMaps.factor(self, a, epochs, groups, b=b)
 
     def _course_changes(self, n: int) -> list[float]:
         return [float(x) for x in np.arange(1, n / self.T_max) * self.T_max]
@@ -140,6 +144,8 @@ class CosineAnnealingWarmRestarts(Schedule):
     (0.5, 1.0)
     """
 
+    _reference = TORCH
+
     base_lr: float | Sequence[float]
     T_0: int
     T_mult: int = 1
@@ -149,6 +155,7 @@ class CosineAnnealingWarmRestarts(Schedule):
     # Every torch step sets the lr from the epoch since the last restart.
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
     _torch_attributes = ("T_0", "T_mult", "eta_min")
+    _lr_arguments = ("base_lr", "eta_min")
     _hyperparameters = ("base_lr", "eta_min")
     _gallery = ("CosineAnnealingWarmRestarts(0.1, T_0=10, T_mult=2, eta_min=0.001)", 150)
 

@@ -10,10 +10,10 @@ import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx, host_values, is_traced, table_end
-from lrfun._chain import ChainMaps, epochs
-from lrfun._convert import lambdas, per_group
+from lrfun._chain import ChainMaps
 from lrfun._math import power
-from lrfun._schedule import Cache, Schedule
+from lrfun._reference import TORCH
+from lrfun._schedule import Cache, Schedule, lambdas, per_group
 
 __all__ = ["LambdaLR", "MultiplicativeLR", "call_user_function"]
 
@@ -175,6 +175,8 @@ class LambdaLR(_UserFunctions):
     0.025
     """
 
+    _reference = TORCH
+
     # Every torch step sets the lr to base_lr * lr_lambda(epoch).
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
 
@@ -186,14 +188,6 @@ class LambdaLR(_UserFunctions):
 
     def _entry(self, table: list[float], fn: Fn, k: int) -> float:
         return float(fn(k))
-
-    @classmethod
-    def _torch_equivalent(cls, scheduler: Any) -> Schedule | None:
-        # transformers' schedules are LambdaLRs of its own functions: their closed forms
-        # trace where the Python functions cannot.
-        from lrfun._hf import from_lambda_lr
-
-        return from_lambda_lr(scheduler)
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         def each(ctx: Ctx, fn: Fn, step: Any, i: int) -> Any:
@@ -237,6 +231,8 @@ class MultiplicativeLR(_UserFunctions):
     >>> MultiplicativeLR(1.0, lambda e: 0.5)(3)
     0.125
     """
+
+    _reference = TORCH
 
     start_lr: float | Sequence[float] | None = dataclasses.field(default=None, kw_only=True)
     _constants: tuple[float | None, ...] = dataclasses.field(init=False, repr=False, compare=False)
@@ -284,12 +280,10 @@ class MultiplicativeLR(_UserFunctions):
 
         return _per_group(ctx, step, self.lr_lambda, each)
 
-    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+    def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
         fns = self._fns() * (groups // len(self._fns()))
-        # only the epochs the simulation asks for (epoch 0 first)
-        asked = epochs(n, 1)[:, 0].astype(int).tolist()
-        f = np.array([[float(fn(k)) for fn in fns] for k in asked])
-        return ChainMaps.factor(self, f, n, groups, restart=(f[0], np.zeros(groups)))
+        f = np.array([[float(fn(k)) for fn in fns] for k in epochs.tolist()])
+        return ChainMaps.factor(self, f, epochs, groups, restart=(f[0], np.zeros(groups)))
 
     def _restarted(self, ctx: Ctx, since: Any, base: Any, previous: Any) -> Any:
         # torch's _update_lr(0) has no closed form here: it multiplies the lr the previous

@@ -10,10 +10,10 @@ from typing import Any, ClassVar, Literal
 from lrfun import _validate as check
 from lrfun._backend import Ctx
 from lrfun._chain import Shared
-from lrfun._convert import per_group
 from lrfun._custom import call_user_function
 from lrfun._math import anneal_cos, anneal_linear, power, reaches
-from lrfun._schedule import Schedule
+from lrfun._reference import TORCH
+from lrfun._schedule import Schedule, per_group
 
 __all__ = ["CyclicLR", "OneCycleLR"]
 
@@ -57,6 +57,8 @@ class CyclicLR(Schedule):
     (0.55, 0.8)
     """
 
+    _reference = TORCH
+
     base_lr: float | Sequence[float]
     max_lr: float | Sequence[float]
     step_size_up: int | float = 2000
@@ -75,6 +77,7 @@ class CyclicLR(Schedule):
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
     sets_lrs: ClassVar[bool] = True
     _first_step_reads_initial_lr: ClassVar[bool] = True
+    _lr_arguments = ("base_lr", "max_lr")
     _gallery = ("CyclicLR(0.001, 0.1, step_size_up=20, mode='triangular2')", 160)
     _hyperparameters = ("base_lr", "max_lr", "gamma", "base_momentum", "max_momentum")
 
@@ -258,6 +261,8 @@ class OneCycleLR(Schedule):
     1.0
     """
 
+    _reference = TORCH
+
     max_lr: float | Sequence[float]
     total_steps: int | None = None
     epochs: int | None = None
@@ -279,6 +284,7 @@ class OneCycleLR(Schedule):
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
     sets_lrs: ClassVar[bool] = True
     _reads_group_keys: ClassVar[bool] = True
+    _lr_arguments = ("max_lr",)
     _gallery = ("OneCycleLR(0.1, total_steps=200)", 200)
     # pct_start is structure: it places the phase ends, which are taken in integers.
     _hyperparameters = (

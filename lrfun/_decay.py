@@ -13,10 +13,10 @@ import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
-from lrfun._chain import ChainMaps, epochs
-from lrfun._convert import per_group
+from lrfun._chain import ChainMaps, epoch_grid
 from lrfun._math import ByWidth, integer_tables, power, reaches, searchsorted
-from lrfun._schedule import Schedule
+from lrfun._reference import TORCH
+from lrfun._schedule import Schedule, per_group
 
 __all__ = [
     "ConstantLR",
@@ -99,6 +99,8 @@ class StepLR(_Geometric):
     0.025
     """
 
+    _reference = TORCH
+
     step_size: int
     gamma: float = 0.1
 
@@ -118,10 +120,10 @@ class StepLR(_Geometric):
         reached = reaches(ctx, step, self.step_size)
         return ctx.float(ctx.quotient(step, self.step_size) if reached else ctx.xp.zeros_like(step))
 
-    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
-        e = epochs(n, groups)
+    def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
+        e = epoch_grid(epochs, groups)
         a = np.where((e != 0) & (e % self.step_size == 0), self.gamma, 1.0)
-        return ChainMaps.factor(self, a, n, groups)
+        return ChainMaps.factor(self, a, epochs, groups)
 
     def _course_changes(self, n: int) -> list[float]:
         return list(range(self.step_size, n, self.step_size))
@@ -147,6 +149,8 @@ class MultiStepLR(_Geometric):
     0.125
     """
 
+    _reference = TORCH
+
     milestones: Sequence[int]
     gamma: float = 0.1
     _boundaries: ByWidth = dataclasses.field(init=False, repr=False, compare=False)
@@ -166,13 +170,12 @@ class MultiStepLR(_Geometric):
     def _count(self, ctx: Ctx, step: Any) -> Any:
         return ctx.float(searchsorted(ctx, self._boundaries, step))
 
-    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
+    def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
         # The milestones at each own epoch (torch's Counter): two sorted lookups per epoch.
         marks = np.asarray(self._boundaries[64], dtype=np.int64)
-        own = epochs(n, 1)[:, 0].astype(np.int64)
-        counts = np.searchsorted(marks, own, "right") - np.searchsorted(marks, own, "left")
+        counts = np.searchsorted(marks, epochs, "right") - np.searchsorted(marks, epochs, "left")
         a = self.gamma ** counts[:, None].astype(np.float64)
-        return ChainMaps.factor(self, a, n, groups, initial=a[0])
+        return ChainMaps.factor(self, a, epochs, groups, initial=a[0])
 
     def _course_changes(self, n: int) -> list[float]:
         return list(self.milestones)
@@ -220,6 +223,8 @@ class ConstantLR(_Decay):
     (0.15, 0.3)
     """
 
+    _reference = TORCH
+
     factor: float = 1.0 / 3
     total_iters: int = 5
 
@@ -241,13 +246,13 @@ class ConstantLR(_Decay):
             return self.factor
         return ctx.where(step >= self.total_iters, 1.0, self.factor)
 
-    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
-        e = epochs(n, groups)
+    def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
+        e = epoch_grid(epochs, groups)
         f = self.factor
         a = np.where(e == 0, f, np.where(e == self.total_iters, 1.0 / f, 1.0))
         # torch's closed form at epoch 0: base when total_iters is 0, not base * factor
         restart = (np.zeros(groups), base * (f + (self.total_iters == 0) * (1 - f)))
-        return ChainMaps.factor(self, a, n, groups, initial=a[0], restart=restart)
+        return ChainMaps.factor(self, a, epochs, groups, initial=a[0], restart=restart)
 
     def _course_changes(self, n: int) -> list[float]:
         return [self.total_iters]
@@ -280,6 +285,8 @@ class LinearLR(_Decay):
     0.75
     """
 
+    _reference = TORCH
+
     start_factor: float = 1.0 / 3
     end_factor: float = 1.0
     total_iters: float = 5
@@ -307,12 +314,12 @@ class LinearLR(_Decay):
         factor = self.start_factor + (self.end_factor - self.start_factor) * done
         return factor
 
-    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
-        e = epochs(n, groups)
+    def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
+        e = epoch_grid(epochs, groups)
         T, lo, hi = self.total_iters, self.start_factor, self.end_factor
         ramp = 1.0 + (hi - lo) / (T * lo + (e - 1) * (hi - lo))
         a = np.where(e == 0, lo, np.where(e > T, 1.0, ramp))
-        return ChainMaps.factor(self, a, n, groups, initial=a[0])
+        return ChainMaps.factor(self, a, epochs, groups, initial=a[0])
 
     def _course_changes(self, n: int) -> list[float]:
         return [self.total_iters]
@@ -332,6 +339,8 @@ class ExponentialLR(_Geometric):
     0.125
     """
 
+    _reference = TORCH
+
     gamma: float
 
     _torch_attributes = ("gamma",)
@@ -345,8 +354,8 @@ class ExponentialLR(_Geometric):
     def _count(self, ctx: Ctx, step: Any) -> Any:
         return ctx.float(step)
 
-    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
-        return ChainMaps.factor(self, self.gamma, n, groups)
+    def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
+        return ChainMaps.factor(self, self.gamma, epochs, groups)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -368,6 +377,8 @@ class PolynomialLR(_Decay):
     >>> PolynomialLR(1.0, total_iters=4, power=2.0)(2)
     0.25
     """
+
+    _reference = TORCH
 
     total_iters: float = 5
     power: float = 1.0
@@ -414,11 +425,11 @@ class PolynomialLR(_Decay):
             decay = ctx.where(left == 0, 0.0, decay)
         return decay
 
-    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
-        e = epochs(n, groups)
+    def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
+        e = epoch_grid(epochs, groups)
         T = self.total_iters
         ratio = ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** self.power
-        return ChainMaps.factor(self, np.where(e > T, 1.0, ratio), n, groups)
+        return ChainMaps.factor(self, np.where(e > T, 1.0, ratio), epochs, groups)
 
     def _course_changes(self, n: int) -> list[float]:
         return [self.total_iters]

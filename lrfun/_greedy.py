@@ -11,25 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
-from lrfun._convert import per_group
 from lrfun._hf import transformers_optimization
-from lrfun._plateau import (
-    _COUNTER_MAX,
-    _MAX_STEP,
-    BEST,
-    COUNT,
-    LR,
-    METRICS,
-    FieldSpec,
-    Machine,
-    _per_group_lr,
-)
+from lrfun._plateau import Machine, _per_group_lr
+from lrfun._reference import LiveScheduler
+from lrfun._schedule import per_group
+from lrfun._validate import BEST, COUNT, COUNTER_MAX, LR, MAX_STEP, METRICS, FieldSpec
 
 __all__ = ["GreedyLR", "GreedyState"]
 
@@ -49,27 +40,6 @@ class GreedyState(NamedTuple):
     window_count: Any  # values the window holds
     window_head: Any  # where the next value goes (the oldest value, once full)
     window_sum: Any  # the running sum, kept as transformers keeps it: += new, -= removed
-
-
-def _factor(value: Any) -> Any:
-    # A float, or a torch tensor, which check.real keeps (as _plateau._factor returns).
-    factor = check.real("factor", value)
-    if factor >= 1.0:
-        raise ValueError(f"factor must be in (0, 1): Factor should be < 1.0. Got {factor!r}")
-    if not factor >= sys.float_info.min:
-        # 0 divides by zero at the first raise; a subnormal is flushed to 0 by XLA.
-        raise ValueError(f"factor must be a normal float in (0, 1), got {factor!r}")
-    return factor
-
-
-def _metric(name: str, value: Any) -> float:
-    """A metric as transformers keeps it: any float (NaN and infinities included)."""
-    if isinstance(value, bool) or not (check._is_real(value) or check._scalar_array(value)):
-        raise TypeError(f"{name} must be a number, got {check._shown(value)}")
-    try:
-        return float(value)
-    except OverflowError:  # an integer past float's range
-        raise ValueError(f"{name} must be a float, got {check._shown(value)}") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,7 +141,8 @@ class GreedyLR(Machine):
     window_sum: float | None = dataclasses.field(default=None, kw_only=True)
 
     state_type = GreedyState
-    _reference_name = "transformers"
+    _reference = LiveScheduler("transformers", "transformers.optimization.GreedyLR")
+    _lr_arguments = ("base_lr", "min_lr", "max_lr")
     _namespace = "hf."  # configs and reprs name it hf.GreedyLR, as transformers' schedules
     _hyperparameters = ("base_lr", "factor", "threshold", "min_lr", "max_lr", "eps")
     _gallery = ("hf.GreedyLR(0.1, patience=3, min_lr=0.005, max_lr=0.2)", 150)
@@ -180,13 +151,14 @@ class GreedyLR(Machine):
         base_lr = check.lr_values("base_lr", self.base_lr)
         min_lr = check.lr_values("min_lr", self.min_lr)
         max_lr = check.lr_values("max_lr", self.max_lr)
-        counter = dict(minimum=0, maximum=_COUNTER_MAX)
+        counter = dict(minimum=0, maximum=COUNTER_MAX)
         self._set(
             base_lr=base_lr,
             min_lr=min_lr,
             max_lr=max_lr,
             mode=check.choice("mode", self.mode, ("min", "max")),
-            factor=_factor(self.factor),
+            # not 0: the first raise divides by it
+            factor=check.factor("factor", self.factor),
             patience=check.integer("patience", self.patience, **counter),
             threshold=check.real("threshold", self.threshold, low=0.0),
             threshold_mode=check.choice("threshold_mode", self.threshold_mode, ("rel", "abs")),
@@ -195,7 +167,7 @@ class GreedyLR(Machine):
             eps=check.real("eps", self.eps, low=0.0),
             smooth=check.boolean("smooth", self.smooth),
             window_size=check.integer(
-                "window_size", self.window_size, minimum=1, maximum=_COUNTER_MAX
+                "window_size", self.window_size, minimum=1, maximum=COUNTER_MAX
             ),
             reset_start=check.integer("reset_start", self.reset_start, **counter),
         )
@@ -214,27 +186,22 @@ class GreedyLR(Machine):
         """The keyword fields saying where a stepped scheduler stands."""
         if self.best is not None:
             # +-inf is transformers' best before any metric (or after an infinite one).
-            best = _metric("best", self.best)
-            if math.isnan(best):
-                raise ValueError(f"best must be a number (not NaN), got {self.best!r}")
-            self._set(best=best)
-        bounds = {
-            "num_bad_epochs": _COUNTER_MAX,
-            "num_good_epochs": _COUNTER_MAX,
-            "cooldown_counter": _COUNTER_MAX,
-            "warmup_counter": _COUNTER_MAX,
-            "reset_countdown": self.reset_start,
-            "last_epoch": _MAX_STEP,
-        }
-        for name, top in bounds.items():
-            value = getattr(self, name)
-            if value is not None:
-                self._set(**{name: check.integer(name, value, minimum=0, maximum=top)})
+            self._set(best=check.metric("best", self.best, nan=False))
+        counts = check.counts(
+            self,
+            num_bad_epochs=COUNTER_MAX,
+            num_good_epochs=COUNTER_MAX,
+            cooldown_counter=COUNTER_MAX,
+            warmup_counter=COUNTER_MAX,
+            reset_countdown=self.reset_start,
+            last_epoch=MAX_STEP,
+        )
+        self._set(**counts)
         if self.window_values is not None:
             values = self.window_values
             if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
                 raise TypeError(f"window_values must be a sequence of numbers, got {values!r}")
-            values = tuple(_metric(f"window_values[{i}]", v) for i, v in enumerate(values))
+            values = tuple(check.metric(f"window_values[{i}]", v) for i, v in enumerate(values))
             if len(values) > (self.window_size if self.smooth else 0):
                 raise ValueError(
                     f"window_values must hold at most window_size={self.window_size} values "
@@ -242,12 +209,12 @@ class GreedyLR(Machine):
                 )
             self._set(window_values=values)
         if self.window_sum is not None:
-            self._set(window_sum=_metric("window_sum", self.window_sum))
+            self._set(window_sum=check.metric("window_sum", self.window_sum))
 
-    @classmethod
-    def _torch_object(cls, optimizer: Any, arguments: dict[str, Any]) -> Any:
+    def _torch_object(self, optimizer: Any) -> Any:
         """transformers' own ``GreedyLR`` on ``optimizer`` (the live reference)."""
-        return transformers_optimization(cls._name).GreedyLR(optimizer, **arguments)
+        optimization = transformers_optimization(self._name)
+        return optimization.GreedyLR(optimizer, **self._live_arguments())
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
@@ -455,12 +422,12 @@ class GreedyLR(Machine):
         return {
             "lr": FieldSpec(LR, shape),
             "best": FieldSpec(BEST, ()),
-            "num_bad_epochs": FieldSpec(COUNT, (), _COUNTER_MAX),
-            "num_good_epochs": FieldSpec(COUNT, (), _COUNTER_MAX),
-            "cooldown_counter": FieldSpec(COUNT, (), _COUNTER_MAX),
-            "warmup_counter": FieldSpec(COUNT, (), _COUNTER_MAX),
+            "num_bad_epochs": FieldSpec(COUNT, (), COUNTER_MAX),
+            "num_good_epochs": FieldSpec(COUNT, (), COUNTER_MAX),
+            "cooldown_counter": FieldSpec(COUNT, (), COUNTER_MAX),
+            "warmup_counter": FieldSpec(COUNT, (), COUNTER_MAX),
             "reset_start": FieldSpec(COUNT, (), self.reset_start),
-            "last_epoch": FieldSpec(COUNT, (), _MAX_STEP),
+            "last_epoch": FieldSpec(COUNT, (), MAX_STEP),
             "window": FieldSpec(METRICS, (self._window,)),
             "window_count": FieldSpec(COUNT, (), self._window),
             "window_head": FieldSpec(COUNT, (), max(self._window - 1, 0)),

@@ -34,6 +34,7 @@ import numpy as np
 from lrfun import _validate as check
 from lrfun._backend import Ctx
 from lrfun._math import reaches
+from lrfun._reference import LiveScheduler
 from lrfun._schedule import Schedule
 
 __all__ = [
@@ -180,23 +181,36 @@ class _Transformers(Schedule, register=False):
     num_warmup_steps: int
 
     _namespace = "hf."
-    _reference_name = "transformers"
+    # transformers builds torch LambdaLRs of its own functions (from_torch reads those).
+    _reference = LiveScheduler(
+        "transformers", "torch.optim.lr_scheduler.LambdaLR", package="transformers"
+    )
     # transformers' module-level lr_lambda functions this class is (the first one builds the
     # live reference; a partial of any of them with the class's keywords is this schedule).
     _functions: ClassVar[tuple[str, ...]] = ()
     # The transformers.get_scheduler types that build this class.
     _types: ClassVar[tuple[str, ...]] = ()
 
-    @classmethod
-    def _torch_object(cls, optimizer: Any, arguments: dict[str, Any]) -> Any:
+    def _torch_object(self, optimizer: Any) -> Any:
         """transformers' own scheduler: a torch ``LambdaLR`` of a ``functools.partial`` of
         its function with these keywords, exactly as ``transformers.get_scheduler`` builds
         it."""
         import torch
 
-        optimization = transformers_optimization(cls._name)
-        function = functools.partial(getattr(optimization, cls._functions[0]), **arguments)
+        optimization = transformers_optimization(self._name)
+        function = functools.partial(
+            getattr(optimization, self._functions[0]), **self._live_arguments()
+        )
         return torch.optim.lr_scheduler.LambdaLR(optimizer, function)
+
+    @classmethod
+    def _recognise(cls, obj: object) -> Schedule | None:
+        # A LambdaLR is this schedule where its functions are partials of this class's.
+        assert cls._reference is not None
+        if not cls._reference.holds(obj, cls):
+            return None
+        found = from_lambda_lr(obj)
+        return found if type(found) is cls else None
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -20,9 +19,9 @@ import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import SCALARS, Ctx, device_of, namespace
-from lrfun._convert import per_group
-from lrfun._schedule import Configurable
-from lrfun._validate import LrValue
+from lrfun._reference import TORCH
+from lrfun._schedule import Configurable, per_group
+from lrfun._validate import BEST, COUNT, COUNTER_MAX, LR, MAX_STEP, FieldSpec, LrValue
 
 __all__ = ["Machine", "PlateauState", "ReduceLROnPlateau"]
 
@@ -38,29 +37,6 @@ class PlateauState(NamedTuple):
     num_bad_epochs: Any  # updates since the last improvement
     cooldown_counter: Any  # updates of cooldown left
     last_epoch: Any  # updates so far
-
-
-# The counters are int32 on JAX (and any backend's default 32-bit integers): patience and
-# cooldown keep them below 2**31 - 1, where one more bad epoch would wrap them negative.
-_COUNTER_MAX = 2**31 - 2
-
-
-# The largest update count a state may hold: exact in float64 (and in JSON readers that parse
-# numbers as doubles), and far from wrapping in int64.
-_MAX_STEP = 2**53
-
-# What a state field holds, for :meth:`Machine.check_state`: the lr (finite, >= 0, one per
-# param group), the best metric (any number but NaN), metrics as seen (anything, NaN
-# included), or a count (an integer in [0, its bound]).
-LR, BEST, METRICS, COUNT = "lr", "best", "metrics", "count"
-
-
-class FieldSpec(NamedTuple):
-    """What :meth:`Machine.check_state` accepts in one state field."""
-
-    kind: str  # LR, BEST, METRICS or COUNT
-    shape: tuple[int, ...]
-    top: int = 0  # a count's largest value
 
 
 def _state_ctx(like: Any) -> tuple[Ctx, Any]:
@@ -94,6 +70,7 @@ class Machine(Configurable, register=False):
 
     # The NamedTuple type of the machine's state.
     state_type: ClassVar[type[Any]]
+    _metric_driven = True
 
     if TYPE_CHECKING:
         # Fields of every machine (the adapters read them), declared for type checkers only:
@@ -106,6 +83,14 @@ class Machine(Configurable, register=False):
         @property
         def min_lr(self) -> LrValue:
             """The lr floor (one per param group, or one for all)."""
+
+    def _live(self, optimizer: Any) -> Any:
+        # A stepped machine's live object is put where the keyword options say it stood.
+        scheduler = self._torch_object(optimizer)
+        options = [f.name for f in dataclasses.fields(self) if f.kw_only]
+        state = {key: getattr(self, key) for key in sorted(options)}
+        self._set_torch_state(scheduler, {k: v for k, v in state.items() if v is not None})
+        return scheduler
 
     def init(self, like: Any = None) -> Any:
         """The state right after construction (or where the keyword arguments say it stands).
@@ -227,7 +212,7 @@ class Machine(Configurable, register=False):
             )
         spec = self._state_spec()
         out = {
-            name: _checked(label.format(name), getattr(state, name), field)
+            name: check.state_field(label.format(name), getattr(state, name), field)
             for name, field in spec.items()
         }
         return self.state_type(**out)
@@ -235,96 +220,6 @@ class Machine(Configurable, register=False):
     def _host(self, state: Any) -> Any:
         """A checked state as the torch adapter steps it on the host (NumPy float64)."""
         return state
-
-
-def _checked(label: str, value: Any, field: FieldSpec) -> np.ndarray:
-    """One state field as a NumPy array, refused (naming ``label``) unless ``field`` allows
-    it."""
-    count = field.kind == COUNT
-    if check._traced(value):
-        raise TypeError(
-            f"{label} is traced: check_state needs concrete values (call it on the restored "
-            "state, outside jit)"
-        )
-    if count:
-        if hasattr(value, "shape") and hasattr(value, "dtype"):
-            array = _array(label, value)
-            if not np.issubdtype(array.dtype, np.integer):
-                raise TypeError(
-                    f"{label} must be an integer, got dtype {array.dtype}: {check._shown(value)}"
-                )
-            if array.shape != ():
-                raise ValueError(f"{label} must be one integer, got shape {array.shape}")
-            top = min(field.top, int(np.iinfo(array.dtype).max))
-            value = int(array)
-        else:
-            top = field.top
-        return np.asarray(check.integer(label, value, minimum=0, maximum=top), dtype=np.int64)
-    if isinstance(value, (list, tuple)):
-        array = np.asarray([_real(f"{label}[{i}]", v) for i, v in enumerate(value)])
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-        array = np.asarray(_real(label, value))
-    else:
-        array = _array(label, value)
-        if not np.issubdtype(array.dtype, np.floating):
-            raise TypeError(
-                f"{label} must be floating, got dtype {array.dtype}: {check._shown(value)}"
-            )
-    array = array.astype(np.float64)
-    if array.shape != field.shape:
-        what = {LR: "finite numbers >= 0", BEST: "numbers", METRICS: "numbers"}[field.kind]
-        wanted = (
-            f"{field.shape[0]} {what} (one per param group, shape {field.shape})"
-            if field.kind == LR and field.shape
-            else f"shape {field.shape}"
-        )
-        raise ValueError(
-            f"{label} must be {wanted}, got shape {array.shape}: {check._shown(value)}"
-        )
-    if field.kind == LR:
-        for index, number in np.ndenumerate(array):
-            if not (math.isfinite(number) and number >= 0):
-                where = label + "".join(f"[{i}]" for i in index)
-                raise ValueError(f"{where} must be a finite number >= 0, got {float(number)!r}")
-    if field.kind == BEST and np.isnan(array).any():
-        # +-inf is a real best (the mode's worst before any metric, or an infinite metric);
-        # NaN would never be improved on, so the lr could never change again.
-        raise ValueError(f"{label} must be a number (not NaN), got nan")
-    return array
-
-
-def _real(label: str, value: Any) -> float:
-    """A Python or NumPy real (or a 0-d real array) as a float."""
-    if isinstance(value, bool) or not (
-        isinstance(value, numbers.Real) or check._scalar_array(value)
-    ):
-        raise TypeError(f"{label} must be a number, got {check._shown(value)}")
-    try:
-        return float(value)
-    except OverflowError:  # an integer past float's range
-        return math.inf if value > 0 else -math.inf
-
-
-def _array(label: str, value: Any) -> np.ndarray:
-    """A field's concrete value as a NumPy array (a torch tensor from any device)."""
-    if isinstance(value, (bool, str, bytes)) or value is None:
-        raise TypeError(f"{label} must be a number or an array, got {check._shown(value)}")
-    if check._is_tensor(value):
-        value = value.detach().cpu()
-    try:
-        return np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{label} must be a number or an array, got {check._shown(value)}"
-        ) from error
-
-
-def _factor(value: Any) -> Any:
-    factor = check.real("factor", value, low=0.0, high=1.0, high_open=True)
-    if isinstance(factor, float) and 0.0 < factor < sys.float_info.min:
-        # XLA flushes subnormals to 0: the cut lr would differ by backend.
-        raise ValueError(f"factor must be 0 or a normal float in [0, 1), got {factor!r}")
-    return factor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -369,6 +264,8 @@ class ReduceLROnPlateau(Machine):
     0.1
     """
 
+    _reference = TORCH
+
     base_lr: float | Sequence[float]
     mode: str = "min"
     factor: float = 0.1
@@ -385,6 +282,7 @@ class ReduceLROnPlateau(Machine):
     last_epoch: int | None = dataclasses.field(default=None, kw_only=True)
 
     state_type = PlateauState
+    _lr_arguments = ("base_lr", "min_lr")
     _gallery = ("ReduceLROnPlateau(0.1, factor=0.5, patience=5)", 150)
     _hyperparameters = ("base_lr", "factor", "threshold", "min_lr", "eps")
 
@@ -395,25 +293,19 @@ class ReduceLROnPlateau(Machine):
             base_lr=base_lr,
             min_lr=min_lr,
             mode=check.choice("mode", self.mode, ("min", "max")),
-            factor=_factor(self.factor),
-            patience=check.integer("patience", self.patience, minimum=0, maximum=_COUNTER_MAX),
+            factor=check.factor("factor", self.factor, zero=True),
+            patience=check.integer("patience", self.patience, minimum=0, maximum=COUNTER_MAX),
             threshold=check.real("threshold", self.threshold, low=0.0),
             threshold_mode=check.choice("threshold_mode", self.threshold_mode, ("rel", "abs")),
-            cooldown=check.integer("cooldown", self.cooldown, minimum=0, maximum=_COUNTER_MAX),
+            cooldown=check.integer("cooldown", self.cooldown, minimum=0, maximum=COUNTER_MAX),
             eps=check.real("eps", self.eps, low=0.0),
             _groups=check.group_count(base_lr=base_lr, min_lr=min_lr),
         )
         if self.best is not None:
             # +-inf is torch's best before any metric (or after an infinite one); NaN never is.
-            if not check._is_real(self.best) or math.isnan(float(self.best)):
-                raise ValueError(f"best must be a number (not NaN), got {self.best!r}")
-            self._set(best=float(self.best))
-        for name in ("num_bad_epochs", "cooldown_counter"):
-            if getattr(self, name) is not None:
-                value = check.integer(name, getattr(self, name), minimum=0, maximum=_COUNTER_MAX)
-                self._set(**{name: value})
-        if self.last_epoch is not None:
-            self._set(last_epoch=check.integer("last_epoch", self.last_epoch, minimum=0))
+            self._set(best=check.metric("best", self.best, nan=False))
+        counts = dict(num_bad_epochs=COUNTER_MAX, cooldown_counter=COUNTER_MAX, last_epoch=MAX_STEP)
+        self._set(**check.counts(self, **counts))
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
@@ -480,9 +372,9 @@ class ReduceLROnPlateau(Machine):
         return {
             "lr": FieldSpec(LR, shape),
             "best": FieldSpec(BEST, ()),
-            "num_bad_epochs": FieldSpec(COUNT, (), _COUNTER_MAX),
-            "cooldown_counter": FieldSpec(COUNT, (), _COUNTER_MAX),
-            "last_epoch": FieldSpec(COUNT, (), _MAX_STEP),
+            "num_bad_epochs": FieldSpec(COUNT, (), COUNTER_MAX),
+            "cooldown_counter": FieldSpec(COUNT, (), COUNTER_MAX),
+            "last_epoch": FieldSpec(COUNT, (), MAX_STEP),
         }
 
     def _host(self, state: PlateauState) -> PlateauState:

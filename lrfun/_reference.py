@@ -1,60 +1,71 @@
-"""The live torch reference: run a native scheduler and record what it sets.
+"""Live references: what a schedule is proven against, and the trajectory it records.
 
-A *config* is a flat mapping ``{"name": <torch scheduler class name>, **kwargs}`` whose
-kwargs are lrfun's constructor arguments: torch's, with the ``optimizer`` argument replaced
-by ``base_lr`` (a float, or a sequence of floats, one per param group). CyclicLR and
-OneCycleLR take their lrs as torch arguments and have no ``base_lr``. SequentialLR and
-ChainedScheduler take ``schedulers``: a list of child configs, built on the one optimizer
-in list order, as torch requires. A child's ``base_lr`` only sets that optimizer's lr (the
-children must agree on it); each child then takes its base from the optimizer's
-``initial_lr``, exactly as in torch, where a leading CyclicLR sets it to its own ``base_lr``.
+Every schedule class names its reference (``_reference``): a :class:`LiveScheduler` -- an
+object built on a real torch optimizer and stepped as its library steps it (torch's own
+schedulers, transformers', a library author's ``LRScheduler`` subclass) -- or a
+:class:`FunctionReference`, a plain function of the step (another framework's schedule
+function, a formula from a paper). The reference is built from the schedule object itself:
+each node builds its own live object (``Configurable._live``), composites their children
+first, in torch's order. Configs (``{"name": ..., **arguments}``) are accepted wherever a
+schedule is, and built with :func:`lrfun.from_config` first.
 
-torch is imported inside :func:`torch_trajectory`, so importing this module stays light.
+torch is imported only when a live reference runs, so importing this module stays light.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
+import importlib
+import importlib.metadata
 import math
 import operator
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import numpy as np
-
-from lrfun._compose import _Composite
-from lrfun._schedule import Schedule, registered
 
 if TYPE_CHECKING:
     import torch
     from torch.optim import Optimizer
 
-__all__ = ["Trajectory", "lr_scale", "param_groups", "torch_scheduler", "torch_trajectory"]
+    from lrfun._schedule import Configurable
 
-# Arguments that may be a sequence with one entry per param group; every other sequence
-# (milestones, schedulers) is a plain value.
-_PER_GROUP = ("base_lr", "max_lr", "base_momentum", "max_momentum", "lr_lambda", "min_lr")
+__all__ = [
+    "TORCH",
+    "FunctionReference",
+    "LiveScheduler",
+    "Reference",
+    "Trajectory",
+    "assign_lr",
+    "broadcast",
+    "build",
+    "check_base",
+    "reference_of",
+    "run",
+    "start_groups",
+]
+
 _SGD_MOMENTUM = 0.9
 _ADAM_BETAS = (0.9, 0.999)
 
 
 @dataclass(frozen=True, eq=False)
 class Trajectory:
-    """What torch set, step by step: row ``k`` is the state after ``k`` scheduler steps.
+    """What the reference set, step by step: row ``k`` is the state after ``k`` steps.
 
     Args:
       lr: float64 array of shape ``(steps + 1, groups)``; read-only.
       momentum: SGD's ``momentum`` or Adam's ``betas[0]``, same shape, where the schedule
         cycles it (CyclicLR / OneCycleLR with ``cycle_momentum=True``); else ``None``.
-      dtype: the precision torch computed the lr in: ``"float64"`` for float lrs,
+      dtype: the precision the reference computed the lr in: ``"float64"`` for float lrs,
         the lr tensor's dtype (``"float32"``) for tensor lrs.
       device: the device the parameters and any lr tensors lived on, e.g. ``"cuda:0"``.
+      reference: who computed it, with its version (``"torch 2.13.0"``).
 
     Example:
-      >>> ref = torch_trajectory({"name": "ExponentialLR", "base_lr": 1.0, "gamma": 0.5}, 2)
+      >>> from lrfun import ExponentialLR
+      >>> ref = TORCH.trajectory(ExponentialLR(1.0, gamma=0.5), 2)
       >>> ref.lr[:, 0].tolist(), ref.dtype
       ([1.0, 0.5, 0.25], 'float64')
     """
@@ -63,6 +74,7 @@ class Trajectory:
     momentum: np.ndarray | None
     dtype: str
     device: str
+    reference: str = "torch"
 
     @property
     def steps(self) -> int:
@@ -71,148 +83,291 @@ class Trajectory:
         return rows - 1
 
 
-def param_groups(config: Mapping[str, Any]) -> int:
-    """The number of param groups a config implies.
+class Reference:
+    """What a schedule class is proven against: its ``_reference``.
 
-    Per-group arguments (``base_lr``, ``max_lr``, ``base_momentum``, ``max_momentum``,
-    ``lr_lambda``, ``min_lr``) given as sequences must agree in length; scalars broadcast.
+    Subclasses say how to record a trajectory (:meth:`trajectory`) and whether a live object
+    is one of theirs (:meth:`holds`, which :func:`lrfun.from_torch` asks).
+    """
+
+    # Declared by each subclass (a dataclass field there).
+    name: str
+    package: str | None
+    # Whether it runs on a torch optimizer (a torch composite can hold it; tensor lrs apply).
+    on_optimizer: ClassVar[bool] = False
+
+    def version(self) -> str | None:
+        """The installed version of the reference's package, or None where unknown."""
+        package = self.package or self.name
+        try:
+            return importlib.metadata.version(package)
+        except (importlib.metadata.PackageNotFoundError, ValueError):
+            module = _import_quietly(package)
+            found = getattr(module, "__version__", None)
+            return None if found is None else str(found)
+
+    def label(self) -> str:
+        """The reference and its version: ``"torch 2.13.0"``."""
+        version = self.version()
+        return self.name if version is None else f"{self.name} {version}"
+
+    def holds(self, obj: object, cls: type) -> bool:
+        """Whether ``obj`` is a live object of this reference for the schedule class ``cls``."""
+        return False
+
+    def trajectory(
+        self,
+        schedule: Configurable,
+        steps: int,
+        *,
+        optimizer: Literal["sgd", "adam"] = "sgd",
+        device: Any = "cpu",
+        tensor_lr: bool = False,
+        metrics: Sequence[float] | None = None,
+    ) -> Trajectory:
+        """The reference's lrs (and momenta) at steps ``0..steps``."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class LiveScheduler(Reference):
+    """A reference that is a live scheduler object on a torch optimizer, stepped as torch
+    steps one: ``optimizer.step(); scheduler.step()`` (``scheduler.step(metric)`` for a
+    metric-driven machine).
 
     Args:
-      config: ``{"name": ..., **kwargs}`` as described in the module docstring.
+      name: who the reference is, as verdicts name it (``"torch"``, ``"transformers"``,
+        your library's name).
+      target: the scheduler class (or a function ``target(optimizer, **arguments)``), or its
+        dotted path, imported when first needed; None: the class of the schedule class's own
+        name in ``module``.
+      module: with ``target=None``, the module whose same-named classes the family mirrors
+        (``"torch.optim.lr_scheduler"``).
+      package: the distribution whose version the report gives (default: ``name``).
 
-    Returns:
-      The group count, at least 1.
+    The object is built as ``target(optimizer, **schedule._live_arguments())``: the
+    schedule's constructor arguments less its base lr (the optimizer holds it) and lrfun's
+    own keyword options. A class whose live object takes other arguments overrides
+    ``_torch_object``.
 
-    Example:
-      >>> param_groups({"name": "CyclicLR", "base_lr": 0.01, "max_lr": [0.1, 0.2]})
-      2
+    >>> ref = LiveScheduler("torch", "torch.optim.lr_scheduler.StepLR")
+    >>> ref.label().startswith("torch ")
+    True
     """
-    name = _name(config)
-    counts = {
-        key: len(value)
-        for key, value in config.items()
-        if key in _PER_GROUP and isinstance(value, (list, tuple))
-    }
-    if _composite(name):
-        for index, child in enumerate(_children(config)):
-            counts[f"schedulers[{index}]"] = param_groups(child)
-    if len(set(counts.values())) > 1:
-        raise ValueError(f"{name}: per-group arguments disagree on the group count: {counts}")
-    groups = next(iter(counts.values()), 1)
-    if groups < 1:
-        raise ValueError(f"{name}: per-group arguments must not be empty: {counts}")
-    return groups
 
+    name: str
+    target: str | Callable[..., Any] | None = None
+    module: str | None = None
+    package: str | None = None
 
-def torch_trajectory(
-    config: Mapping[str, Any],
-    steps: int,
-    *,
-    optimizer: Literal["sgd", "adam"] = "sgd",
-    device: str | torch.device = "cpu",
-    tensor_lr: bool = False,
-    metrics: Sequence[float] | None = None,
-    scheduler: Callable[[torch.optim.Optimizer], Any] | None = None,
-) -> Trajectory:
-    """Runs torch's native scheduler for ``steps`` steps and records every group's lr.
+    on_optimizer: ClassVar[bool] = True
 
-    One tiny parameter per group gets a fixed gradient once; each step is
-    ``optimizer.step(); scheduler.step()``, in the order torch asks for, so torch's
-    step-order warnings never fire. Nothing is suppressed: any warning torch emits surfaces.
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
+        if self.target is None and not isinstance(self.module, str):
+            raise TypeError("LiveScheduler needs a target, or the module of same-named classes")
+        if self.target is not None and not (isinstance(self.target, str) or callable(self.target)):
+            raise TypeError(
+                f"target must be a class, a function or a dotted path, got {self.target!r}"
+            )
 
-    Args:
-      config: ``{"name": <torch scheduler class name>, **lrfun kwargs}``.
-      steps: scheduler steps to take; the trajectory has ``steps + 1`` rows. OneCycleLR
-        cannot be stepped past ``total_steps`` (torch raises), so larger values are a
-        ``ValueError``.
-      optimizer: ``"sgd"`` (``momentum=0.9``) or ``"adam"`` (``betas=(0.9, 0.999)``);
-        momentum cycling writes SGD's ``momentum`` or Adam's ``betas[0]``.
-      device: where the parameters (and tensor lrs) live.
-      tensor_lr: give every group ``lr=torch.tensor(lr, dtype=float32, device=device)``, so
-        torch computes the lr in float32 on ``device`` (the second reference).
-      metrics: ReduceLROnPlateau only, and required there: the metric passed to the
-        ``k``-th ``scheduler.step`` is ``metrics[k - 1]``; exactly ``steps`` values.
+    def path(self, cls: type) -> str:
+        """The dotted path of the live class for the schedule class ``cls``."""
+        if self.target is None:
+            return f"{self.module}.{cls.__name__}"
+        if isinstance(self.target, str):
+            return self.target
+        return f"{self.target.__module__}.{self.target.__qualname__}"
 
-    Returns:
-      The :class:`Trajectory`.
+    def resolve(self, cls: type) -> Callable[..., Any]:
+        """The live class (or factory) for the schedule class ``cls``, imported now."""
+        if self.target is not None and not isinstance(self.target, str):
+            return self.target
+        module, _, attribute = self.path(cls).rpartition(".")
+        try:
+            found: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        except ImportError as e:
+            raise ImportError(
+                f"the live reference of {getattr(cls, '_name', cls.__name__)} is {self.name}, "
+                f"which cannot be imported here: {e}"
+            ) from None
+        except AttributeError:
+            raise ValueError(
+                f"{module} has no {attribute}: {self.name} cannot be the live reference of "
+                f"{getattr(cls, '_name', cls.__name__)}"
+            ) from None
+        return found
 
-    Example:
-      >>> ref = torch_trajectory({"name": "StepLR", "base_lr": 1.0, "step_size": 2}, 4)
-      >>> ref.lr[:, 0].tolist()
-      [1.0, 1.0, 0.1, 0.1, 0.010000000000000002]
-    """
-    import torch
+    def build(self, schedule: Configurable, optimizer: Any) -> Any:
+        """The live object for ``schedule`` on ``optimizer``."""
+        return self.resolve(type(schedule))(optimizer, **schedule._live_arguments())
 
-    steps = _check_steps(steps)
-    step_args = _step_args(_name(config), steps, metrics)
-    if scheduler is None:
-        opt, sched = torch_scheduler(
-            config, optimizer=optimizer, device=device, tensor_lr=tensor_lr
+    def holds(self, obj: object, cls: type) -> bool:
+        kind = type(obj)
+        return f"{kind.__module__}.{kind.__qualname__}" == self.path(cls)
+
+    def trajectory(
+        self,
+        schedule: Configurable,
+        steps: int,
+        *,
+        optimizer: Literal["sgd", "adam"] = "sgd",
+        device: Any = "cpu",
+        tensor_lr: bool = False,
+        metrics: Sequence[float] | None = None,
+    ) -> Trajectory:
+        return run(
+            schedule,
+            steps,
+            optimizer=optimizer,
+            device=device,
+            tensor_lr=tensor_lr,
+            metrics=metrics,
+            label=self.label(),
         )
-    else:
-        lrs = _optimizer_lrs(config, param_groups(config))
-        opt = _make_optimizer(torch, optimizer, lrs, device, tensor_lr)
-        sched = scheduler(opt)
-    total = getattr(sched, "total_steps", None)
-    # OneCycleLR's total_steps is an int.
-    if isinstance(sched, torch.optim.lr_scheduler.OneCycleLR) and steps > cast(int, total):
+
+
+@dataclass(frozen=True)
+class FunctionReference(Reference):
+    """A reference that is a plain function of the step: ``function(schedule, steps)``
+    returns the lrs at ``steps`` (a NumPy integer array), shape ``(len(steps),)`` or
+    ``(len(steps), groups)``.
+
+    Args:
+      name: who the reference is, as verdicts name it.
+      function: ``(schedule, steps) -> lrs``, computed the reference's way.
+      momentum: ``(schedule, steps) -> momenta`` where the schedule cycles momentum.
+      package: the distribution whose version the report gives (default: ``name``).
+
+    It has no torch optimizer, so tensor lrs and torch's composites do not apply to it.
+
+    >>> ref = FunctionReference("formula", lambda s, k: 0.1 * 0.5 ** k)
+    >>> ref.name
+    'formula'
+    """
+
+    name: str
+    function: Callable[[Any, np.ndarray], Any]
+    momentum: Callable[[Any, np.ndarray], Any] | None = None
+    package: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
+        if not callable(self.function):
+            raise TypeError(f"function must be callable, got {self.function!r}")
+
+    def trajectory(
+        self,
+        schedule: Configurable,
+        steps: int,
+        *,
+        optimizer: Literal["sgd", "adam"] = "sgd",
+        device: Any = "cpu",
+        tensor_lr: bool = False,
+        metrics: Sequence[float] | None = None,
+    ) -> Trajectory:
+        steps = _check_steps(steps)
+        if tensor_lr:
+            raise ValueError(
+                f"the reference of {schedule._name} is {self.name}, a function of the step: "
+                "it has no tensor-lr form"
+            )
+        if metrics is not None:
+            raise ValueError(f"metrics apply to metric-driven machines only, not {schedule._name}")
+        ks = np.arange(steps + 1)
+        rows = steps + 1
+        lr = _rows(self.function(schedule, ks), rows, "lr")
+        momentum = None
+        if self.momentum is not None and schedule.cycles_momentum:
+            momentum = _rows(self.momentum(schedule, ks), rows, "momentum")
+        return Trajectory(lr, momentum, "float64", "cpu", self.label())
+
+
+# torch's own schedulers: each lrfun class of the torch family is proven against the class of
+# its own name in torch.optim.lr_scheduler.
+TORCH = LiveScheduler("torch", module="torch.optim.lr_scheduler")
+
+
+def _rows(values: Any, rows: int, what: str) -> np.ndarray:
+    array = np.array(values, dtype=np.float64)
+    array = array.reshape(rows, -1)
+    array.flags.writeable = False
+    return array
+
+
+def _import_quietly(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def reference_of(schedule: Configurable) -> Reference:
+    reference = schedule._reference
+    if reference is None:
+        raise ValueError(f"{schedule._name} names no live reference (its class sets no _reference)")
+    if not reference.on_optimizer:
         raise ValueError(
-            f"OneCycleLR cannot be stepped past total_steps={total} (torch raises); "
-            f"got steps={steps}: cap steps at total_steps"
+            f"the reference of {schedule._name} is {reference.name}, a function of the step: "
+            "it has no scheduler to build on a torch optimizer"
         )
-    momentum_of = _momentum_reader(optimizer) if _cycles_momentum(config) else None
-    lr, momentum = _record(opt, sched, step_args, momentum_of)
-    first_lr = opt.param_groups[0]["lr"]
-    dtype = str(first_lr.dtype).removeprefix("torch.") if tensor_lr else "float64"
-    return Trajectory(lr, momentum, dtype, str(opt.param_groups[0]["params"][0].device))
+    return reference
 
 
-_LR_KEYS = ("base_lr", "max_lr", "eta_min", "min_lr")
-
-
-def lr_scale(config: Mapping[str, Any]) -> float:
-    """The schedule's largest lr-valued argument (base_lr, max_lr, eta_min, min_lr; children
-    included): the magnitude torch computes with, which sets the absolute tolerance.
-
-    Example:
-      >>> lr_scale({"name": "CosineAnnealingLR", "base_lr": 1e-8, "T_max": 5, "eta_min": 1e-3})
-      0.001
-    """
-    values = [
-        abs(float(v))
-        for key in _LR_KEYS
-        if key in config
-        for v in (config[key] if isinstance(config[key], (list, tuple)) else [config[key]])
-    ]
-    values += [lr_scale(child) for child in config.get("schedulers", [])]
-    return max(values, default=0.0)
-
-
-def torch_scheduler(
-    config: Mapping[str, Any],
+def build(
+    schedule: Configurable,
     *,
     optimizer: Literal["sgd", "adam"] = "sgd",
-    device: str | torch.device = "cpu",
+    device: Any = "cpu",
     tensor_lr: bool = False,
-) -> tuple[torch.optim.Optimizer, Any]:
-    """The native torch optimizer and scheduler a config describes, freshly constructed
-    (what :func:`torch_trajectory` steps; arguments as there).
-
-    Example:
-      >>> opt, sched = torch_scheduler({"name": "StepLR", "base_lr": 1.0, "step_size": 2})
-      >>> type(sched).__name__, opt.param_groups[0]["lr"]
-      ('StepLR', 1.0)
-    """
+) -> tuple[Any, Any]:
+    """The optimizer and the live scheduler of ``schedule``, freshly constructed."""
     import torch
 
-    groups = param_groups(config)
-    opt = _make_optimizer(torch, optimizer, _optimizer_lrs(config, groups), device, tensor_lr)
+    reference_of(schedule)
+    opt = _make_optimizer(torch, optimizer, _optimizer_lrs(schedule), device, tensor_lr)
     with warnings.catch_warnings():
         # A composite whose first child is itself composite steps that child's children
         # inside torch's own constructor, before any optimizer step can exist; torch then
         # warns about the step order. Only that construction-time warning is silenced.
         warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
-        return opt, _build(torch, opt, config)
+        return opt, schedule._live(opt)
+
+
+def run(
+    schedule: Configurable,
+    steps: int,
+    *,
+    optimizer: Literal["sgd", "adam"],
+    device: Any,
+    tensor_lr: bool,
+    metrics: Sequence[float] | None,
+    label: str,
+    custom: Callable[[Any], Any] | None = None,
+) -> Trajectory:
+    import torch
+
+    steps = _check_steps(steps)
+    step_args = _step_args(schedule, steps, metrics)
+    if custom is None:
+        opt, sched = build(schedule, optimizer=optimizer, device=device, tensor_lr=tensor_lr)
+        limit = schedule._torch_steps()
+        if limit is not None and steps > limit and schedule._leaves() == (schedule,):
+            raise ValueError(
+                f"{schedule._name} cannot be stepped past total_steps={limit} (torch raises); "
+                f"got steps={steps}: cap steps at total_steps"
+            )
+    else:
+        opt = _make_optimizer(torch, optimizer, _optimizer_lrs(schedule), device, tensor_lr)
+        sched = custom(opt)
+    momentum_of = _momentum_reader(optimizer) if schedule.cycles_momentum else None
+    lr, momentum = _record(opt, sched, step_args, momentum_of)
+    first_lr = opt.param_groups[0]["lr"]
+    dtype = str(first_lr.dtype).removeprefix("torch.") if tensor_lr else "float64"
+    device_name = str(opt.param_groups[0]["params"][0].device)
+    return Trajectory(lr, momentum, dtype, device_name, label)
 
 
 def _record(
@@ -282,149 +437,48 @@ def _make_optimizer(
     )
 
 
-def _build(torch: Any, opt: torch.optim.Optimizer, config: Mapping[str, Any]) -> Any:
-    # Children are built first, in list order, on the one optimizer: torch's composites
-    # depend on that order (the first child sets `initial_lr`).
-    name = _name(config)
-    # lrfun's own keyword options (start_lr, horizon, a plateau's state) are not torch's
-    # arguments: a state is set on the object built, start_lr in the groups before.
-    own = _keywords(name)
-    kwargs = {
-        key: value
-        for key, value in config.items()
-        if key != "name" and key not in own and (key != "base_lr" or _sets_lrs(name))
-    }
-    if config.get("start_lr") is not None:
-        # The group holds another lr than its initial_lr when the scheduler is built (as
-        # after another scheduler ran): torch's chainable updates continue from it.
-        starts = _broadcast("start_lr", config["start_lr"], len(opt.param_groups))
-        for group, start in zip(opt.param_groups, starts, strict=True):
-            group.setdefault("initial_lr", _plain(group["lr"]))
-            _assign(torch, group, start)
-    elif not _composite(name) and not _sets_lrs(name) and not _plateau(name):
-        _check_base(torch, opt, config)
-    if _composite(name):
-        cls = _scheduler_class(torch, name)
-        kwargs["schedulers"] = [_build(torch, opt, child) for child in _children(config)]
-        # By keyword: ChainedScheduler takes the schedulers first (and, before torch 2.3,
-        # no optimizer at all: it reads the children's).
-        if "optimizer" not in inspect.signature(cls).parameters:
-            return cls(**kwargs)
-        return cls(optimizer=opt, **kwargs)
-    # The registered class builds its own live object (transformers' for hf.* names).
-    ours = registered(name)
-    if ours is None:
-        scheduler = _scheduler_class(torch, name)(opt, **kwargs)
-    else:
-        scheduler = ours._torch_object(opt, kwargs)
-    if _plateau(name) and ours is not None:  # where a stepped scheduler stood
-        ours._set_torch_state(
-            scheduler, {key: config[key] for key in sorted(own) if config.get(key) is not None}
-        )
-    return scheduler
+def _optimizer_lrs(schedule: Configurable) -> list[float]:
+    # The optimizer's lr: the base of the first scheduler built that takes the optimizer's
+    # lr; where every one sets its own (CyclicLR, OneCycleLR) any positive value does, and
+    # the first one's peak is always valid.
+    groups = schedule.groups or 1
+    leaves = schedule._leaves()
+    takes = [leaf for leaf in leaves if not leaf.sets_lrs]
+    first = takes[0]._initial_lr if takes else getattr(leaves[0], "max_lr", 1.0)
+    return broadcast("base_lr", first, groups)
 
 
-def _keywords(name: str) -> set[str]:
-    return {key for key, f in _fields(name).items() if f.kw_only}
+def start_groups(optimizer: Any, starts: Sequence[float]) -> None:
+    """Puts ``starts`` in the groups' lrs, as a hand write, a load or an earlier scheduler
+    leaves them, keeping each group's ``initial_lr``."""
+    for group, start in zip(optimizer.param_groups, starts, strict=True):
+        lr = group["lr"]
+        group.setdefault("initial_lr", lr.clone() if hasattr(lr, "clone") else lr)
+        assign_lr(group, start)
 
 
-def _plain(lr: Any) -> Any:
-    return lr.clone() if hasattr(lr, "clone") else lr
-
-
-def _assign(torch: Any, group: dict[str, Any], lr: float) -> None:
-    # A tensor lr is filled in place (it stays the tensor a compiled step reads).
-    if isinstance(group["lr"], torch.Tensor):
+def assign_lr(group: dict[str, Any], lr: float) -> None:
+    """Sets a param group's lr: a tensor lr in place (it stays the tensor a compiled step
+    reads)."""
+    if hasattr(group["lr"], "fill_"):
         group["lr"].fill_(lr)
     else:
         group["lr"] = lr
 
 
-def _scheduler_class(torch: Any, name: str) -> type:
-    module = torch.optim.lr_scheduler
-    known = sorted(n for n in module.__all__ if n != "LRScheduler")
-    if name not in known:
-        raise ValueError(f"unknown scheduler name {name!r}; expected one of {known}")
-    cls: type = getattr(module, name)
-    return cls
-
-
-def _optimizer_lrs(config: Mapping[str, Any], groups: int) -> list[float]:
-    declared = _declared_lrs(config, groups)
-    if declared is not None:
-        return declared
-    # Only CyclicLR / OneCycleLR leaves: they overwrite the optimizer's lr themselves, so
-    # any positive value does; their max lr is always valid.
-    leaf = config
-    while _composite(_name(leaf)):
-        leaf = _children(leaf)[0]
-    return _broadcast("max_lr", leaf.get("max_lr", 1.0), groups)
-
-
-def _declared_lrs(config: Mapping[str, Any], groups: int) -> list[float] | None:
-    # The optimizer's lr: the base of the first scheduler built that takes the optimizer's
-    # lr (CyclicLR and OneCycleLR set their own); None if every one sets its own.
-    if "base_lr" in config and _composite(_name(config)):
-        return _broadcast("base_lr", config["base_lr"], groups)
-    takes = [leaf for leaf in _leaves(config) if not _sets_lrs(_name(leaf))]
-    if not takes:
-        return None
-    if "base_lr" not in takes[0]:
-        raise ValueError(f"{_name(takes[0])} config needs 'base_lr' (the optimizer's lr)")
-    return _broadcast("base_lr", takes[0]["base_lr"], groups)
-
-
-def _leaves(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    if _composite(_name(config)):
-        return [leaf for child in _children(config) for leaf in _leaves(child)]
-    return [config]
-
-
-def _check_base(torch: Any, opt: Any, config: Mapping[str, Any]) -> None:
-    # torch gives a scheduler the group's initial_lr as its base (the optimizer's lr for the
-    # first one built): a config can only declare that.
-    declared = _broadcast("base_lr", config["base_lr"], len(opt.param_groups))
-    held = [g.get("initial_lr", g["lr"]) for g in opt.param_groups]
+def check_base(schedule: Configurable, optimizer: Any) -> None:
+    """Refuses a schedule whose base lrs are not those torch gives it on ``optimizer``
+    (the groups' ``initial_lr``, the optimizer's lr for the first scheduler built)."""
+    declared = broadcast("base_lr", schedule._initial_lr, len(optimizer.param_groups))
+    held = [g.get("initial_lr", g["lr"]) for g in optimizer.param_groups]
     given = [float(h) for h in held]
     # a float32 tensor lr holds the declared base rounded
-    rel = 1e-6 if any(getattr(h, "dtype", None) == torch.float32 for h in held) else 1e-12
+    rel = 1e-6 if any(str(getattr(h, "dtype", "")) == "torch.float32" for h in held) else 1e-12
     if not all(math.isclose(d, g, rel_tol=rel) for d, g in zip(declared, given, strict=True)):
         raise ValueError(
-            f"{_name(config)}: torch gives it base lrs {given} here (the groups' initial_lr "
+            f"{schedule._name}: torch gives it base lrs {given} here (the groups' initial_lr "
             f"once the schedulers before it are built), the config declares {declared}"
         )
-
-
-def _cycles_momentum(config: Mapping[str, Any]) -> bool:
-    name = _name(config)
-    if _composite(name):
-        return any(_cycles_momentum(child) for child in _children(config))
-    fields = _fields(name)
-    if "cycle_momentum" not in fields:
-        return False
-    return bool(config.get("cycle_momentum", fields["cycle_momentum"].default))
-
-
-# What a config's name is, asked of the lrfun class registered under it (a name lrfun does
-# not know is run by torch as a single scheduler).
-def _composite(name: str) -> bool:
-    cls = registered(name)
-    return cls is not None and issubclass(cls, _Composite)
-
-
-def _sets_lrs(name: str) -> bool:
-    cls = registered(name)
-    return cls is not None and issubclass(cls, Schedule) and cls.sets_lrs
-
-
-def _plateau(name: str) -> bool:
-    cls = registered(name)
-    return cls is not None and not issubclass(cls, Schedule)
-
-
-def _fields(name: str) -> dict[str, dataclasses.Field[Any]]:
-    cls = registered(name)
-    return {} if cls is None else {f.name: f for f in dataclasses.fields(cls) if f.init}
 
 
 def _momentum_reader(optimizer: str) -> Callable[[dict[str, Any]], Any]:
@@ -434,15 +488,18 @@ def _momentum_reader(optimizer: str) -> Callable[[dict[str, Any]], Any]:
 
 
 def _step_args(
-    name: str, steps: int, metrics: Sequence[float] | None
+    schedule: Configurable, steps: int, metrics: Sequence[float] | None
 ) -> Sequence[tuple[float, ...]]:
-    if not _plateau(name):
+    if not schedule._metric_driven:
         if metrics is not None:
-            raise ValueError(f"metrics apply to ReduceLROnPlateau only, not {name}")
+            raise ValueError(
+                f"metrics apply to metric-driven machines only (ReduceLROnPlateau), "
+                f"not {schedule._name}"
+            )
         return [()] * steps
     if metrics is None or len(metrics) != steps:
         got = "none" if metrics is None else f"{len(metrics)}"
-        raise ValueError(f"ReduceLROnPlateau needs exactly steps={steps} metrics; got {got}")
+        raise ValueError(f"{schedule._name} needs exactly steps={steps} metrics; got {got}")
     return [(float(m),) for m in metrics]
 
 
@@ -458,26 +515,9 @@ def _check_steps(steps: int) -> int:
     return steps
 
 
-def _broadcast(key: str, value: Any, groups: int) -> list[float]:
+def broadcast(key: str, value: Any, groups: int) -> list[float]:
+    """One float per param group (a scalar is every group's)."""
     values = list(value) if isinstance(value, (list, tuple)) else [value] * groups
     if len(values) != groups:
         raise ValueError(f"{key} has {len(values)} values for {groups} param groups")
     return [float(v) for v in values]
-
-
-def _name(config: Mapping[str, Any]) -> str:
-    if not isinstance(config, Mapping):
-        raise TypeError(f"config must be a mapping; got {type(config).__name__}")
-    name = config.get("name")
-    if not isinstance(name, str):
-        raise ValueError(f"config needs a 'name' (a torch scheduler class name); got {name!r}")
-    return name
-
-
-def _children(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    children = config.get("schedulers")
-    if not isinstance(children, (list, tuple)) or not children:
-        raise ValueError(
-            f"{config['name']} config needs 'schedulers': a non-empty list of child configs"
-        )
-    return list(children)

@@ -14,13 +14,14 @@ import dataclasses
 import importlib.abc
 import importlib.util
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 import numpy as np
 
 from lrfun._backend import Ctx, device_of, evaluate, namespace
 from lrfun._chain import ChainMaps, Node, Shared, Single
+from lrfun._reference import LiveScheduler, Reference, broadcast, check_base, start_groups
 
 if TYPE_CHECKING:
     import jax
@@ -34,9 +35,22 @@ __all__ = [
     "Schedule",
     "classes",
     "from_config",
+    "lambdas",
     "names",
+    "per_group",
     "registered",
 ]
+
+
+def per_group(values: Sequence[Any]) -> Any:
+    """One group: the scalar; several: a tuple (lrfun's per-group form)."""
+    floats = [float(v) for v in values]
+    return floats[0] if len(floats) == 1 else tuple(floats)
+
+
+def lambdas(fns: Sequence[Any]) -> Any:
+    """One function shared by every group: that function; else the list of them."""
+    return fns[0] if all(fn is fns[0] for fn in fns) else list(fns)
 
 _REGISTRY: dict[str, type[Configurable]] = {}
 _pytrees: set[type[Configurable]] = set()  # classes to register with JAX
@@ -56,20 +70,31 @@ class Configurable:
     init fields are the arguments): ``to_config()`` / :func:`from_config` round-trip it.
 
     Subclasses are registered under their class name (the name torch gives the scheduler),
-    prefixed by their family's ``_namespace`` (``"hf."`` for transformers' schedules), unless
-    defined with ``register=False``. That name is the ``"name"`` of their configs and specs.
+    prefixed by their family's ``_namespace`` (``"hf."`` for transformers' schedules, your
+    library's ``"mylib."``), unless defined with ``register=False``. That name is the
+    ``"name"`` of their configs and specs; registering a second class under a taken name is a
+    ``ValueError``.
     """
 
     # Spelled out, as every derived field: type checkers know a field only by
     # dataclasses.field itself, and would read a helper's result as a default (an argument).
     _groups: int | None = dataclasses.field(init=False, repr=False, compare=False)
 
-    # Where the class's name lives: "" for torch's schedulers, "hf." for transformers'.
+    # Where the class's name lives: "" for torch's schedulers, "hf." for transformers', one
+    # identifier and a dot for a library's own.
     _namespace: ClassVar[str] = ""
     # The registered name (set for every subclass): configs, specs and reprs use it.
     _name: ClassVar[str] = ""
-    # Whose live scheduler is the reference (``_torch_object`` builds it): plots say so.
-    _reference_name: ClassVar[str] = "torch"
+    # What the class is proven against (lrfun.extend.LiveScheduler / FunctionReference):
+    # the parity harness runs it, plots and the CLI name it, from_torch reads its objects.
+    _reference: ClassVar[Reference | None] = None
+    # A metric-driven machine (stepped with a metric) rather than a function of the step.
+    _metric_driven: ClassVar[bool] = False
+    # Constructing the live scheduler sets the optimizer's lrs itself (from its own lr
+    # arguments), where the others take the optimizer's lr as their base.
+    sets_lrs: ClassVar[bool] = False
+    # The lr-valued arguments: the largest sets the scale of the absolute tolerance.
+    _lr_arguments: ClassVar[tuple[str, ...]] = ("base_lr",)
 
     # The float hyperparameters: the leaves of the schedule as a JAX pytree (a per-group
     # tuple gives one leaf per group). Every other field -- integers, modes, functions,
@@ -81,8 +106,27 @@ class Configurable:
         # Set before @dataclass runs, which then keeps it: the repr leaves lrfun's own
         # keyword options out while unset, as to_config does.
         cls.__repr__ = Configurable._repr  # type: ignore[assignment, method-assign]
-        cls._name = cls._namespace + cls.__name__
+        namespace = cls._namespace
+        if namespace and not (namespace.endswith(".") and namespace[:-1].isidentifier()):
+            raise ValueError(
+                f"{cls.__qualname__}._namespace must be one identifier and a dot "
+                f"('mylib.'), got {namespace!r}"
+            )
+        cls._name = namespace + cls.__name__
+        if register and not namespace and not cls.__module__.startswith("lrfun."):
+            # torch's names are torch's: a library's class lives under its own prefix.
+            raise ValueError(
+                f"{_where(cls)} needs a _namespace of its own ('mylib.'): names without "
+                "one are torch's schedulers"
+            )
         if register:
+            taken = _REGISTRY.get(cls._name)
+            # The same class defined again (a module reloaded) replaces itself.
+            if taken is not None and _where(taken) != _where(cls):
+                raise ValueError(
+                    f"{cls._name} is already registered by {_where(taken)}; give "
+                    f"{_where(cls)} another name or a _namespace of its own"
+                )
             _REGISTRY[cls._name] = cls
             _pytrees.add(cls)
             if "jax" in sys.modules:
@@ -162,34 +206,89 @@ class Configurable:
                 raise AttributeError(f"{type(self).__name__} declares no field {name!r}")
             object.__setattr__(self, name, value)
 
-    # -- what the class knows about torch's object ------------------------------------------
+    # -- its live reference -------------------------------------------------------------
 
-    @classmethod
-    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
-        """The constructor arguments read off a live torch scheduler of this class's name."""
-        raise TypeError(f"{cls.__name__} cannot be read from a torch scheduler")
+    @property
+    def cycles_momentum(self) -> bool:
+        """Whether the live scheduler writes momentum (SGD) or beta1 (Adam) every step."""
+        return False
 
-    @classmethod
-    def _torch_object(cls, optimizer: Any, arguments: dict[str, Any]) -> Any:
-        """The live scheduler these (torch's) arguments build on ``optimizer``: the parity
-        reference. torch's class of the same name."""
-        import torch
+    @property
+    def _initial_lr(self) -> Any:
+        """The live scheduler's ``base_lrs`` (per group: a tuple): what its closed form and
+        restarts scale, and what it sets ``initial_lr`` to when it is built first."""
+        return self.arguments()["base_lr"]
 
-        return getattr(torch.optim.lr_scheduler, cls.__name__)(optimizer, **arguments)
+    def _leaves(self) -> tuple[Configurable, ...]:
+        """The single schedules inside, in torch's construction order."""
+        return (self,)
+
+    def _lr_scale(self) -> float:
+        """The largest lr-valued argument (``_lr_arguments``), children included."""
+        values = [
+            abs(float(v)) for name in self._lr_arguments for v in _flat(getattr(self, name, None))
+        ]
+        return max(values, default=0.0)
+
+    def _live_arguments(self) -> dict[str, Any]:
+        """The arguments of the live object: the constructor's, less the base lr where the
+        optimizer holds it and lrfun's own keyword options (tuples as lists)."""
+        options = {f.name for f in dataclasses.fields(self) if f.kw_only}
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in self.arguments().items()
+            if name not in options and (name != "base_lr" or self.sets_lrs)
+        }
+
+    def _torch_object(self, optimizer: Any) -> Any:
+        """The live scheduler of this schedule on ``optimizer`` (the reference's class with
+        :meth:`_live_arguments`); a class whose object takes other arguments overrides it."""
+        reference = self._reference
+        if not isinstance(reference, LiveScheduler):
+            raise ValueError(
+                f"{self._name} has no live scheduler to build on a torch optimizer (its "
+                f"reference is {getattr(reference, 'name', None)!r})"
+            )
+        return reference.build(self, optimizer)
+
+    def _live(self, optimizer: Any) -> Any:
+        """The live scheduler, built on ``optimizer`` as the run this schedule describes
+        met it: the groups hold ``start_lr`` where one is set, else the base lrs torch gives
+        the scheduler must be this schedule's."""
+        start = getattr(self, "start_lr", None)
+        if start is not None:
+            start_groups(optimizer, broadcast("start_lr", start, len(optimizer.param_groups)))
+        elif not self.sets_lrs and not self._metric_driven:
+            check_base(self, optimizer)
+        return self._torch_object(optimizer)
 
     @classmethod
     def _set_torch_state(cls, scheduler: Any, state: dict[str, Any]) -> None:
         """Puts a live scheduler where the keyword options ``state`` say a stepped one
-        stood (the inverse of what ``_from_torch`` reads): torch's attributes of those
-        names."""
+        stood (the inverse of what ``_from_torch`` reads): its attributes of those names."""
         for key, value in state.items():
             setattr(scheduler, key, value)
 
     @classmethod
-    def _torch_equivalent(cls, scheduler: Any) -> Configurable | None:
-        """A schedule a live torch scheduler of this class's name is, beyond what its
-        arguments say (transformers' LambdaLRs are closed forms), else None."""
-        return None
+    def _recognise(cls, obj: object) -> Configurable | None:
+        """The schedule a live object is, where it is one of this class's reference (what
+        :func:`lrfun.from_torch` asks every registered class), else None."""
+        reference = cls._reference
+        if reference is None or not reference.holds(obj, cls):
+            return None
+        return cls(**cls._from_torch(obj))
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        """The constructor arguments read off a live object of this class's reference: by
+        default its ``base_lrs`` and the attributes ``_torch_attributes`` names."""
+        arguments = {"base_lr": per_group(scheduler.base_lrs)}
+        arguments.update((name, getattr(scheduler, name)) for name in cls._torch_attributes)
+        return arguments
+
+    # The constructor arguments the live object keeps under the same attribute names (beside
+    # base_lr, read from its base_lrs).
+    _torch_attributes: ClassVar[tuple[str, ...]] = ()
 
     def _torch_steps(self) -> int | None:
         """The most steps torch's object can take (None: no limit)."""
@@ -236,9 +335,6 @@ class Schedule(Configurable, register=False):
     # epoch alone (the chain is then a product: a closed form), "affine" adds an offset too,
     # "absolute" overwrites it.
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
-    # Constructing the torch scheduler sets the optimizer's lrs itself (from its own lr
-    # arguments), where the others take the optimizer's lr as their base.
-    sets_lrs: ClassVar[bool] = False
     # torch steps it by a recursion that drifts from torch's own closed form (which lrfun
     # evaluates) by more than float64 rounding over long runs: the harness allows torch's
     # own distance between the two.
@@ -271,11 +367,6 @@ class Schedule(Configurable, register=False):
             return step
         return namespace(leaf).asarray(step, device=device_of(leaf))
 
-    @property
-    def cycles_momentum(self) -> bool:
-        """Whether torch writes momentum (SGD) or beta1 (Adam) every step."""
-        return False
-
     @overload
     def momentum(self, step: float) -> float: ...
     @overload
@@ -303,12 +394,6 @@ class Schedule(Configurable, register=False):
 
     # -- torch's object, step by step ---------------------------------------------------------
 
-    @property
-    def _initial_lr(self) -> Any:
-        """torch's ``base_lrs`` of this scheduler (per group: a tuple): what its closed form
-        and restarts scale, and what it sets ``initial_lr`` to when it is built first."""
-        return self.arguments()["base_lr"]
-
     # Constructing the torch scheduler overwrites the group's initial_lr (OneCycleLR), where
     # the others only set it when no scheduler has.
     _sets_initial_lr: ClassVar[bool] = False
@@ -335,20 +420,21 @@ class Schedule(Configurable, register=False):
         multiplied it by (ChainedScheduler multiplies these)."""
         raise NotImplementedError
 
-    def _chain_maps(self, n: int, groups: int, base: np.ndarray) -> ChainMaps:
-        """torch's ``get_lr`` at own epochs ``0..n`` as affine maps of the group's lr (see
-        :mod:`lrfun._chain`); by default the closed form overwrites the lr."""
-        return ChainMaps.absolute(self, n, groups)
+    def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
+        """torch's ``get_lr`` at the own epochs ``epochs`` (int64, epoch 0 first) as affine
+        maps of the group's lr, one row per epoch (see :mod:`lrfun._chain`); by default the
+        closed form overwrites the lr."""
+        return ChainMaps.absolute(self, epochs, groups)
 
-    def _node(self, n: int, groups: int, base: np.ndarray, shared: Shared) -> Node:
+    def _node(self, groups: int, base: np.ndarray, shared: Shared) -> Node:
         """This scheduler as an object of the host simulation of torch's composites."""
 
-        def build(leaf: Schedule) -> ChainMaps:
+        def build(leaf: Schedule, epochs: np.ndarray) -> ChainMaps:
             # torch's closed forms use each scheduler's own base_lrs.
             own = np.broadcast_to(np.asarray(leaf._initial_lr, dtype=np.float64), (groups,))
-            return leaf._chain_maps(n, groups, own)
+            return leaf._chain_maps(epochs, groups, own)
 
-        return Single(build(self), self, shared, build)
+        return Single(self, shared, build)
 
     # Whether the torch scheduler reads param-group keys (lr or momentum bounds) when it
     # steps, which another scheduler on the same optimizer may have overwritten.
@@ -376,18 +462,6 @@ class Schedule(Configurable, register=False):
         milestone (used where ``_continues``)."""
         return self._lr(ctx, since)
 
-    # The constructor arguments torch's object keeps under the same attribute names (beside
-    # base_lr, read from its base_lrs).
-    _torch_attributes: ClassVar[tuple[str, ...]] = ()
-
-    @classmethod
-    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
-        from lrfun._convert import per_group
-
-        arguments = {"base_lr": per_group(scheduler.base_lrs)}
-        arguments.update((name, getattr(scheduler, name)) for name in cls._torch_attributes)
-        return arguments
-
     def _leaves(self) -> tuple[Schedule, ...]:
         """The single schedules inside, in torch's construction order."""
         return (self,)
@@ -395,6 +469,16 @@ class Schedule(Configurable, register=False):
     def _course_changes(self, n: int) -> list[float]:
         """Steps below ``n`` where the course visibly changes (decays, phase ends, restarts)."""
         return []
+
+
+def _where(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _flat(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
 def _array_leaf(s: Configurable) -> Any:
@@ -414,15 +498,23 @@ def registered(name: object) -> type[Configurable] | None:
     return _REGISTRY.get(name) if isinstance(name, str) else None
 
 
-def names(namespace: str | None = None) -> tuple[str, ...]:
+def names(namespace: str | None = None, *, own: bool = False) -> tuple[str, ...]:
     """Every registered name, sorted; only a family's with ``namespace`` (``""``: torch's
-    fifteen, ``"hf."``: transformers')."""
-    return tuple(sorted(n for n, c in _REGISTRY.items() if namespace in (None, c._namespace)))
+    schedulers, ``"hf."``: transformers'); only lrfun's own classes with ``own`` (not those a
+    library's modules registered)."""
+    return tuple(
+        sorted(
+            n
+            for n, c in _REGISTRY.items()
+            if namespace in (None, c._namespace) and (not own or c.__module__.startswith("lrfun."))
+        )
+    )
 
 
-def classes(namespace: str | None = None) -> tuple[type[Configurable], ...]:
-    """Every registered class (of the family ``namespace``), sorted by name."""
-    return tuple(_REGISTRY[name] for name in names(namespace))
+def classes(namespace: str | None = None, *, own: bool = False) -> tuple[type[Configurable], ...]:
+    """Every registered class (of the family ``namespace``; lrfun's ``own``), sorted by
+    name."""
+    return tuple(_REGISTRY[name] for name in names(namespace, own=own))
 
 
 def from_config(config: Mapping[str, Any]) -> Configurable:

@@ -109,7 +109,7 @@ def parse(text: str) -> Configurable:
       text: one schedule constructor call with literal arguments (see the module docstring).
 
     Returns:
-      The schedule (or the ReduceLROnPlateau machine).
+      The schedule (or a metric-driven machine: ReduceLROnPlateau, hf.GreedyLR).
 
     Raises:
       SpecError: the text is not a spec, names something that is not a schedule, holds

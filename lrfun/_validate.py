@@ -1,7 +1,8 @@
 """One argument-checking policy: every check names the argument and the value received.
 
-Wrong types raise TypeError, values out of range raise ValueError. Checks run in constructors
-only, on host values, so the traced formulas never branch on them.
+Wrong types raise TypeError, values out of range raise ValueError. Checks run on host values
+only -- in constructors, in the adapters' constructors, and on a state restored from a
+checkpoint -- so the traced formulas never branch on them.
 """
 
 from __future__ import annotations
@@ -10,22 +11,38 @@ import math
 import numbers
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
 
 __all__ = [
+    "COUNTER_MAX",
+    "MAX_STEP",
+    "FieldSpec",
     "boolean",
     "callables",
     "choice",
+    "counts",
+    "factor",
     "group_count",
+    "groups_fit",
+    "index",
+    "instance",
     "integer",
     "integers",
     "lr_values",
+    "metric",
     "period",
     "real",
+    "row",
     "start_lr",
+    "state_entries",
+    "state_field",
+    "state_matches",
 ]
 
 LrValue = Any  # a float (or 0-d array), or a tuple of them: one per param group
+T = TypeVar("T")
 
 
 def _is_int(value: Any) -> bool:
@@ -161,6 +178,37 @@ def real(
     return number if kept is None else kept
 
 
+def factor(name: str, value: Any, *, zero: bool = False) -> Any:
+    """A multiplicative cut: a normal float in (0, 1), or in [0, 1) where ``zero`` allows 0.
+
+    Subnormals are refused: XLA flushes them to 0, so the cut lr would differ by backend. A
+    torch tensor is checked and kept, a traced value kept unchecked (as :func:`real`).
+    """
+    number = real(name, value)
+    if _traced(number):
+        return number
+    cut = float(number)
+    if not ((cut >= sys.float_info.min or (zero and cut == 0.0)) and cut < 1.0):
+        words = "0 or a normal float in [0, 1)" if zero else "a normal float in (0, 1)"
+        raise ValueError(f"{name} must be {words}, got {_shown(value)}")
+    return number
+
+
+def metric(name: str, value: Any, *, nan: bool = True) -> float:
+    """A metric (or the best one seen) as a float: a real number or a 0-d real array, the
+    infinities included (an integer past float's range is one), NaN unless ``nan`` is False."""
+    words = "a number" if nan else "a number (not NaN)"
+    if not (_is_real(value) or _scalar_array(value)):
+        raise TypeError(f"{name} must be {words}, got {_shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past float's range
+        number = math.inf if value > 0 else -math.inf
+    if math.isnan(number) and not nan:
+        raise ValueError(f"{name} must be {words}, got {_shown(value)}")
+    return number
+
+
 def lr_values(name: str, value: Any, **bounds: Any) -> LrValue:
     """A real in bounds (default: finite and >= 0), or a non-empty sequence of them (one per
     param group), returned as a float or a tuple of floats."""
@@ -214,6 +262,23 @@ def boolean(name: str, value: Any) -> bool:
     return value
 
 
+def instance(name: str, value: Any, kind: type[T], words: str, *, hint: str = "") -> T:
+    """An instance of ``kind``; ``words`` say what that is, ``hint`` follows the value."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {words}, got {_shown(value)}{hint}")
+    return value
+
+
+def index(name: str, value: Any, size: int) -> int:
+    """An index into ``size`` things: an int in [0, size)."""
+    words = f"an integer in [0, {size})"
+    if not _is_int(value):
+        raise TypeError(f"{name} must be {words}, got {_shown(value)}")
+    if not 0 <= value < size:
+        raise ValueError(f"{name} must be {words}, got {_shown(value)}")
+    return int(value)
+
+
 def group_count(**per_group: Any) -> int | None:
     """The number of param groups the tuple-valued arguments imply, None if all are scalars.
 
@@ -230,3 +295,146 @@ def group_count(**per_group: Any) -> int | None:
                     "per-group arguments need one value per param group"
                 )
     return count
+
+
+def groups_fit(name: str, groups: int | None, have: int) -> None:
+    """Refuses per-group values in ``name`` (``groups`` of them; None: one for all) for other
+    than the optimizer's ``have`` param groups."""
+    if groups is not None and groups != have:
+        raise ValueError(f"{name} has values for {groups} param groups; the optimizer has {have}")
+
+
+# -- a state restored from a checkpoint -------------------------------------------------------
+
+# The largest step (or update count) a state may hold: every step up to it is exact in float64
+# (and in JSON readers that parse numbers as doubles), stays within int64 with a stretch of
+# steps after it, and evaluates without overflow.
+MAX_STEP = 2**53
+
+# The largest plateau counter (patience, cooldown, bad epochs): the counters are int32 on JAX
+# (and any backend's default 32-bit integers), where one more would wrap them negative.
+COUNTER_MAX = 2**31 - 2
+
+
+def counts(owner: Any, **bounds: int) -> dict[str, int]:
+    """The count attributes of ``owner`` named in ``bounds`` that are set (not None), each an
+    integer in [0, its bound]: where a stepped machine stands, bounded as its state is."""
+    return {
+        name: integer(name, getattr(owner, name), minimum=0, maximum=top)
+        for name, top in bounds.items()
+        if getattr(owner, name) is not None
+    }
+
+
+def state_entries(
+    state_dict: Any, keys: Sequence[str], foreign: Sequence[str], writer: str
+) -> None:
+    """Refuses a state that is not a mapping, holds entries only ``writer`` writes, or lacks
+    one of ``keys``."""
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+    found = [key for key in foreign if key in state_dict]
+    if found:
+        raise ValueError(
+            f"state_dict has {found}: it was written by {writer}, not by this scheduler"
+        )
+    missing = [key for key in keys if key not in state_dict]
+    if missing:
+        raise ValueError(f"state_dict lacks {missing} (it was not written by this scheduler)")
+
+
+def state_matches(name: str, saved: Any, current: Any) -> None:
+    """Refuses a state written for another ``name`` (a config; None on either side: not
+    compared)."""
+    if saved is not None and current is not None and saved != current:
+        raise ValueError(
+            f"the state_dict was written for {name} {saved}, but this scheduler runs "
+            f"{current}; delete state_dict[{name!r}] to load it anyway"
+        )
+
+
+def row(name: str, values: Any, count: int, **bounds: Any) -> list[float]:
+    """One real in bounds (default: any finite) per param group, as floats: a list or tuple
+    of ``count`` of them, or a 1-d array."""
+    words = f"a list of {count} finite numbers (one per param group)"
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = list(values)
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be {words}, got {_shown(values)}")
+    if len(values) != count:
+        raise ValueError(f"{name} must be {words}, got {len(values)} values: {_shown(values)}")
+    return [float(real(f"{name}[{i}]", value, **bounds)) for i, value in enumerate(values)]
+
+
+# What a field of a metric-driven machine's state holds, for :func:`state_field`: the lr
+# (finite, >= 0, one per param group), the best metric (any number but NaN), metrics as seen
+# (anything, NaN included), or a count (an integer in [0, its bound]).
+LR, BEST, METRICS, COUNT = "lr", "best", "metrics", "count"
+
+
+class FieldSpec(NamedTuple):
+    """What :func:`state_field` accepts in one state field."""
+
+    kind: str  # LR, BEST, METRICS or COUNT
+    shape: tuple[int, ...]
+    top: int = 0  # a count's largest value
+
+
+def state_field(label: str, value: Any, field: FieldSpec) -> np.ndarray:
+    """One field of a restored state as a NumPy array (float64, or int64 for a count),
+    refused (naming ``label``) unless ``field`` allows it."""
+    if _traced(value):
+        raise TypeError(
+            f"{label} is traced: check_state needs concrete values (call it on the restored "
+            "state, outside jit)"
+        )
+    if field.kind == COUNT:
+        top = field.top
+        if hasattr(value, "shape") and hasattr(value, "dtype"):
+            array = _as_array(label, value)
+            if not np.issubdtype(array.dtype, np.integer):
+                raise TypeError(
+                    f"{label} must be an integer, got dtype {array.dtype}: {_shown(value)}"
+                )
+            if array.shape != ():
+                raise ValueError(f"{label} must be one integer, got shape {array.shape}")
+            top = min(top, int(np.iinfo(array.dtype).max))
+            value = int(array)
+        return np.asarray(integer(label, value, minimum=0, maximum=top), dtype=np.int64)
+    if isinstance(value, (list, tuple)):
+        array = np.asarray([metric(f"{label}[{i}]", v) for i, v in enumerate(value)])
+    elif _is_real(value):
+        array = np.asarray(metric(label, value))
+    else:
+        array = _as_array(label, value)
+        if not np.issubdtype(array.dtype, np.floating):
+            raise TypeError(f"{label} must be floating, got dtype {array.dtype}: {_shown(value)}")
+    array = array.astype(np.float64)
+    if array.shape != field.shape:
+        what = {LR: "finite numbers >= 0", BEST: "numbers", METRICS: "numbers"}[field.kind]
+        wanted = (
+            f"{field.shape[0]} {what} (one per param group, shape {field.shape})"
+            if field.kind == LR and field.shape
+            else f"shape {field.shape}"
+        )
+        raise ValueError(f"{label} must be {wanted}, got shape {array.shape}: {_shown(value)}")
+    if field.kind == LR:
+        for where, number in np.ndenumerate(array):
+            real(label + "".join(f"[{i}]" for i in where), float(number), low=0.0)
+    if field.kind == BEST and np.isnan(array).any():
+        # +-inf is a real best (the mode's worst before any metric, or an infinite metric);
+        # NaN would never be improved on, so the lr could never change again.
+        raise ValueError(f"{label} must be a number (not NaN), got nan")
+    return array
+
+
+def _as_array(label: str, value: Any) -> np.ndarray:
+    """A field's concrete value as a NumPy array (a torch tensor from any device)."""
+    if isinstance(value, (bool, str, bytes)) or value is None:
+        raise TypeError(f"{label} must be a number or an array, got {_shown(value)}")
+    if _is_tensor(value):
+        value = value.detach().cpu()
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{label} must be a number or an array, got {_shown(value)}") from error

@@ -30,6 +30,8 @@ with status 1.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.metadata
 import json
 import math
 import os
@@ -43,8 +45,9 @@ from typing import Any, cast
 import numpy as np
 
 from lrfun import __version__
-from lrfun._plateau import Machine
-from lrfun._schedule import Configurable, Schedule, names
+from lrfun._check import evaluate
+from lrfun._check import rows as evaluated_rows
+from lrfun._schedule import Configurable, names
 from lrfun._spec import SpecError, load, read_file, spec_names
 
 __all__ = ["main"]
@@ -83,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help, or argparse's own usage error (already printed)
         return e.code if isinstance(e.code, int) else 2
     try:
+        _import_schedules(args.imports)
         # stderr carries one line, the refusal: no numpy or matplotlib warnings beside it
         # (an overflow shows as inf in the output, or is refused by plot).
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -101,6 +105,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(f"cannot write{where}: {e.strerror or e}", 1)
     except Exception as e:  # a valid spec that still fails to evaluate: never a traceback
         return _error(f"{type(e).__name__}: {e}", 2)
+
+
+# Installed libraries name the modules that define their schedules under this entry-point
+# group; the command imports them, so their specs work like lrfun's own.
+ENTRY_POINTS = "lrfun.schedules"
+
+
+def _import_schedules(modules: Sequence[str]) -> None:
+    """Imports the modules of ``--import`` and of the ``lrfun.schedules`` entry points: their
+    schedule classes register themselves."""
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINTS):
+        try:
+            entry.load()
+        except Exception as e:
+            raise _UsageError(f"entry point {entry.name} = {entry.value} fails: {e}") from None
+    if modules and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as e:
+            raise _UsageError(f"--import {module}: {type(e).__name__}: {e}") from None
 
 
 def _discard_stdout() -> None:
@@ -139,6 +165,15 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lrfun {__version__}")
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first: a library's schedules register their names (repeatable; "
+        "the current directory is searched too)",
+    )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     plot = commands.add_parser(
@@ -318,7 +353,7 @@ def _schedules(specs: Sequence[str], args: argparse.Namespace) -> tuple[list[Con
     """The parsed specs and the metrics, checked against each other and ``--steps``."""
     schedules = [load(spec) for spec in specs]
     metrics = _metrics(args.metrics)
-    plateaus = [s for s in schedules if isinstance(s, Machine)]
+    plateaus = [s for s in schedules if s._metric_driven]
     if plateaus and metrics is None:
         raise _UsageError(
             f"{plateaus[0]._name} is driven by a metric: give --metrics '1.0,0.9,...' or @file"
@@ -331,7 +366,7 @@ def _schedules(specs: Sequence[str], args: argparse.Namespace) -> tuple[list[Con
         raise _UsageError("--steps N is required")
     total = 0
     for schedule in schedules:
-        rows = _rows(schedule, args.steps, metrics)
+        rows = evaluated_rows(schedule, args.steps, metrics)
         groups = getattr(schedule, "_groups", None) or 1
         total += rows * groups
         if total > _MAX_VALUES:
@@ -342,15 +377,6 @@ def _schedules(specs: Sequence[str], args: argparse.Namespace) -> tuple[list[Con
     return schedules, metrics
 
 
-def _rows(schedule: Configurable, steps: int | None, metrics: np.ndarray | None) -> int:
-    """The steps evaluated: ``steps``, or a plateau's updates (cut to ``steps``)."""
-    if isinstance(schedule, Machine):
-        assert metrics is not None
-        return len(metrics) + 1 if steps is None else min(len(metrics) + 1, steps)
-    assert steps is not None
-    return steps
-
-
 def _plot(args: argparse.Namespace) -> int:
     schedules, metrics = _schedules(args.specs, args)
     if Path(args.output).suffix.lower() not in (".png", ".svg", ".pdf"):
@@ -359,7 +385,7 @@ def _plot(args: argparse.Namespace) -> int:
     checks = None
     if args.torch:
         _require("torch", "plot --torch")
-        rows = max(_rows(s, args.steps, metrics) for s in schedules)
+        rows = max(evaluated_rows(s, args.steps, metrics) for s in schedules)
         if rows > _MAX_TORCH_STEPS:
             raise _UsageError(
                 f"plot --torch runs torch's scheduler one step at a time: at most "
@@ -388,7 +414,7 @@ def _plot(args: argparse.Namespace) -> int:
         verdict = "pass" if check.passed else "FAIL"
         print(
             f"{verdict}: {plot.label(schedule, width=_NO_WRAP)} vs "
-            f"{schedule._reference_name}, steps "
+            f"{check.reference.reference}, steps "
             f"0..{check.lr.steps}: max error {worst:.3g} x tolerance"
         )
         status = max(status, int(not check.passed))
@@ -398,18 +424,15 @@ def _plot(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     (schedule,), metrics = _schedules([args.spec], args)
     try:
-        if isinstance(schedule, Machine):
-            if args.steps is not None:
-                metrics = metrics[: args.steps - 1]
-            lr = np.asarray(schedule.trajectory(metrics), dtype=np.float64)
-            momentum = None
-        else:
-            assert isinstance(schedule, Schedule)  # a Configurable is a Schedule or a Machine
-            ks = np.arange(args.steps)
-            lr = np.asarray(schedule(ks), dtype=np.float64)
-            momentum = schedule.momentum(ks) if schedule.cycles_momentum else None
+        curve = evaluate(schedule, args.steps, metrics)
     except (ValueError, TypeError, ArithmeticError) as e:
         raise _UsageError(str(e)) from None
+    # The arrays as the schedule gives them: (steps,) or (steps, groups).
+    lr = curve.lr if schedule.groups else curve.lr[:, 0]
+    momentum = curve.momentum
+    if momentum is not None and not schedule.groups:
+        momentum = momentum[:, 0]
+    metrics = curve.metric
     shown = np.arange(0, len(lr), args.every)
     # The arrays as the schedule gives them, at the steps shown: (steps,) or (steps, groups).
     arrays: dict[str, np.ndarray] = {"lr": lr[shown]}

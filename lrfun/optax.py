@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from lrfun import _validate as check
 from lrfun._plateau import Machine
 from lrfun._schedule import Schedule
 
@@ -35,6 +36,8 @@ __all__ = ["check_state", "inject", "reduce_on_plateau"]
 
 # The name each optax optimizer gives the quantity torch's schedulers cycle as momentum.
 _MOMENTUM_NAMES = ("momentum", "b1")
+
+_MACHINE = "an lrfun.ReduceLROnPlateau or GreedyLR"  # what a plateau argument must be
 
 
 def inject(
@@ -87,11 +90,8 @@ def inject(
     if isinstance(schedule, Machine):
         hyperparams["learning_rate"] = _PlateauSchedule(schedule, _group(schedule, group))
         return optax.inject_hyperparams(optimizer)(**hyperparams)
-    if not isinstance(schedule, Schedule):
-        raise TypeError(
-            f"schedule must be an lrfun schedule, ReduceLROnPlateau or GreedyLR, got {schedule!r}"
-        )
-    index = _group(schedule, group)
+    words = "an lrfun schedule, ReduceLROnPlateau or GreedyLR"
+    index = _group(check.instance("schedule", schedule, Schedule, words), group)
     hyperparams["learning_rate"] = _follow(schedule, index)
     if schedule.cycles_momentum:
         name = next((n for n in _MOMENTUM_NAMES if n in names), None)
@@ -143,8 +143,7 @@ def reduce_on_plateau(
       >>> round(float(updates[0]), 6), round(float(state[1].lr), 6)  # float32
       (-0.05, 0.005)
     """
-    _check_machine(plateau)
-    index = _group(plateau, group)
+    index = _group(check.instance("plateau", plateau, Machine, _MACHINE), group)
     base = (
         plateau.base_lr
         if index is None or not isinstance(plateau.base_lr, tuple)
@@ -212,8 +211,7 @@ def check_state(plateau: Machine, state: Any) -> Any:
       ...
       ValueError: state.best must be a number (not NaN), got nan
     """
-    _check_machine(plateau)
-    kind = plateau.state_type
+    kind = check.instance("plateau", plateau, Machine, _MACHINE).state_type
     found = jax.tree_util.tree_flatten_with_path(
         state, is_leaf=lambda node: isinstance(node, kind)
     )[0]
@@ -227,11 +225,6 @@ def check_state(plateau: Machine, state: Any) -> Any:
         where = f"state{jax.tree_util.keystr(path)}".replace("{", "{{").replace("}", "}}")
         plateau.check_state(node, label=where + ".{}")
     return state
-
-
-def _check_machine(plateau: Any) -> None:
-    if not isinstance(plateau, Machine):
-        raise TypeError(f"plateau must be an lrfun.ReduceLROnPlateau or GreedyLR, got {plateau!r}")
 
 
 class _PlateauSchedule:
@@ -277,9 +270,7 @@ def _group(owner: Schedule | Machine, group: int | None) -> int | None:
         raise ValueError(
             f"the schedule has values for {groups} param groups: pass group= (0 to {groups - 1})"
         )
-    if isinstance(group, bool) or not isinstance(group, int) or not 0 <= group < groups:
-        raise ValueError(f"group must be an integer in [0, {groups}), got {group!r}")
-    return group
+    return check.index("group", group, groups)
 
 
 def _parameters(optimizer: Callable[..., Any]) -> frozenset[str]:

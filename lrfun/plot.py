@@ -39,9 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lrfun._compare import Comparison, compare
+from lrfun._check import Check, Curve, check, evaluate
 from lrfun._plateau import Machine
-from lrfun._reference import Trajectory, lr_scale, torch_trajectory
 from lrfun._schedule import Configurable, Schedule, classes, from_config
 from lrfun._spec import load, to_spec
 
@@ -202,7 +201,7 @@ def plot(
     refs = None
     if torch:
         if checks is None:
-            checks = [_check(s, c) for s, c in zip(items, curves, strict=True)]
+            checks = [check(s, c) for s, c in zip(items, curves, strict=True)]
         if len(checks) != len(items):
             raise ValueError(f"checks must have one entry per schedule ({len(items)})")
         refs = list(checks)
@@ -274,8 +273,8 @@ def plot(
     _finish(ax, log=log, torch=torch)
     entries = entries[:MAX_LEGEND]
     if torch_line is not None:  # last: the schedules' entries keep the colour order
-        # whose scheduler ran: torch's, or transformers' (on a torch optimizer)
-        references = sorted({s._reference_name for s in items})
+        # whose scheduler ran: torch's, transformers', a library's
+        references = sorted({c.reference.reference for c in refs or []})
         entries.append((torch_line, " / ".join(references)))
     renderer = _renderer(canvas)
     room = 0.96 * fig.bbox.width  # pixels a line of title or legend may span
@@ -307,10 +306,11 @@ def plot(
 def gallery(
     directory: str | os.PathLike[str], *, dpi: float = GALLERY_DPI, torch: bool | None = None
 ) -> list[Path]:
-    """One PNG per schedule class that names representative settings (torch's twelve single
-    schedules, a SequentialLR, a ChainedScheduler, transformers' schedules, and the
-    metric-driven machines fed a synthetic loss) and an overlay of OneCycleLR on torch's
-    trajectory (``overlay.png``), each at the default figure size.
+    """One PNG per schedule class that names representative settings (every registered class
+    but those that take a Python function: torch's single schedules, a SequentialLR, a
+    ChainedScheduler, transformers' schedules, and the metric-driven machines fed a synthetic
+    loss) and an overlay of OneCycleLR on torch's trajectory (``overlay.png``), each at the
+    default figure size.
 
     Args:
       directory: created if missing; files are named after the schedules.
@@ -355,19 +355,6 @@ def _synthetic_loss(n: int) -> np.ndarray:
     return 0.3 + 0.7 * np.exp(-k / 20) + noise
 
 
-class _Curve:
-    """A schedule's values over the plotted steps, as float64 ``(n, groups)`` arrays."""
-
-    def __init__(
-        self,
-        steps: np.ndarray,
-        lr: np.ndarray,
-        momentum: np.ndarray | None = None,
-        metric: np.ndarray | None = None,
-    ) -> None:
-        self.steps, self.lr, self.momentum, self.metric = steps, lr, momentum, metric
-
-
 def _as_list(schedules: Any) -> list[Configurable]:
     if isinstance(schedules, (Configurable, str, Mapping)):
         schedules = [schedules]
@@ -392,40 +379,22 @@ def _format_of(path: str | os.PathLike[str]) -> str:
     return suffix
 
 
-def _columns(values: Any, rows: int) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64).reshape(rows, -1)
-
-
-def _curve(s: Configurable, steps: int | None, metrics: Any) -> _Curve:
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if isinstance(s, Machine):
-        if metrics is None:
-            name = type(s).__name__
-            raise ValueError(f"a {name} is plotted from metrics: pass metrics=[...]")
+def _curve(s: Configurable, steps: int | None, metrics: Any) -> Curve:
+    if s._metric_driven and metrics is not None:
         metric = np.asarray(metrics, dtype=np.float64).reshape(-1)
-        if steps is not None:
-            metric = metric[: steps - 1]
         with np.errstate(invalid="ignore"):
             huge = np.isfinite(metric) & (np.abs(metric) > _MAX_MAGNITUDE)
         if huge.any():  # nan and inf are gaps in the metric's curve; huge numbers break it
             k = int(np.argmax(huge))
-            raise ValueError(
-                f"metric {k + 1} is {float(metric[k])!r}: a plot draws metrics up to "
-                f"{_MAX_MAGNITUDE:g} in magnitude"
-            )
-        lr = s.trajectory(metric)
-        return _Curve(np.arange(len(metric) + 1), _columns(lr, len(metric) + 1), metric=metric)
-    if steps is None:
-        raise ValueError(f"steps is required to plot {type(s).__name__}")
-    assert isinstance(s, Schedule)
-    ks = np.arange(steps)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
-        momentum = _columns(s.momentum(ks), steps) if s.cycles_momentum else None
-        lr = _drawable(s, "lr", _columns(s(ks), steps))
-    if momentum is not None:
-        momentum = _drawable(s, "momentum", momentum)
-    return _Curve(ks, lr, momentum=momentum)
+            if steps is None or k + 1 < steps:
+                raise ValueError(
+                    f"metric {k + 1} is {float(metric[k])!r}: a plot draws metrics up to "
+                    f"{_MAX_MAGNITUDE:g} in magnitude"
+                )
+    curve = evaluate(s, steps, metrics)
+    lr = _drawable(s, "lr", curve.lr)
+    momentum = None if curve.momentum is None else _drawable(s, "momentum", curve.momentum)
+    return dataclasses.replace(curve, lr=lr, momentum=momentum)
 
 
 def _drawable(s: Configurable, what: str, values: np.ndarray) -> np.ndarray:
@@ -442,7 +411,7 @@ def _drawable(s: Configurable, what: str, values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _milestones(s: Configurable, curve: _Curve) -> list[float]:
+def _milestones(s: Configurable, curve: Curve) -> list[float]:
     """Steps where the schedule visibly changes course, within the plotted range."""
     n = len(curve.steps)
     if isinstance(s, Machine):  # where the lr was cut (or, by a GreedyLR, raised)
@@ -454,38 +423,8 @@ def _milestones(s: Configurable, curve: _Curve) -> list[float]:
     return found if len(found) <= MAX_MILESTONES else []
 
 
-@dataclasses.dataclass(frozen=True)
-class TorchCheck:
-    """A schedule against torch's own scheduler, run live: what :func:`plot` draws with
-    ``torch=True`` and what ``lrfun plot --torch`` judges.
-
-    Args:
-      reference: torch's trajectory (cut where torch stops stepping: OneCycleLR).
-      lr: our lrs against it, under the float64 row of the tolerance policy.
-      momentum: our momentum against torch's, where both cycle it; else None.
-    """
-
-    reference: Trajectory
-    lr: Comparison
-    momentum: Comparison | None
-
-    @property
-    def passed(self) -> bool:
-        """Whether every step and group is within tolerance (lr and momentum)."""
-        return self.lr.passed and (self.momentum is None or self.momentum.passed)
-
-    @property
-    def fractions(self) -> np.ndarray:
-        """``|ours - torch| / allowed`` per step, the worst over groups, lr and momentum."""
-        if self.momentum is None:
-            return self.lr.fractions
-        worst: np.ndarray = np.maximum(self.lr.fractions, self.momentum.fractions)
-        return worst
-
-    @property
-    def worst_fraction(self) -> float:
-        """The largest of :attr:`fractions` (``<= 1`` is a pass)."""
-        return max(self.lr.max_fraction, self.momentum.max_fraction if self.momentum else 0.0)
+# The check against the reference, as this module has named it.
+TorchCheck = Check
 
 
 def against_torch(
@@ -506,45 +445,10 @@ def against_torch(
     True
     """
     (s,) = _as_list(schedule)
-    return _check(s, _curve(s, steps, metrics))
+    return check(s, _curve(s, steps, metrics))
 
 
-def _check(s: Configurable, curve: _Curve) -> TorchCheck:
-    """:func:`against_torch` for a curve already evaluated."""
-    config = _torch_config(s)
-    try:
-        if curve.metric is not None:
-            ref = torch_trajectory(config, len(curve.metric), metrics=list(curve.metric))
-        else:
-            assert isinstance(s, Schedule)
-            last = len(curve.steps) - 1
-            limit = s._torch_steps()
-            ref = torch_trajectory(config, last if limit is None else min(last, limit))
-    except (ArithmeticError, ValueError, RuntimeError) as e:  # torch's own overflow, say
-        raise ValueError(
-            f"torch's {type(s).__name__} fails on {label(s, width=10_000)}: {type(e).__name__}: {e}"
-        ) from None
-    rows = ref.lr.shape[0]
-    lr = compare(curve.lr[:rows], ref.lr, dtype="float64", scale=lr_scale(config))
-    momentum = None
-    if ref.momentum is not None and curve.momentum is not None:
-        momentum = compare(curve.momentum[:rows], ref.momentum, dtype="float64", what="momentum")
-    return TorchCheck(ref, lr, momentum)
-
-
-def _torch_config(s: Configurable) -> dict[str, Any]:
-    """The config torch is built from (callables included; lrfun-only arguments dropped)."""
-    config: dict[str, Any] = {"name": s._name}  # registered: hf.GreedyLR, not GreedyLR
-    for key, value in s.arguments().items():
-        if key == "horizon":
-            continue
-        if key == "schedulers":
-            value = [_torch_config(child) for child in value]
-        config[key] = list(value) if isinstance(value, tuple) else value
-    return config
-
-
-def _draw_torch(ax: dict[str, Axes], i: int, check: TorchCheck, curve: _Curve, color: str) -> Any:
+def _draw_torch(ax: dict[str, Axes], i: int, check: TorchCheck, curve: Curve, color: str) -> Any:
     """Draws torch's trajectory over schedule ``i`` and its error; returns its first lr line
     (the legend's "torch" entry)."""
     ref = check.reference

@@ -12,7 +12,6 @@ This module imports torch; ``import lrfun`` does not.
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
@@ -31,11 +30,6 @@ from lrfun._plateau import Machine
 from lrfun._schedule import Schedule
 
 __all__ = ["PlateauScheduler", "Scheduler"]
-
-# The largest step a state may hold or step(epoch) may jump to: every step up to it is exact
-# in float64 (and in JSON readers that parse numbers as doubles), stays within int64 with a
-# stretch of steps after it, and evaluates without overflow.
-_MAX_STEP = 2**53
 
 # Steps evaluated per vectorised call: a step then costs a list lookup. Stretches start at
 # multiples of this, so the value at a step never depends on where a run was resumed.
@@ -132,15 +126,14 @@ class Scheduler(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, schedule: Schedule) -> None:
-        _check_optimizer(optimizer)
-        if not isinstance(schedule, Schedule):
-            hint = (
-                f" (use lrfun.torch.PlateauScheduler for {type(schedule).__name__})"
-                if isinstance(schedule, Machine)
-                else ""
-            )
-            raise TypeError(f"schedule must be an lrfun schedule, got {schedule!r}{hint}")
-        _check_groups("schedule", schedule.groups, optimizer)
+        check.instance("optimizer", optimizer, Optimizer, "a torch.optim.Optimizer")
+        hint = (
+            f" (use lrfun.torch.PlateauScheduler for {type(schedule).__name__})"
+            if isinstance(schedule, Machine)
+            else ""
+        )
+        check.instance("schedule", schedule, Schedule, "an lrfun schedule", hint=hint)
+        check.groups_fit("schedule", schedule.groups, len(optimizer.param_groups))
         _warn_if_base_differs(optimizer, schedule)
         self.schedule = schedule
         self._momentum_key = _momentum_key(optimizer) if schedule.cycles_momentum else None
@@ -182,7 +175,7 @@ class Scheduler(LRScheduler):
         if sys._getframe(1).f_code is _CHAINED_STEP:
             raise TypeError(_CHAINED_MESSAGE)
         if epoch is not None:
-            epoch = check.integer("epoch", epoch, minimum=0, maximum=_MAX_STEP)
+            epoch = check.integer("epoch", epoch, minimum=0, maximum=check.MAX_STEP)
         if self._step_count == 1 and not getattr(self._optimizer, "_opt_called", False):
             warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
@@ -253,13 +246,13 @@ class Scheduler(LRScheduler):
             [-1, 2**53], a negative ``_step_count``, lrs that are not finite or not one per
             param group); or the schedule's lr at the restored step is not finite.
         """
-        _check_keys(
+        check.state_entries(
             state_dict,
             ("last_epoch", "_step_count"),
             _PLATEAU_KEYS,
             "a PlateauScheduler (or torch's ReduceLROnPlateau)",
         )
-        _check_same("schedule", state_dict.get("schedule"), _config_or_none(self.schedule))
+        check.state_matches("schedule", state_dict.get("schedule"), _config_or_none(self.schedule))
         groups = len(self._optimizer.param_groups)
         last_epoch = _count(state_dict, "last_epoch", minimum=-1)
         step_count = _count(state_dict, "_step_count")
@@ -408,12 +401,9 @@ class PlateauScheduler(_TorchPlateau):
     def __init__(self, optimizer: Optimizer, plateau: Machine) -> None:
         # torch's own constructor is not called: it derives its state from the optimizer's
         # lrs, while here the plateau machine is the state.
-        _check_optimizer(optimizer)
-        if not isinstance(plateau, Machine):
-            raise TypeError(
-                f"plateau must be an lrfun.ReduceLROnPlateau or GreedyLR, got {plateau!r}"
-            )
-        _check_groups("plateau", plateau.groups, optimizer)
+        check.instance("optimizer", optimizer, Optimizer, "a torch.optim.Optimizer")
+        check.instance("plateau", plateau, Machine, "an lrfun.ReduceLROnPlateau or GreedyLR")
+        check.groups_fit("plateau", plateau.groups, len(optimizer.param_groups))
         self.optimizer = optimizer
         self.plateau = plateau
         for name in self._SETTINGS:
@@ -499,10 +489,10 @@ class PlateauScheduler(_TorchPlateau):
         """
         fields = self.plateau.state_type._fields
         writer = "a Scheduler (or a torch LRScheduler)"
-        _check_keys(state_dict, (), _SCHEDULER_KEYS, writer)
+        check.state_entries(state_dict, (), _SCHEDULER_KEYS, writer)
         # Another machine's (or configuration's) state is named as such, before its fields.
-        _check_same("plateau", state_dict.get("plateau"), self.plateau.to_config())
-        _check_keys(state_dict, fields, (), writer)
+        check.state_matches("plateau", state_dict.get("plateau"), self.plateau.to_config())
+        check.state_entries(state_dict, fields, (), writer)
         groups = len(self.optimizer.param_groups)
         saved = self.plateau.state_type(**{name: state_dict[name] for name in fields})
         state = self.plateau._host(self.plateau.check_state(saved, label="state_dict[{!r}]"))
@@ -510,7 +500,8 @@ class PlateauScheduler(_TorchPlateau):
         if "_last_lr" in state_dict:
             _numbers(state_dict, "_last_lr", groups, low=0.0)  # checked only: lr is the truth
         if "min_lrs" in state_dict:  # torch's entry: the floor this plateau cannot change
-            _check_same("min_lrs", _numbers(state_dict, "min_lrs", groups, low=0.0), self.min_lrs)
+            min_lrs = _numbers(state_dict, "min_lrs", groups, low=0.0)
+            check.state_matches("min_lrs", min_lrs, self.min_lrs)
         lrs = _row(_host_lr(state.lr), groups, self.plateau)  # raises if the groups changed
         # Everything checked: the state changes all at once.
         self.state, self.last_epoch = state, int(state.last_epoch)
@@ -573,17 +564,6 @@ def _warn_if_base_differs(optimizer: Optimizer, schedule: Schedule) -> None:
                 UserWarning,
                 stacklevel=3,
             )
-
-
-def _check_optimizer(optimizer: Any) -> None:
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {optimizer!r}")
-
-
-def _check_groups(name: str, groups: int | None, optimizer: Optimizer) -> None:
-    have = len(optimizer.param_groups)
-    if groups is not None and groups != have:
-        raise ValueError(f"{name} has values for {groups} param groups; the optimizer has {have}")
 
 
 def _momentum_key(optimizer: Optimizer) -> str:
@@ -651,92 +631,22 @@ def _typed(
     return out
 
 
-def _check_keys(state_dict: Any, keys: Sequence[str], foreign: Sequence[str], writer: str) -> None:
-    """Refuses a state that is not a mapping, holds entries only ``writer`` writes, or lacks
-    one of ``keys``."""
-    if not isinstance(state_dict, Mapping):
-        raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
-    found = [key for key in foreign if key in state_dict]
-    if found:
-        raise ValueError(
-            f"state_dict has {found}: it was written by {writer}, not by this scheduler"
-        )
-    missing = [key for key in keys if key not in state_dict]
-    if missing:
-        raise ValueError(f"state_dict lacks {missing} (it was not written by this scheduler)")
-
-
-def _check_same(name: str, saved: Any, current: Any) -> None:
-    if saved is not None and current is not None and saved != current:
-        raise ValueError(
-            f"the state_dict was written for {name} {saved}, but this scheduler runs "
-            f"{current}; delete state_dict[{name!r}] to load it anyway"
-        )
-
-
 # The entries only one kind of adapter writes: a state holding the other kind's is refused
 # even when its config entry ("schedule" / "plateau") was deleted to load it anyway.
 _SCHEDULER_KEYS = ("base_lrs", "schedule", "restarted_from")
 _PLATEAU_KEYS = ("lr", "best", "num_bad_epochs", "cooldown_counter", "plateau")
 
 
-def _short(value: Any) -> str:
-    return check._shown(value)  # a huge value cut, as every argument check shows it
-
-
 def _count(
-    state_dict: Mapping[str, Any], key: str, *, minimum: int = 0, maximum: int = _MAX_STEP
+    state_dict: Mapping[str, Any], key: str, *, minimum: int = 0, maximum: int = check.MAX_STEP
 ) -> int:
     """``state_dict[key]`` as an int in [minimum, maximum] (a Python or NumPy integer)."""
     return check.integer(f"state_dict[{key!r}]", state_dict[key], minimum=minimum, maximum=maximum)
 
 
-def _is_real(value: Any) -> bool:
-    """A real number: a Python or NumPy int or float, or a 0-d real array or tensor (not a
-    bool, not a string)."""
-    if isinstance(value, torch.Tensor):
-        return value.ndim == 0 and value.dtype != torch.bool and not value.is_complex()
-    if isinstance(value, (np.ndarray, np.generic)):
-        kind = value.dtype
-        return value.shape == () and (
-            np.issubdtype(kind, np.floating) or np.issubdtype(kind, np.integer)
-        )
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _number(label: str, value: Any, *, low: float = -math.inf, finite: bool = True) -> float:
-    """One number of a state (``label`` names it in messages) as a float: real, not NaN,
-    finite unless ``finite`` is False, and >= ``low``."""
-    words = "a finite number" if finite else "a number (not NaN)"
-    if low > -math.inf:
-        words += f" >= {low}"
-    if not _is_real(value):
-        raise TypeError(f"{label} must be {words}, got {_short(value)}")
-    try:
-        number = float(value)
-    except OverflowError:  # an integer past float's range
-        number = math.inf if value > 0 else -math.inf
-    if math.isnan(number) or (finite and math.isinf(number)) or not number >= low:
-        raise ValueError(f"{label} must be {words}, got {_short(value)}")
-    return number
-
-
-def _numbers(
-    state_dict: Mapping[str, Any], key: str, groups: int, *, low: float = -math.inf
-) -> list[float]:
-    """``state_dict[key]`` as one finite float >= ``low`` per param group (a list or tuple,
-    or a 1-d array)."""
-    values = state_dict[key]
-    words = f"a list of {groups} finite numbers (one per param group)"
-    if isinstance(values, np.ndarray) and values.ndim == 1:
-        values = list(values)
-    if not isinstance(values, (list, tuple)):
-        raise TypeError(f"state_dict[{key!r}] must be {words}, got {_short(values)}")
-    if len(values) != groups:
-        raise ValueError(
-            f"state_dict[{key!r}] must be {words}, got {len(values)} values: {_short(values)}"
-        )
-    return [_number(f"state_dict[{key!r}][{i}]", value, low=low) for i, value in enumerate(values)]
+def _numbers(state_dict: Mapping[str, Any], key: str, groups: int, **bounds: Any) -> list[float]:
+    """``state_dict[key]`` as one finite float in ``bounds`` per param group."""
+    return check.row(f"state_dict[{key!r}]", state_dict[key], groups, **bounds)
 
 
 def _at(

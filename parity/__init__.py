@@ -27,7 +27,7 @@ if _MISSING:
     )
 
 from lrfun._compare import TOLERANCES, Comparison, assert_close, compare, tolerance  # noqa: E402
-from lrfun._reference import (  # noqa: E402
+from lrfun._trajectory import (  # noqa: E402
     Trajectory,
     lr_scale,
     param_groups,

@@ -15,18 +15,22 @@ stderr and exit status 2; a failing row makes the exit status 1.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from lrfun._schedule import registered
 from parity.report import TENSOR_LR_STEPS, Row, run
 
 PROG = "python -m parity"
 MAX_STEPS = 1_000_000
 MAX_EXAMPLES = 1_000
 
-# Beside the twelve single schedules: the composites and the plateau machine.
+# Beside torch's single schedules (parity.strategies.NAMES): the composites and the plateau
+# machine.
 # "hf": transformers' get_scheduler types (lrfun.hf) against transformers itself, when
 # it is installed.
 EXTRA = ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau", "hf")
@@ -245,15 +249,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--schedule",
         action="append",
-        choices=choices,
         metavar="NAME",
         help=(
             f"only this one (repeat for more): {', '.join(choices)} (hf: transformers' "
-            "schedules, against the installed transformers)"
+            "schedules, against the installed transformers), or a library's registered "
+            "schedule with a _strategy (see --import)"
         ),
+    )
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first: a library's schedules register themselves (repeatable)",
     )
     parser.add_argument("--json", action="store_true", help="rows as JSON on stdout")
     args = parser.parse_args(argv)
+    for module in args.imports:
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        try:
+            importlib.import_module(module)
+        except Exception as e:
+            parser.error(f"argument --import: {module}: {type(e).__name__}: {e}")
+    for name in args.schedule or []:
+        if name not in choices and getattr(registered(name), "_strategy", None) is None:
+            parser.error(
+                f"argument --schedule: invalid choice: {name!r} (choose from "
+                f"{', '.join(choices)}, or a registered schedule with a _strategy)"
+            )
     found = present()
     if args.device == "all":
         devices = found

@@ -661,8 +661,16 @@ def configs(
     if name == "hf.GreedyLR":
         return _greedy_lr(exact32, count)
     if name not in _STRATEGIES:
+        # A library's own class gives its strategy (the extension contract).
+        own = getattr(registered(name), "_strategy", None)
+        if own is not None:
+            strategy: st.SearchStrategy[Config] = own(groups=count)
+            return strategy
         known = (*_STRATEGIES, *HF_NAMES, "hf.GreedyLR")
-        raise ValueError(f"name must be one of {', '.join(known)}; got {name!r}")
+        raise ValueError(
+            f"name must be one of {', '.join(known)}, or a registered class with a "
+            f"_strategy; got {name!r}"
+        )
     if name == "ReduceLROnPlateau":
         return _reduce_lr_on_plateau(exact32, count)
     return _STRATEGIES[name](groups=count)
@@ -691,7 +699,7 @@ def start_lrs(config: Config) -> st.SearchStrategy[Any]:
 
 
 def any_config() -> st.SearchStrategy[Config]:
-    """A valid config of any of the twelve single schedulers."""
+    """A valid config of any of torch's single schedulers (:data:`NAMES`)."""
     return st.sampled_from(NAMES).flatmap(configs)
 
 
@@ -785,7 +793,7 @@ def _composite(draw: st.DrawFn, depth: int, base: Any, root: bool) -> Config:
 
 def compositions(max_depth: int = 3) -> st.SearchStrategy[Config]:
     """SequentialLR / ChainedScheduler configs nested up to ``max_depth`` levels, up to four
-    children per node, any of the twelve single schedulers as leaves, one to three param
+    children per node, any of torch's single schedulers as leaves, one to three param
     groups, milestones at 0, equal and beyond the horizon; CyclicLR and OneCycleLR leaves
     with their own lrs, and the other leaves' bases as torch then gives them."""
     return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import contextlib
 import csv
 import io
@@ -66,8 +67,10 @@ def test_plot_end_to_end(tmp_path: Path) -> None:
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert lines[0] == "wrote schedules.png"
-    assert lines[1].startswith("pass: OneCycleLR(0.1, total_steps=300) vs torch, steps 0..299")
-    assert lines[2].startswith("pass: CosineAnnealingLR(0.1, T_max=120) vs torch, steps 0..299")
+    # the verdict names the reference that ran, with its version
+    torch_ = f"torch {importlib.metadata.version('torch')}"
+    assert lines[1].startswith(f"pass: OneCycleLR(0.1, total_steps=300) vs {torch_}, steps 0..299")
+    assert lines[2].startswith(f"pass: CosineAnnealingLR(0.1, T_max=120) vs {torch_}, steps 0..299")
     height, width = imread(tmp_path / "schedules.png").shape[:2]
     assert width == round(lrfun.plot.WIDTH * lrfun.plot.DPI)  # at the library's default dpi
     assert height > width / 2  # three panels: lr, momentum, error
@@ -96,7 +99,7 @@ def test_gallery_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     written = sorted((tmp_path / "pictures").iterdir())
     # one per class that names a gallery example (no overlay without torch)
-    pictured = [cls.__name__ for cls in classes() if cls._gallery is not None]
+    pictured = [cls.__name__ for cls in classes(own=True) if cls._gallery is not None]
     assert sorted(p.stem for p in written) == sorted(pictured)
     assert sorted(result.stdout.splitlines()) == [
         f"wrote {Path('pictures') / p.name}" for p in written

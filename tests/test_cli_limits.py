@@ -357,13 +357,13 @@ def test_what_was_a_refusal_now_works(tmp_path: Path) -> None:
 def test_torch_failing_is_a_refusal(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import lrfun.plot
+    import lrfun._check
     from lrfun.cli import main
 
     def overflow(*args: object, **kwargs: object) -> None:
         raise OverflowError("(34, 'Numerical result out of range')")
 
-    monkeypatch.setattr(lrfun.plot, "torch_trajectory", overflow)
+    monkeypatch.setattr(lrfun._check, "torch_trajectory", overflow)
     args = ["plot", "StepLR(0.1, 3)", "--steps", "5", "--torch", "-o", str(tmp_path / "x.png")]
     assert main(args) == 2
     err = capsys.readouterr().err

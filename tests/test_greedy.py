@@ -449,7 +449,7 @@ def test_machine_is_a_pytree() -> None:
 
 
 _BAD_ARGUMENTS: list[tuple[dict[str, Any], type, str]] = [
-    ({"factor": 1.0}, ValueError, "Factor should be < 1.0. Got 1.0"),
+    ({"factor": 1.0}, ValueError, "factor must be a normal float in (0, 1), got 1.0"),
     ({"factor": 0.0}, ValueError, "factor must be a normal float in (0, 1), got 0.0"),
     ({"factor": -0.5}, ValueError, "factor must be a normal float in (0, 1), got -0.5"),
     ({"factor": 5e-324}, ValueError, "factor must be a normal float in (0, 1), got 5e-324"),

@@ -4,6 +4,7 @@ same schedules traced by jax.jit / vmap / torch.compile, in float32; configs; er
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -437,6 +438,6 @@ def test_plot_torch_overlays_transformers_own(tmp_path: Any, capsys: Any) -> Non
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].startswith(
         "pass: hf.CosineWithWarmup(0.1, num_warmup_steps=10, num_training_steps=100) "
-        "vs transformers, steps 0..119"
+        f"vs transformers {importlib.metadata.version('transformers')}, steps 0..119"
     )
     assert out.stat().st_size > 0

@@ -17,7 +17,7 @@ import lrfun.torch
 from lrfun._schedule import classes
 from lrfun._spec import parse
 
-GALLERY = [parse(c._gallery[0]) for c in classes() if c._gallery is not None]
+GALLERY = [parse(c._gallery[0]) for c in classes(own=True) if c._gallery is not None]
 SCHEDULES = [s for s in GALLERY if isinstance(s, lrfun.Schedule)]
 
 

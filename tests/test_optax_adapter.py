@@ -298,6 +298,11 @@ _BAD = [
         ValueError,
         r"group must be an integer in \[0, 2\), got 2",
     ),
+    (
+        lambda: lrfun.optax.inject(optax.sgd, lrfun.StepLR([0.1, 0.2], 2), group=True),
+        TypeError,
+        r"group must be an integer in \[0, 2\), got True",
+    ),
     (lambda: lrfun.optax.inject(optax.sgd, lrfun.StepLR(0.1, 2), group=0), ValueError, "group=0"),
     (lambda: lrfun.optax.reduce_on_plateau(lrfun.StepLR(0.1, 2)), TypeError, "plateau"),
     (

@@ -185,7 +185,7 @@ def test_reduce_on_plateau_takes_one_metric_per_step() -> None:
     assert_close(0.1 * 0.5 ** (np.maximum(k - 1, 0) // 3), ref, dtype="float64")
     with pytest.raises(ValueError, match="exactly steps=12 metrics"):
         torch_trajectory(config, steps=12)
-    with pytest.raises(ValueError, match="ReduceLROnPlateau only"):
+    with pytest.raises(ValueError, match="metric-driven machines only"):
         torch_trajectory(STEP_LR, steps=2, metrics=[1.0, 1.0])
 
 
@@ -232,14 +232,21 @@ def test_param_groups(config: dict[str, Any], groups: int) -> None:
     ("config", "steps", "kwargs", "error", "match"),
     [
         ({"base_lr": 0.1}, 3, {}, ValueError, "needs a 'name'"),
-        ({"name": "NoSuchLR", "base_lr": 0.1}, 3, {}, ValueError, "unknown scheduler"),
-        ({"name": "StepLR", "step_size": 2}, 3, {}, ValueError, "needs 'base_lr'"),
-        ({"name": "StepLR", "base_lr": [0.1, 0.2], "min_lr": [0.0]}, 3, {}, ValueError, "disagree"),
+        ({"name": "NoSuchLR", "base_lr": 0.1}, 3, {}, ValueError, "name must be one of"),
+        ({"name": "StepLR", "step_size": 2}, 3, {}, TypeError, "argument: 'base_lr'"),
+        ({"name": "StepLR", "base_lr": 0.1, "min_lr": 0.0}, 3, {}, ValueError, "no argument"),
+        (
+            {"name": "CyclicLR", "base_lr": [0.1, 0.2], "max_lr": [1.0]},
+            3,
+            {},
+            ValueError,
+            "one value per param group",
+        ),
         ({"name": "StepLR", "base_lr": [], "step_size": 2}, 3, {}, ValueError, "not be empty"),
         (STEP_LR, -1, {}, ValueError, "steps must be >= 0"),
         (STEP_LR, 2.0, {}, TypeError, "steps must be an integer"),
         (STEP_LR, 3, {"optimizer": "rmsprop"}, ValueError, "'sgd' or 'adam'"),
-        ({"name": "SequentialLR", "milestones": []}, 3, {}, ValueError, "needs 'schedulers'"),
+        ({"name": "SequentialLR", "milestones": []}, 3, {}, TypeError, "'schedulers'"),
         ([("name", "StepLR")], 3, {}, TypeError, "mapping"),
     ],
 )

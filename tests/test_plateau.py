@@ -106,9 +106,14 @@ def test_config_round_trip() -> None:
 @pytest.mark.parametrize(
     ("arguments", "error", "message"),
     [
-        (dict(factor=1.0), ValueError, "factor must be a finite number in [0.0, 1.0), got 1.0"),
-        (dict(factor=-0.5), ValueError, "factor must be a finite number in [0.0, 1.0), got -0.5"),
+        (dict(factor=1.0), ValueError, "factor must be 0 or a normal float in [0, 1), got 1.0"),
+        (dict(factor=-0.5), ValueError, "factor must be 0 or a normal float in [0, 1), got -0.5"),
         (dict(factor=5e-324), ValueError, "factor must be 0 or a normal float in [0, 1)"),
+        (dict(factor=math.nan), ValueError, "factor must be a finite number, got nan"),
+        (dict(best="1.0"), TypeError, "best must be a number (not NaN), got '1.0'"),
+        (dict(best=math.nan), ValueError, "best must be a number (not NaN), got nan"),
+        # a position the adapters' state check would refuse is refused here first
+        (dict(last_epoch=2**53 + 1), ValueError, "last_epoch must be an integer >= 0 no larger"),
         (dict(mode="minimum"), ValueError, "mode must be one of 'min', 'max'; got 'minimum'"),
         (dict(threshold_mode="pct"), ValueError, "threshold_mode must be one of 'rel', 'abs'"),
         (dict(patience=-1), ValueError, "patience must be an integer >= 0, got -1"),

@@ -52,7 +52,7 @@ def _float_fields(s: Configurable) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("name", names())
+@pytest.mark.parametrize("name", names(own=True))
 def test_float_hyperparameters_are_the_leaves(name: str) -> None:
     s = _example(name)
     leaves, tree = jax.tree_util.tree_flatten(s)
@@ -71,7 +71,7 @@ def test_float_hyperparameters_are_the_leaves(name: str) -> None:
     hash(tree)
 
 
-@pytest.mark.parametrize("name", names())
+@pytest.mark.parametrize("name", names(own=True))
 def test_one_trace_for_any_values(name: str) -> None:
     s = _example(name)
     if isinstance(s, Machine):  # ReduceLROnPlateau, hf.GreedyLR

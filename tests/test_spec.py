@@ -13,12 +13,13 @@ from hypothesis import strategies as st
 
 import lrfun
 from lrfun import Configurable, SpecError
+from lrfun._plateau import Machine
 from lrfun._schedule import names
 from lrfun._spec import load, parse, to_spec
 from parity.strategies import NAMES as SINGLE_NAMES
 from parity.strategies import compositions, configs
 
-NAMES = names()
+NAMES = names(own=True)
 
 # Cheap to run: many more examples than the profile's default.
 _MANY = settings(max_examples=settings().max_examples * 8)
@@ -36,14 +37,15 @@ _CODE = (
 
 
 def _parsed(text: str) -> Configurable | SpecError:
-    """parse's outcome: a schedule, or the SpecError; anything else propagates (a failure)."""
+    """parse's outcome: a schedule or a metric-driven machine, or the SpecError; anything
+    else propagates (a failure)."""
     try:
         result = parse(text)
     except SpecError as e:
         message = str(e)
         assert message and "\n" not in message
         return e
-    assert isinstance(result, (lrfun.Schedule, lrfun.ReduceLROnPlateau))
+    assert isinstance(result, (lrfun.Schedule, Machine))
     return result
 
 
@@ -74,6 +76,10 @@ def _parsed(text: str) -> Configurable | SpecError:
             lrfun.ChainedScheduler(
                 [lrfun.ConstantLR(0.1, factor=0.5), lrfun.ExponentialLR(0.1, 0.9)]
             ),
+        ),
+        (
+            "hf.GreedyLR([0.1, 0.2], mode='max', patience=3, min_lr=0.005, smooth=True)",
+            lrfun.hf.GreedyLR([0.1, 0.2], mode="max", patience=3, min_lr=0.005, smooth=True),
         ),
         (
             "SequentialLR([ChainedScheduler([StepLR(0.1, 3)]), StepLR(0.1, 2)], [4], horizon=9)",
@@ -275,12 +281,60 @@ def _schedule(config: dict) -> Configurable:
             [n for n in SINGLE_NAMES if "Lambda" not in n and "Multiplicative" not in n]
         ).flatmap(configs),
         configs("ReduceLROnPlateau"),
+        configs("hf.GreedyLR"),
         compositions(max_depth=2),
     )
 )
 def test_to_spec_parses_back_to_the_same_schedule(config: dict) -> None:
     schedule = _schedule(config)
     assert parse(to_spec(schedule)) == schedule
+
+
+def test_a_greedy_lr_spec_is_a_machine_that_round_trips(tmp_path: Path) -> None:
+    """hf.GreedyLR is metric-driven: a spec builds the machine (not a Schedule), where a
+    stepped scheduler stands included, and to_spec, to_config and a file give it back."""
+    text = (
+        "hf.GreedyLR([0.1, 0.2], mode='max', factor=0.5, patience=3, threshold=0.01, "
+        "threshold_mode='rel', cooldown=2, warmup=1, min_lr=[0.001, 0.002], max_lr=0.5, "
+        "eps=1e-09, smooth=True, window_size=4, reset_start=6, current_lr=[0.05, 0.1], "
+        "best=1.5, num_bad_epochs=1, num_good_epochs=0, cooldown_counter=0, warmup_counter=0, "
+        "reset_countdown=6, last_epoch=3, window_values=[2.0, 1.5, 1.0], window_sum=4.5)"
+    )
+    machine = _parsed(text)
+    assert type(machine) is lrfun.hf.GreedyLR and not isinstance(machine, lrfun.Schedule)
+    assert machine == lrfun.hf.GreedyLR(
+        [0.1, 0.2],
+        mode="max",
+        factor=0.5,
+        patience=3,
+        threshold=0.01,
+        threshold_mode="rel",
+        cooldown=2,
+        warmup=1,
+        min_lr=[0.001, 0.002],
+        max_lr=0.5,
+        eps=1e-9,
+        smooth=True,
+        window_size=4,
+        reset_start=6,
+        current_lr=[0.05, 0.1],
+        best=1.5,
+        num_bad_epochs=1,
+        num_good_epochs=0,
+        cooldown_counter=0,
+        warmup_counter=0,
+        reset_countdown=6,
+        last_epoch=3,
+        window_values=[2.0, 1.5, 1.0],
+        window_sum=4.5,
+    )
+    assert to_spec(machine) == text
+    assert parse(to_spec(machine)) == machine
+    path = tmp_path / "greedy.json"
+    path.write_text(json.dumps(machine.to_config()))
+    assert load(f"@{path}") == machine
+    # transformers' get_scheduler spells the same machine
+    assert parse("hf.get_scheduler('greedy', 0.1)") == parse("hf.GreedyLR(0.1)")
 
 
 def test_file_specs_hold_configs(tmp_path: Path) -> None:
@@ -342,7 +396,7 @@ def test_any_json_file_is_a_schedule_or_a_spec_error(value: object) -> None:
         except SpecError as e:
             assert "\n" not in str(e)
         else:
-            assert isinstance(result, (lrfun.Schedule, lrfun.ReduceLROnPlateau))
+            assert isinstance(result, (lrfun.Schedule, Machine))
 
 
 @pytest.mark.parametrize(

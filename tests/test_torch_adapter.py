@@ -144,9 +144,9 @@ def _run(
 
 
 def _optimizer_for(config: dict[str, Any], kind: str, tensor_lr: bool) -> torch.optim.Optimizer:
-    from lrfun._reference import _make_optimizer, _optimizer_lrs, param_groups
+    from lrfun._reference import _make_optimizer, _optimizer_lrs
 
-    lrs = _optimizer_lrs(config, param_groups(config))
+    lrs = _optimizer_lrs(lrfun.from_config(config))
     return _make_optimizer(torch, kind, lrs, "cpu", tensor_lr)
 
 
@@ -640,7 +640,7 @@ def _examples() -> list[Any]:
         parse(cls._gallery[0])
         if cls._gallery is not None
         else cls(base_lr=[0.1, 0.2], lr_lambda=_decay)  # type: ignore[call-arg]
-        for cls in classes()
+        for cls in classes(own=True)
     ]
     found += [
         lrfun.MultiplicativeLR(0.1, _decay),

@@ -19,7 +19,7 @@ from parity.strategies import configs, metric_sequences, start_lrs
 
 # The schedules whose torch update continues from the lr it finds (the others set it).
 CONTINUING = tuple(
-    c.__name__ for c in classes() if "start_lr" in {f.name for f in dataclasses.fields(c)}
+    c.__name__ for c in classes(own=True) if "start_lr" in {f.name for f in dataclasses.fields(c)}
 )
 LR = torch.optim.lr_scheduler
 

@@ -27,7 +27,7 @@ Values = npt.NDArray[np.floating[Any]]
 
 
 def every_schedule() -> list[lrfun.Schedule]:
-    """Each of torch's fourteen step-driven schedulers, as users build them."""
+    """Each of torch's step-driven schedulers, as users build them."""
     step = lrfun.StepLR(0.1, step_size=30)
     assert_type(step, lrfun.StepLR)
     return [

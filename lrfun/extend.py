@@ -1,0 +1,74 @@
+"""The extension contract: a schedule defined in your own module works with every lrfun tool.
+
+Define a frozen dataclass that subclasses :class:`Schedule`, name its reference, and import
+your module: the class registers under ``_namespace + class name`` (``"mylib.InverseSqrtLR"``)
+and then works, with no edit to lrfun, with configs and specs (:func:`lrfun.from_config`,
+``lrfun show "mylib.InverseSqrtLR(0.1)"``), both adapters (:class:`lrfun.torch.Scheduler`,
+:func:`lrfun.optax.inject`), :func:`lrfun.plot.plot` and ``lrfun plot --torch`` (the
+verdict names your reference), :func:`lrfun.from_torch` of your reference's objects, the
+parity harness (:func:`parity.torch_trajectory`, :func:`parity.report.check`,
+:func:`parity.strategies.configs`) and JAX (``jit``, ``vmap``: it is a pytree).
+
+What a schedule class gives (``docs/adding-a-schedule.md`` walks through one):
+
+==========================  ====================================================================
+``_namespace``              where its name lives: one identifier and a dot (``"mylib."``)
+fields, ``__post_init__``   its arguments, checked with :data:`check` (errors name the argument
+                            and the value), normalised with ``self._set(...)``; ``_groups``
+                            from ``check.group_count`` for per-group lrs
+``_lr(ctx, step)``          the closed form, once, on the array API (``ctx.xp``): no Python
+                            branch on values, no loop over steps
+``_hyperparameters``        its float arguments: the JAX pytree leaves (the rest is static)
+``_reference``              a :class:`LiveScheduler` (a scheduler class on a torch optimizer:
+                            torch's, a library's, your own ``LRScheduler`` subclass) or a
+                            :class:`FunctionReference` (a function of the step)
+==========================  ====================================================================
+
+Optional: ``_from_torch`` / ``_torch_attributes`` (read a live object back: by default its
+``base_lrs`` and the attributes of the same names), ``_torch_object`` (a live object built
+from other arguments), ``_lr_arguments`` (lr-valued arguments besides ``base_lr``),
+``_course_changes`` (steps a plot marks), ``_gallery`` (a representative spec),
+``_strategy`` (a classmethod returning a Hypothesis strategy of configs, which
+:func:`parity.strategies.configs` then draws from) and, for a schedule torch's
+ChainedScheduler may combine, ``chain``/``_factor``/``_chain_maps``.
+
+>>> import dataclasses
+>>> from lrfun.extend import Ctx, FunctionReference, Schedule, check
+>>> @dataclasses.dataclass(frozen=True)
+... class HalvingLR(Schedule):
+...     _namespace = "doc."
+...     _reference = FunctionReference("formula", lambda s, k: s.base_lr * 0.5**k)
+...     _hyperparameters = ("base_lr",)
+...     base_lr: float
+...     def __post_init__(self) -> None:
+...         self._set(base_lr=check.real("base_lr", self.base_lr, low=0.0), _groups=None)
+...     def _lr(self, ctx: Ctx, step):
+...         return ctx.const(self.base_lr) * 0.5 ** ctx.float(step)
+>>> HalvingLR(1.0)(3)
+0.125
+>>> import lrfun
+>>> lrfun.from_config({"name": "doc.HalvingLR", "base_lr": 2.0})(1)
+1.0
+"""
+
+from __future__ import annotations
+
+from lrfun import _validate as check
+from lrfun._backend import Ctx
+from lrfun._reference import TORCH, FunctionReference, LiveScheduler, Reference, Trajectory
+from lrfun._schedule import Configurable, Schedule, classes, names, registered
+
+__all__ = [
+    "TORCH",
+    "Configurable",
+    "Ctx",
+    "FunctionReference",
+    "LiveScheduler",
+    "Reference",
+    "Schedule",
+    "Trajectory",
+    "check",
+    "classes",
+    "names",
+    "registered",
+]
