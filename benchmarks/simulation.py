@@ -20,6 +20,7 @@ every step sets the lr outright, which the engine applies with array operations.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -203,7 +204,7 @@ def _compared(tiny: bool) -> list[Row]:
         np.testing.assert_array_equal(values(make, step, ways["loop"]), ours)
         departure = np.abs(values(make, step, ways["blocked"]) - ours) / np.abs(ours)
         seconds = interleaved(
-            {name: lambda s=s, m=make: values(m, step, s) for name, s in ways.items()},
+            {name: functools.partial(values, make, step, s) for name, s in ways.items()},
             number=1,
             repeat=1 if tiny else 5,
         )

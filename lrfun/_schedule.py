@@ -471,6 +471,12 @@ class Schedule(Configurable, register=False):
         return []
 
 
+def _own(cls: type) -> bool:
+    """Whether one of lrfun's modules defines ``cls`` (not a library, a test or a doctest)."""
+    module = sys.modules.get(cls.__module__)
+    return cls.__module__.startswith("lrfun.") and getattr(module, cls.__name__, None) is cls
+
+
 def _where(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -506,7 +512,7 @@ def names(namespace: str | None = None, *, own: bool = False) -> tuple[str, ...]
         sorted(
             n
             for n, c in _REGISTRY.items()
-            if namespace in (None, c._namespace) and (not own or c.__module__.startswith("lrfun."))
+            if namespace in (None, c._namespace) and (not own or _own(c))
         )
     )
 

@@ -30,8 +30,6 @@ with status 1.
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.metadata
 import json
 import math
 import os
@@ -107,26 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(f"{type(e).__name__}: {e}", 2)
 
 
-# Installed libraries name the modules that define their schedules under this entry-point
-# group; the command imports them, so their specs work like lrfun's own.
-ENTRY_POINTS = "lrfun.schedules"
-
-
 def _import_schedules(modules: Sequence[str]) -> None:
-    """Imports the modules of ``--import`` and of the ``lrfun.schedules`` entry points: their
-    schedule classes register themselves."""
-    for entry in importlib.metadata.entry_points(group=ENTRY_POINTS):
-        try:
-            entry.load()
-        except Exception as e:
-            raise _UsageError(f"entry point {entry.name} = {entry.value} fails: {e}") from None
-    if modules and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except Exception as e:
-            raise _UsageError(f"--import {module}: {type(e).__name__}: {e}") from None
+    """Imports a library's schedules: ``--import`` and the ``lrfun.schedules`` entry points."""
+    from lrfun.extend import import_schedules
+
+    try:
+        import_schedules(modules)
+    except ImportError as e:
+        raise _UsageError(str(e)) from None
 
 
 def _discard_stdout() -> None:

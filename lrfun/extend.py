@@ -30,7 +30,9 @@ from other arguments), ``_lr_arguments`` (lr-valued arguments besides ``base_lr`
 ``_course_changes`` (steps a plot marks), ``_gallery`` (a representative spec),
 ``_strategy`` (a classmethod returning a Hypothesis strategy of configs, which
 :func:`parity.strategies.configs` then draws from) and, for a schedule torch's
-ChainedScheduler may combine, ``chain``/``_factor``/``_chain_maps``.
+ChainedScheduler may combine, ``chain``/``_factor``/``_chain_maps`` (torch's ``get_lr`` at
+the own epochs it is given, as :class:`ChainMaps` of the lr; :func:`epoch_grid` lays them
+out per group).
 
 >>> import dataclasses
 >>> from lrfun.extend import Ctx, FunctionReference, Schedule, check
@@ -53,13 +55,22 @@ ChainedScheduler may combine, ``chain``/``_factor``/``_chain_maps``.
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
+import os
+import sys
+from collections.abc import Sequence
+
 from lrfun import _validate as check
 from lrfun._backend import Ctx
+from lrfun._chain import ChainMaps, epoch_grid
 from lrfun._reference import TORCH, FunctionReference, LiveScheduler, Reference, Trajectory
 from lrfun._schedule import Configurable, Schedule, classes, names, registered
 
 __all__ = [
+    "ENTRY_POINTS",
     "TORCH",
+    "ChainMaps",
     "Configurable",
     "Ctx",
     "FunctionReference",
@@ -69,6 +80,35 @@ __all__ = [
     "Trajectory",
     "check",
     "classes",
+    "epoch_grid",
+    "import_schedules",
     "names",
     "registered",
 ]
+
+# Installed libraries name the modules that define their schedules under this entry-point
+# group: the ``lrfun`` command and ``python -m parity`` import them, so their specs work
+# like lrfun's own.
+ENTRY_POINTS = "lrfun.schedules"
+
+
+def import_schedules(modules: Sequence[str] = ()) -> None:
+    """Imports the modules that define a library's schedules (their classes register
+    themselves): every ``lrfun.schedules`` entry point, then ``modules`` (found on
+    ``sys.path`` or in the current directory).
+
+    Raises:
+      ImportError: naming the module or entry point that failed, and why.
+    """
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINTS):
+        try:
+            entry.load()
+        except Exception as e:
+            raise ImportError(f"entry point {entry.name} = {entry.value} fails: {e}") from None
+    if modules and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as e:
+            raise ImportError(f"--import {module}: {type(e).__name__}: {e}") from None

@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lrfun._check import Check, Curve, check, evaluate
-from lrfun._plateau import Machine
 from lrfun._schedule import Configurable, Schedule, classes, from_config
 from lrfun._spec import load, to_spec
 
@@ -329,7 +328,7 @@ def gallery(
         name = cls.__name__
         spec, steps = cls._gallery
         schedule = load(spec)
-        metrics = _synthetic_loss(steps) if isinstance(schedule, Machine) else None
+        metrics = _synthetic_loss(steps) if schedule._metric_driven else None
         path = out / f"{name}.png"
         plot(schedule, steps, metrics=metrics, dpi=dpi, path=path)
         written.append(path)
@@ -366,7 +365,7 @@ def _as_list(schedules: Any) -> list[Configurable]:
             s = load(s)
         elif isinstance(s, Mapping):
             s = from_config(s)
-        if not isinstance(s, (Schedule, Machine)):
+        if not isinstance(s, Configurable):
             raise TypeError(f"schedules[{i}] must be an lrfun schedule, got {s!r}")
         out.append(s)
     return out
@@ -414,7 +413,7 @@ def _drawable(s: Configurable, what: str, values: np.ndarray) -> np.ndarray:
 def _milestones(s: Configurable, curve: Curve) -> list[float]:
     """Steps where the schedule visibly changes course, within the plotted range."""
     n = len(curve.steps)
-    if isinstance(s, Machine):  # where the lr was cut (or, by a GreedyLR, raised)
+    if s._metric_driven:  # where the lr was cut (or, by a GreedyLR, raised)
         changes = np.flatnonzero(np.any(curve.lr[1:] != curve.lr[:-1], axis=1)) + 1
         found = [float(k) for k in changes]
     else:

@@ -15,14 +15,13 @@ stderr and exit status 2; a failing row makes the exit status 1.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from lrfun._schedule import registered
+from lrfun.extend import import_schedules
 from parity.report import TENSOR_LR_STEPS, Row, run
 
 PROG = "python -m parity"
@@ -266,13 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="rows as JSON on stdout")
     args = parser.parse_args(argv)
-    for module in args.imports:
-        if os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())
-        try:
-            importlib.import_module(module)
-        except Exception as e:
-            parser.error(f"argument --import: {module}: {type(e).__name__}: {e}")
+    try:
+        import_schedules(args.imports)
+    except ImportError as e:
+        parser.error(str(e))
     for name in args.schedule or []:
         if name not in choices and getattr(registered(name), "_strategy", None) is None:
             parser.error(

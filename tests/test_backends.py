@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import lrfun
 from parity import assert_close
+from parity.report import representative
 from parity.strategies import NAMES, _warmup, any_config, configs, horizon
 
 # LambdaLR with a function of Python ints only cannot be traced; those get their own test.
@@ -91,28 +92,19 @@ def test_multiplicative_needs_a_horizon_to_trace_a_varying_lambda() -> None:
     assert np.isnan(traced[21:]).all()  # past the table: NaN, never a made-up lr
 
 
-# A representative config per schedule for the (slow) compile tests.
-_EXAMPLES = {
-    "LambdaLR": {"base_lr": 0.1, "lr_lambda": lambda e: 0.9**e},
-    "MultiplicativeLR": {"base_lr": 0.1, "lr_lambda": lambda e: 0.95},
-    "StepLR": {"base_lr": 0.1, "step_size": 3, "gamma": 0.5},
-    "MultiStepLR": {"base_lr": [0.1, 0.2], "milestones": [0, 2, 2, 7]},
-    "ConstantLR": {"base_lr": 0.1, "factor": 0.5, "total_iters": 4},
-    "LinearLR": {"base_lr": 0.1, "start_factor": 0.25, "total_iters": 8},
-    "ExponentialLR": {"base_lr": 0.1, "gamma": 0.9},
-    "PolynomialLR": {"base_lr": 0.1, "total_iters": 8, "power": 2.0},
-    "CosineAnnealingLR": {"base_lr": 0.1, "T_max": 5, "eta_min": 0.01},
-    "CosineAnnealingWarmRestarts": {"base_lr": 0.1, "T_0": 2, "T_mult": 2},
-    "CyclicLR": {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3, "mode": "triangular2"},
-    "OneCycleLR": {"max_lr": [0.1, 0.3], "total_steps": 20, "three_phase": True},
-}
+def _example(name: str) -> lrfun.Schedule:
+    """The schedule's own representative (its gallery spec; torch-doc-style lambdas for the
+    classes that take a function): every registered class has one, so none is listed here."""
+    schedule = lrfun.from_config(representative(name))
+    assert isinstance(schedule, lrfun.Schedule)
+    return schedule
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_torch_compile_fullgraph_without_recompiles(name: str) -> None:
     import torch._dynamo.testing
 
-    schedule = lrfun.from_config({"name": name, **_EXAMPLES[name]})
+    schedule = _example(name)
     counter = torch._dynamo.testing.CompileCounter()
     torch._dynamo.reset()
     compiled = torch.compile(schedule, fullgraph=True, backend=counter)
@@ -178,7 +170,7 @@ def test_dtype_policy() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_negative_steps_give_the_step_zero_lr(name: str) -> None:
-    schedule = lrfun.from_config({"name": name, **_EXAMPLES[name]})
+    schedule = _example(name)
     np.testing.assert_array_equal(schedule(np.array([-1, -100])), schedule(np.array([0, 0])))
     assert np.array_equal(np.asarray(schedule(-5)), np.asarray(schedule(0)))
 
@@ -300,7 +292,7 @@ def test_import_is_light() -> None:
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
 @pytest.mark.parametrize("name", NAMES)
 def test_cuda_tensors_stay_on_device_and_compile(name: str) -> None:
-    schedule = lrfun.from_config({"name": name, **_EXAMPLES[name]})
+    schedule = _example(name)
     torch._dynamo.reset()
     steps = torch.arange(50, device="cuda")
     out = schedule(steps)

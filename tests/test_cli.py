@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import contextlib
 import csv
+import importlib.metadata
 import io
 import json
 import math

@@ -174,3 +174,24 @@ def test_multistep_maps_count_repeated_milestones() -> None:
     schedule = lrfun.MultiStepLR(1.0, [3, 3, 5, 2**40, 2**63 - 1], 0.5)
     maps = schedule._chain_maps(np.arange(9), 1, np.ones(1))
     np.testing.assert_array_equal(maps.a[:, 0], [1, 1, 1, 0.25, 1, 0.5, 1, 1, 1])
+
+
+def test_maps_are_applied_in_torch_order() -> None:
+    """Runs of decays (no offset) taken in one NumPy call give the lrs of applying every map
+    one after another, to the bit: the same products in the same order."""
+    rng = np.random.default_rng(0)
+    size, groups = 5_000, 3
+    a = rng.uniform(0.5, 1.5, (size, groups))
+    b = rng.uniform(-1e-3, 1e-3, (size, groups))
+    for lo, hi in [(10, 400), (400, 431), (1_000, 1_020), (2_000, 4_990)]:
+        b[lo:hi] = 0.0  # runs of decays, one under the shortest taken at once
+    a[3_000:3_005, 0] = 0.0  # resets inside a run
+    a[4_000, 1], a[4_001:4_100, 1] = 1e300, 1e10  # past float64: inf
+    x = np.array([0.1, 0.2, -0.3])
+    expected = np.empty_like(a)
+    for g in range(groups):
+        value = float(x[g])
+        for k in range(size):
+            value = float(a[k, g]) * value + float(b[k, g])
+            expected[k, g] = value
+    np.testing.assert_array_equal(_chain.affine_chain(x, a, b), expected)
