@@ -31,7 +31,7 @@ class WarmupInverseSqrt(torch.optim.lr_scheduler.LRScheduler):
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
         t, w = self.last_epoch + 1, self.warmup_steps
-        return [base * min(t / w, math.sqrt(w / t)) for base in self.base_lrs]
+        return [float(base) * min(t / w, math.sqrt(w / t)) for base in self.base_lrs]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,9 +16,10 @@ schedule's ``_chain_maps``), and the maps are applied in torch's order (:func:`a
 whole runs of decays in one NumPy call, other maps one at a time). The cost is linear in the
 steps, and memory does not grow with them:
 a :class:`Simulation` keeps the simulation's state at block boundaries (checkpoints, thinned as
-they grow) and the values of a few recent blocks, all within :data:`BUDGET` bytes. Steps past
-:data:`MAX_STEPS` and ``horizon`` tables past the budget are refused (:func:`check_steps`,
-:func:`check_table`).
+they grow) and the values of a few recent blocks, all within :data:`BUDGET` bytes. A step
+whose simulation applies more than :data:`MAX_MAPS` updates, and tables (``horizon``, a
+smoothing window) past half the budget, are refused (:func:`check_steps`,
+:func:`check_table`): every host table, window and simulation of lrfun answers to these two.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "BUDGET",
-    "MAX_STEPS",
+    "MAX_MAPS",
     "ChainMaps",
     "Chained",
     "Node",
@@ -52,45 +54,71 @@ __all__ = [
 Pair = tuple[Any, Any]
 Slot = tuple[np.ndarray, np.ndarray, Any, Any]  # (a, b, momentum or None, written or None)
 
-# Bytes a simulated composite may hold on the host: its checkpoints, its cached blocks and a
-# ``horizon`` table (for jit/compile), together. A block's temporaries are sized to a fraction
-# of it too.
+# Bytes a schedule may hold on the host: a simulation's checkpoints, its cached blocks and a
+# ``horizon`` table (for jit/compile), together; one table alone (a horizon, a smoothing
+# window) at most half of it. A block's temporaries are sized to a fraction of it too.
 BUDGET = 64 << 20
-# The last step a simulated composite evaluates: torch's stepping is simulated from step 0 on
-# (tens of millions of steps a second), so a step past this is refused rather than run for
-# minutes.
-MAX_STEPS = 10**9
-# Affine maps solved per block (steps x maps per step x groups): bounds the temporaries.
+# The most updates (one scheduler's map of one param group's lr, or one call of a user's
+# factor) a host simulation applies to reach a step: it runs torch's stepping from step 0
+# on, so the cost of a step grows with it. The slowest updates, maps with an offset applied
+# one at a time (cosine annealing), take about 0.33 us each on 2 cores: about half a minute
+# for the lot. Others (decays, lrs set outright, many param groups at once) are faster.
+MAX_MAPS = 10**8
+# Affine maps solved per block (steps x maps per step x groups): bounds the temporaries, and
+# the maps of one step (a block is at least one step).
 _BLOCK_MAPS = 1 << 18
-# Steps per block: at most, and at least (many groups).
+# The cost of building one scheduler's maps for a block (NumPy calls on the block's epochs,
+# about 130 us for a cosine), in updates: it dominates where many schedulers make short
+# blocks (1,000 children: blocks of 256 steps).
+_BLOCK_COST = 512
+# Steps per block, at most.
 _BLOCK_STEPS = 1 << 16
-_MIN_BLOCK_STEPS = 64
 # Consecutive maps with no offset (decays) fewer than this are applied in the Python loop
 # with the maps around them: a NumPy call on so few costs more than the loop.
 _RUN = 32
 
 
-def check_steps(last: int, what: str) -> None:
-    """Refuses a step past :data:`MAX_STEPS`; ``what`` names what is simulated."""
-    if last > MAX_STEPS:
+def check_steps(
+    last: int,
+    simulation: Simulation,
+    what: str,
+    advice: str,
+    per: str = "schedulers x param groups",
+) -> None:
+    """Refuses a step whose host simulation from step 0 costs more than :data:`MAX_MAPS`
+    updates (:meth:`Simulation.cost`), and a simulation one step of which holds more maps
+    than a block may: ``what`` names what is simulated, ``per`` what its updates a step
+    are, ``advice`` what else to do."""
+    maps = simulation.maps
+    head = f"{what} is computed on the host step by step from step 0, {maps} update(s) a step"
+    head += f" ({per})"
+    if maps > _BLOCK_MAPS:
         raise ValueError(
-            f"{what} is torch's stepping simulated on the host from step 0, so the cost of "
-            f"step {last} grows with it: steps past {MAX_STEPS:.0e} are refused (about a "
-            "minute of simulation). Evaluate earlier steps, or use children with a closed "
-            "form (a SequentialLR of single schedules, a ChainedScheduler of decays)"
+            f"{head}: past the {_BLOCK_MAPS} one step may hold within lrfun's memory budget; "
+            f"use fewer, or {advice}"
+        )
+    cost = simulation.cost(last)
+    if cost > MAX_MAPS:
+        raise ValueError(
+            f"{head}: step {last} costs about {cost:.3g} updates, past lrfun's limit of "
+            f"{MAX_MAPS:.0e} (about half a minute); evaluate steps up to {simulation.most()}, "
+            f"or {advice}"
         )
 
 
-def check_table(steps: int, groups: int, momentum: bool, what: str) -> None:
-    """Refuses a ``horizon`` table past half of :data:`BUDGET` bytes."""
-    size = steps * groups * 8 * (2 if momentum else 1)
+def check_table(
+    name: str, value: int, rows: int, row: int, what: str, advice: str | None = None
+) -> None:
+    """Refuses ``name=value`` where it makes a host table of ``rows`` rows of ``row`` float64
+    values each past half of :data:`BUDGET` bytes; ``what`` says what keeps the table,
+    ``advice`` what else to do."""
+    size = rows * row * 8
     if size > BUDGET // 2:
-        most = BUDGET // 2 // (groups * 8 * (2 if momentum else 1)) - 1
+        most = value - rows + BUDGET // 2 // (row * 8)
         raise ValueError(
-            f"{what} is tabulated on the host for jit/compile: horizon={steps - 1} needs a "
-            f"table of {size / 2**20:.0f} MiB, past half of lrfun's {BUDGET >> 20} MiB "
-            f"budget for it (lrfun._chain.BUDGET); pass horizon <= {most}, or evaluate "
-            "with concrete steps (no table is kept for those)"
+            f"{what}: {name}={value} needs a table of {size / 2**20:.0f} MiB, past half of "
+            f"lrfun's {BUDGET >> 20} MiB budget for it (lrfun._chain.BUDGET); pass "
+            f"{name} <= {most}" + (f", or {advice}" if advice else "")
         )
 
 
@@ -106,8 +134,16 @@ class ChainMaps:
     a: np.ndarray  # (rows, G): the multiplier at own epoch e (a step that is not the first)
     b: np.ndarray  # (rows, G): the offset
     initial: Pair  # the first step (construction)
-    restart: Pair  # SequentialLR's _update_lr(0)
+    # SequentialLR's _update_lr(0), or what computes it (the closed form at epoch 0, an
+    # evaluation of the schedule: not repeated for every block, see ``restart``)
+    at_restart: Pair | Callable[[], Pair]
     momentum: np.ndarray | None  # (rows, G): what a cycling child writes at own epoch e
+
+    @cached_property
+    def restart(self) -> Pair:
+        """SequentialLR's ``_update_lr(0)``: the maps of a restart."""
+        at = self.at_restart
+        return at() if callable(at) else at
 
     @classmethod
     def absolute(cls, schedule: Any, epochs: np.ndarray, groups: int) -> ChainMaps:
@@ -128,7 +164,7 @@ class ChainMaps:
         groups: int,
         *,
         initial: Any = 1.0,
-        restart: Pair | None = None,
+        restart: Pair | Callable[[], Pair] | None = None,
         b: Any = 0.0,
     ) -> ChainMaps:
         """A scheduler that multiplies the lr by ``a[e]`` (plus ``b[e]``) at own epoch ``e``,
@@ -137,13 +173,15 @@ class ChainMaps:
         overwrites the lr)."""
         zeros = np.zeros(groups)
         rows = epochs.size
-        if restart is None:
-            restart = (zeros, _host(schedule(np.arange(1)), 1, groups)[0])
+
+        def at_zero() -> Pair:
+            return zeros, _host(schedule(np.arange(1)), 1, groups)[0]
+
         return cls(
             np.broadcast_to(np.asarray(a, dtype=np.float64), (rows, groups)).copy(),
             np.broadcast_to(np.asarray(b, dtype=np.float64), (rows, groups)).copy(),
             (np.broadcast_to(np.asarray(initial, dtype=np.float64), (groups,)), zeros),
-            restart,
+            at_zero if restart is None else restart,
             None,
         )
 
@@ -439,7 +477,12 @@ def affine_chain(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     is one ``np.multiply.accumulate``: it multiplies in that same order, one product at a
     time, so its values are the loop's to the bit (a zero lr may keep a negative sign there,
     which the loop's ``+ 0.0`` drops).
+
+    Many groups are taken together, a map at a time for all of them (:func:`_by_rows`): the
+    same operations on the same values.
     """
+    if a.shape[1] >= _WIDE:
+        return _by_rows(x, a, b)
     out = np.empty_like(a)
     for g in range(a.shape[1]):
         ag, bg, column = a[:, g], b[:, g], out[:, g]
@@ -452,6 +495,32 @@ def affine_chain(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             column[lo:hi] = products[1:]
             value, done = float(column[hi - 1]), hi
         _one_by_one(value, ag[done:], bg[done:], column[done:])
+    return out
+
+
+# Groups from which the maps are applied to all groups at once: a NumPy operation on this
+# many costs about what the Python loop spends on them one by one.
+_WIDE = 8
+
+
+def _by_rows(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`affine_chain` for many groups: each map applied to every group at once, by
+    NumPy's elementwise products and sums (rounded as Python's floats are), and runs of maps
+    with no offset in any group in one ``np.multiply.accumulate``."""
+    out = np.empty_like(a)
+    value = np.array(x, dtype=np.float64)
+    done = 0
+    # as silent as the loop's Python floats
+    with np.errstate(all="ignore"):
+        for lo, hi in [*_product_runs((b != 0).any(axis=1).astype(np.float64)), (len(a), len(a))]:
+            for k in range(done, lo):
+                value = a[k] * value + b[k]
+                out[k] = value
+            if hi > lo:
+                products = np.multiply.accumulate(np.concatenate([value[None], a[lo:hi]]))
+                out[lo:hi] = products[1:]
+                value = out[hi - 1].copy()
+            done = hi
     return out
 
 
@@ -526,7 +595,11 @@ class Simulation:
             lr, mom = self.node.construct(start.copy(), None)
         self.momentum = mom is not None or self._cycles(self.node)
         width = self._width(self.node)
-        self.block = _MIN_BLOCK_STEPS
+        # Single schedulers, and updates a step (upper bounds): what the cost counts.
+        self.width, self.maps = width, width * groups
+        # As many steps as the bounds on temporaries and held bytes allow, one at least (very
+        # many groups: check_steps refuses a step of more maps than a block holds).
+        self.block = 1
         while self.block < _BLOCK_STEPS and 2 * self.block * width * groups <= _BLOCK_MAPS:
             if 2 * self._block_bytes(2 * self.block) > BUDGET // 4:
                 break
@@ -555,6 +628,18 @@ class Simulation:
         children = getattr(node, "children", None)
         return 1 if children is None else sum(Simulation._width(c) for c in children)
 
+    def cost(self, last: int) -> int:
+        """The work of simulating steps ``0..last``, in updates: ``maps`` a step, and
+        ``_BLOCK_COST`` for every single scheduler in every block (its maps built)."""
+        return (last + 1) * self.maps + (last // self.block + 1) * self.width * _BLOCK_COST
+
+    def most(self) -> int:
+        """The last step whose :meth:`cost` is within :data:`MAX_MAPS`."""
+        fixed = self.width * _BLOCK_COST
+        per_step = self.maps + fixed / self.block
+        # cost(n) <= per_step * n + maps + fixed, so this n keeps it within MAX_MAPS.
+        return max(0, int((MAX_MAPS - fixed - self.maps) / per_step))
+
     def _save(self, lr: np.ndarray, mom: Any) -> Any:
         return self.node.state(), lr.copy(), None if mom is None else np.array(mom, np.float64)
 
@@ -563,9 +648,10 @@ class Simulation:
 
     def _limits(self) -> tuple[int, int]:
         """The most checkpoints and cached blocks the budget allows: a quarter of it each
-        (a horizon table may take half: :func:`check_table`)."""
+        (a horizon table may take half: :func:`check_table`). Two checkpoints and one block
+        at least, which the most maps a step (``_BLOCK_MAPS``) keeps within it."""
         each = 2 * self.groups * 8 + 64 * 8  # two (G,) arrays and the counters, roughly
-        return max(16, BUDGET // 4 // each), max(1, BUDGET // 4 // self._block_bytes(self.block))
+        return max(2, BUDGET // 4 // each), max(1, BUDGET // 4 // self._block_bytes(self.block))
 
     def nbytes(self) -> int:
         """Bytes held: checkpoints, cached blocks and the horizon table."""
@@ -632,10 +718,15 @@ class Simulation:
 
     def upto(self, n: int) -> Pair:
         """The table of steps ``0..n`` (a horizon table, kept)."""
+        # A table is replaced whole, never changed: one that holds n is read without the
+        # lock (which torch.compile cannot trace).
+        table = self.table
+        if table is not None and table[0].shape[0] > n:
+            return table
         with self.lock:
             if self.table is None or self.table[0].shape[0] <= n:
                 self.table = self._values(np.arange(n + 1))
-        return self.table
+            return self.table
 
 
 def _row(mom: Any, groups: int) -> np.ndarray:

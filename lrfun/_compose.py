@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import inspect
 import math
 from collections.abc import Mapping, Sequence
@@ -94,20 +93,23 @@ def _may_underflow(children: Sequence[Schedule]) -> bool:
     smallest factor up to its last course change (later, decays only decrease)."""
     if any(_traced_leaf(c) for c in children):
         return False  # traced hyperparameters: no numbers to bound
-    ends = [x for c in children for x in c._course_changes(_BOUND_STEPS)]
-    steps = np.arange(min(int(max(ends, default=0)) + 2, _BOUND_STEPS))
+    ends = [max(c._course_changes(_BOUND_STEPS), default=0) for c in children]
+    steps = np.arange(min(int(max(ends)) + 2, _BOUND_STEPS))
+
+    def factor(child: Schedule) -> np.ndarray:
+        # (steps, groups), a scalar schedule's one column broadcasting over the groups
+        return np.asarray(evaluate(child._factor, steps, child.groups)).reshape(len(steps), -1)
+
+    # One child's factors at a time: memory does not grow with the children.
     # A growth past float's range is inf, and 0 * inf NaN: not a bound, and no rise.
     with np.errstate(all="ignore"):
-        # (steps, groups) each, a scalar schedule's one column broadcasting over the groups
-        factors = [
-            np.asarray(evaluate(c._factor, steps, c.groups)).reshape(len(steps), -1)
-            for c in children
-        ]
         smallest = np.abs(np.asarray(children[0]._initial_lr, dtype=np.float64)).min()
-        for factor in factors:
-            smallest = smallest * np.nanmin(np.abs(factor))
+        for child in children:
+            smallest = smallest * np.nanmin(np.abs(factor(child)))
         if smallest == 0:  # a factor of exactly 0: torch stays at 0 unless the product rises
-            product = functools.reduce(np.multiply, factors)
+            product = factor(children[0])
+            for child in children[1:]:
+                product = product * factor(child)
             return bool(np.any(np.diff(product, axis=0) > 0))
     return bool(smallest < _UNDERFLOW)
 
@@ -215,7 +217,11 @@ class _Composite(Schedule, register=False):
 
     def _torch_class(self) -> Any:
         reference = self._reference
-        assert isinstance(reference, LiveScheduler)
+        if not isinstance(reference, LiveScheduler):  # a subclass with a reference of its own
+            raise ValueError(
+                f"{self._name} has no live scheduler class (its reference: "
+                f"{getattr(reference, 'name', None)!r})"
+            )
         return reference.resolve(type(self))
 
     def _torch_steps(self) -> int | None:
@@ -235,9 +241,9 @@ class _Composite(Schedule, register=False):
         return config
 
     def _simulation(self) -> Simulation:
-        """torch's stepping of this composite on the host (kept in the cache)."""
-        tables = self._tables
-        if "simulation" not in tables:
+        """torch's stepping of this composite on the host (built once, kept in the cache)."""
+
+        def build() -> Simulation:
             width = self._groups or 1
 
             def host(value: Any) -> np.ndarray:
@@ -245,27 +251,42 @@ class _Composite(Schedule, register=False):
 
             # The groups' lr before the first child is built: its start_lr, else its base lr.
             start = host(_start_of(self._leaves()[0]))
-            tables["simulation"] = Simulation(self, width, host(self._base), start)
-        simulation: Simulation = tables["simulation"]
+            return Simulation(self, width, host(self._base), start)
+
+        simulation: Simulation = self._tables.get("simulation", build)
         return simulation
 
     def _lookup(self, ctx: Ctx, step: Any, which: int) -> Any:
         """Values of the simulated composite at ``step``: at concrete steps, simulated as far
         as the highest (no table kept); traced, from a table of ``horizon`` steps (NaN past
-        it). Refused past :data:`lrfun._chain.MAX_STEPS` and for a table past
+        it). Refused past :data:`lrfun._chain.MAX_MAPS` updates and for a table past half of
         :data:`lrfun._chain.BUDGET` bytes."""
         xp = ctx.xp
-        what = f"{type(self).__name__} has no closed form here, so it"
+        name = type(self).__name__
+        what = f"{name} has no closed form here, so it"
         last = table_end(step, self.horizon, what)
         simulation = self._simulation()
         groups = simulation.groups
         if is_traced(step):
-            check_table(last + 1, groups, simulation.momentum, what)
+            check_table(
+                "horizon",
+                last,
+                last + 1,
+                groups * (2 if simulation.momentum else 1),
+                f"{what} is tabulated on the host for jit/compile",
+                "evaluate with concrete steps (no table is kept for those)",
+            )
             table = simulation.upto(last)[which]
             index = ctx.minimum(step, table.shape[0] - 1)
             beyond = step >= table.shape[0]
         else:
-            check_steps(last, what)
+            check_steps(
+                last,
+                simulation,
+                f"{name} (no closed form here)",
+                "use children with a closed form (a SequentialLR of single schedules, a "
+                "ChainedScheduler of decays)",
+            )
             host = host_values(step)
             steps, inverse = np.unique(host, return_inverse=True)
             table = simulation.values(steps)[which]
@@ -362,32 +383,38 @@ class SequentialLR(_Composite):
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         if not self._closed:
             return self._lookup(ctx, step, 0)
-        return self._segments(ctx, step, len(self.schedulers))
-
-    def _segments(self, ctx: Ctx, step: Any, upto: int) -> Any:
-        """The lr of the first ``upto`` children as SequentialLR runs them: one lookup of
-        the active child (children from ``upto`` on are not looked up)."""
         xp = ctx.xp
         active = searchsorted(ctx, self._boundaries, step)
         # The first child starts from the group's initial_lr, which SequentialLR restores.
-        first = self.schedulers[self._first]
-        out = first._started(ctx, step, _start(first, self._base))
+        out = self._child(ctx, step, self._first, {})
+        before: dict[int, Any] = {}
         # One term per child: the structure is fixed at construction (no loop over steps).
-        for i in range(self._first + 1, upto):
-            m = self.milestones[i - 1]
+        for i in range(self._first + 1, len(self.schedulers)):
             # A milestone past the step's integer range (an int32 count) is never reached.
-            if not (self._reached[i] and reaches(ctx, step, m)):
-                continue
-            child = self.schedulers[i]
-            since = xp.maximum(step - m, xp.zeros_like(step))
-            # A child without a closed form continues from the lr the earlier ones left
-            # just before its milestone.
-            previous = (
-                self._segments(ctx, xp.zeros_like(step) + (m - 1), i) if child._continues else None
-            )
-            value = child._restarted(ctx, since, child._initial_lr, previous)
-            out = xp.where(active == i, value, out)
+            if self._reached[i] and reaches(ctx, step, self.milestones[i - 1]):
+                out = xp.where(active == i, self._child(ctx, step, i, before), out)
         return out
+
+    def _child(self, ctx: Ctx, step: Any, i: int, before: dict[int, Any]) -> Any:
+        """Child ``i``'s lr at ``step`` (a step where it is active). ``before`` keeps the lr
+        just before each milestone, which a child without a closed form continues from:
+        computed once per evaluation, each from the one before it (not again for every
+        later child, which would double the work with each such child)."""
+        xp = ctx.xp
+        child = self.schedulers[i]
+        if i == self._first:
+            return child._started(ctx, step, _start(child, self._base))
+        m = self.milestones[i - 1]
+        since = xp.maximum(step - m, xp.zeros_like(step))
+        previous = None
+        if child._continues:
+            if i not in before:
+                # Step m - 1 is a host number, so the child active there is found on the host.
+                at = m - 1
+                active = bisect.bisect_right(self.milestones, at)
+                before[i] = self._child(ctx, xp.zeros_like(step) + at, active, before)
+            previous = before[i]
+        return child._restarted(ctx, since, child._initial_lr, previous)
 
     def _node(self, groups: int, base: np.ndarray, shared: Shared) -> Node:
         children = [c._node(groups, base, shared) for c in self.schedulers]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from lrfun._schedule import Configurable, Schedule, classes, per_group
+from lrfun._schedule import Configurable, Schedule, classes, is_own, per_group
 
 if TYPE_CHECKING:
     from torch.optim import lr_scheduler
@@ -67,23 +67,54 @@ def from_torch(scheduler: object) -> Configurable:
 def read(scheduler: Any, *, alone: bool) -> Configurable:
     """:func:`from_torch`; ``alone=False`` for a composite's child, whose lr the composite
     sets, so the lr it found at its first step is the composite's to say."""
-    # A family's classes before torch's: transformers' schedules are torch LambdaLRs of
-    # transformers' functions, which only a LambdaLR of any other function is not.
-    askers = sorted(classes(), key=lambda c: c._namespace == "")
-    schedule = next((s for c in askers if (s := c._recognise(scheduler)) is not None), None)
-    if schedule is None:
-        kind = type(scheduler)
-        references = sorted({c._reference.name for c in askers if c._reference is not None})
+    kind = type(scheduler)
+    found = []
+    for cls in classes():
+        try:
+            schedule = cls._recognise(scheduler)
+        except Exception as e:
+            raise TypeError(
+                f"from_torch: {cls._name} fails to read its {kind.__qualname__}: "
+                f"{type(e).__name__}: {e}"
+            ) from None
+        if schedule is not None:
+            found.append((cls, schedule))
+    if not found:
+        references = sorted({c._reference.name for c in classes() if c._reference is not None})
         raise TypeError(
             f"from_torch cannot express {kind.__module__}.{kind.__qualname__}: no registered "
             f"class reads it (lrfun reads the live objects of {', '.join(references)}, each "
             "by its own class; a subclass may step differently)"
         )
+    schedule = _one(found, kind)
     if alone and isinstance(schedule, Schedule):
         start = _start_lr(schedule, _epoch(scheduler), scheduler.get_last_lr())
         if start is not None:
             schedule = schedule._with_start(start) or schedule
     return schedule
+
+
+def _one(found: list[tuple[type[Configurable], Configurable]], kind: type) -> Configurable:
+    """The reading of a live object that more than one class claims: a class that tells its
+    objects apart (its own ``_recognise``: transformers' LambdaLRs) before one that goes by
+    the object's class alone, then lrfun's own before a library's; two left is ambiguous."""
+
+    def rank(cls: type[Configurable]) -> tuple[bool, bool]:
+        generic = getattr(cls._recognise, "__func__", None) is _GENERIC
+        return (generic, not is_own(cls))
+
+    best = min(rank(cls) for cls, _ in found)
+    tied = [(cls, s) for cls, s in found if rank(cls) == best]
+    if len(tied) > 1:
+        names = ", ".join(cls._name for cls, _ in tied)
+        raise TypeError(
+            f"from_torch cannot tell which schedule a {kind.__qualname__} is: {names} all read "
+            "it (a class sharing its live class with another gives its own _recognise)"
+        )
+    return tied[0][1]
+
+
+_GENERIC = getattr(Configurable._recognise, "__func__", None)
 
 
 def _epoch(scheduler: Any) -> int:

@@ -40,7 +40,8 @@ class CosineAnnealingLR(Schedule):
 
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
-      T_max: the half period, a positive number (torch accepts 0, then divides by it).
+      T_max: the half period, a positive number below 2**63 (torch accepts 0, then divides
+        by it); a float one at least 2**-60 (a shorter one overflows the angle).
       eta_min: the lr at the trough, any finite number (a negative one makes the lr negative
         near the trough, as in torch).
       start_lr: (keyword) the group's lr when torch's scheduler took its first step, where
@@ -66,7 +67,7 @@ class CosineAnnealingLR(Schedule):
     # base_lr it drifts from the closed form (1.2x the float64 tolerance in 3,000 steps).
     _torch_drifts: ClassVar[bool] = True
     _torch_attributes = ("T_max", "eta_min")
-    _lr_arguments = ("base_lr", "eta_min")
+    _lr_arguments = ("base_lr", "start_lr", "eta_min")
     _hyperparameters = ("base_lr", "start_lr", "eta_min")
     _gallery = ("CosineAnnealingLR(0.1, T_max=50, eta_min=0.005)", 200)
 
@@ -77,7 +78,7 @@ class CosineAnnealingLR(Schedule):
             base_lr=base_lr,
             start_lr=start_lr,
             _groups=check.group_count(base_lr=base_lr, start_lr=start_lr),
-            T_max=check.period("T_max", self.T_max),
+            T_max=check.length("T_max", check.period("T_max", self.T_max)),
             eta_min=check.real("eta_min", self.eta_min),
         )
 

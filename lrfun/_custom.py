@@ -10,7 +10,7 @@ import numpy as np
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx, host_values, is_traced, table_end
-from lrfun._chain import ChainMaps
+from lrfun._chain import ChainMaps, Node, Shared, Simulation, Slot, check_steps, check_table
 from lrfun._math import power
 from lrfun._reference import TORCH
 from lrfun._schedule import Cache, Schedule, lambdas, per_group
@@ -89,16 +89,56 @@ def _per_group(ctx: Ctx, step: Any, fns: Fn | Sequence[Fn], each: Callable[..., 
     return ctx.xp.stack([each(ctx, fn, flat, i) for i, fn in enumerate(fns)], axis=-1)
 
 
+class _Factors(Node):
+    """MultiplicativeLR's functions as a node of the host simulation (:mod:`lrfun._chain`):
+    step ``k`` multiplies each column's running product by ``float(fn(k))``, called with the
+    Python int ``k`` as torch calls it, in torch's order. The simulation keeps the products
+    in blocks and checkpoints within lrfun's budget, behind its lock."""
+
+    def __init__(self, fns: tuple[Fn, ...]) -> None:
+        self.fns, self.epoch = fns, 0
+
+    def construct(self, lr: np.ndarray, mom: Any) -> tuple[Any, Any]:
+        self.epoch = 0  # torch never calls the function at step 0
+        return lr, mom
+
+    def plan(self, kinds: np.ndarray, groups: int) -> list[Slot]:
+        # The simulation steps its root at every step of a block (kinds are all 1).
+        lo = self.epoch + 1
+        self.epoch += kinds.size
+        steps = range(lo, self.epoch + 1)
+        a = np.stack([_calls(fn, steps, kinds.size) for fn in self.fns], axis=1)
+        return [(a, np.zeros_like(a), None, None)]
+
+    def state(self) -> Any:
+        return self.epoch
+
+    def restore(self, state: Any) -> None:
+        self.epoch = state
+
+
+class _Products:
+    """The root of the simulation of a MultiplicativeLR's running products (one column per
+    function): only the functions, no lr (a traced base lr has no host value)."""
+
+    def __init__(self, fns: tuple[Fn, ...]) -> None:
+        self.fns = fns
+
+    def _node(self, groups: int, base: np.ndarray, shared: Shared) -> Node:
+        return _Factors(self.fns)
+
+
 @dataclasses.dataclass(frozen=True)
 class _UserFunctions(Schedule, register=False):
     """What LambdaLR and MultiplicativeLR share: the base lr, torch-style functions of the step
-    (one per param group), and the host table of the values they fix at steps ``0, 1, ...``,
-    which traced steps read up to ``horizon`` (NaN past it)."""
+    (one per param group), and the host tables of the values they fix at steps ``0, 1, ...``
+    (in the cache), which traced steps read up to ``horizon`` (NaN past it)."""
 
     base_lr: float | Sequence[float]
     lr_lambda: Fn | Sequence[Fn]
     horizon: int | None = dataclasses.field(default=None, kw_only=True)
-    # group -> the table's entries at steps 0, 1, ...
+    # LambdaLR: ("horizon", group) -> its function at steps 0..horizon; MultiplicativeLR:
+    # "products" -> the simulation of the running products.
     _tables: Cache = dataclasses.field(
         init=False, repr=False, compare=False, metadata={"cache": True}
     )
@@ -117,33 +157,41 @@ class _UserFunctions(Schedule, register=False):
             _groups=check.group_count(base_lr=base_lr, lr_lambda=lr_lambda),
             _tables=Cache(),
         )
+        if self.horizon is not None:
+            # Refused before it is built: rows of one value per function.
+            check_table(
+                "horizon",
+                self.horizon,
+                self.horizon + 1,
+                len(self._fns()),
+                f"{type(self).__name__}'s lr_lambda is tabulated on the host for jit/compile",
+                "evaluate with concrete steps",
+            )
 
     def _fns(self) -> tuple[Fn, ...]:
         fns = self.lr_lambda
         return fns if isinstance(fns, tuple) else (cast(Fn, fns),)
 
-    def _entry(self, table: list[float], fn: Fn, k: int) -> float:
-        """The table's entry at step ``k``, given the entries before it."""
+    def _what(self, i: int) -> str:
+        return f"{type(self).__name__}'s lr_lambda {self._fns()[i]!r}"
+
+    def _horizon_table(self, i: int) -> np.ndarray:
+        """Group ``i``'s table for traced steps, steps ``0..horizon``."""
         raise NotImplementedError
 
-    def _table(self, i: int, last: int) -> list[float]:
-        """Group ``i``'s table through step ``last`` at least, extended by calling its function
-        with Python ints in float64, as torch calls it."""
-        table: list[float] = self._tables.setdefault(i, [])
-        fn = self._fns()[i]
-        for k in range(len(table), last + 1):
-            table.append(self._entry(table, fn, k))
-        return table
+    def _build_tables(self) -> None:
+        # Built ahead: a function that fails on an int fails at construction, and traced
+        # steps (torch.compile) find the tables ready.
+        if self.horizon is not None:
+            for i in range(len(self._fns())):
+                self._horizon_table(i)
 
     def _tabulated(self, ctx: Ctx, step: Any, i: int) -> Any:
-        """Group ``i``'s table at ``step``: through the highest concrete step, or through
-        ``horizon`` for traced steps (NaN past it, never a made-up lr)."""
-        last = table_end(
-            step, self.horizon, f"{type(self).__name__}'s lr_lambda {self._fns()[i]!r}"
-        )
-        # Sliced: a table a concrete step extended past the horizon is not read by traced ones.
-        table = self._table(i, last)[: last + 1]
-        values = ctx.gather(table, ctx.minimum(step, last))
+        """Traced steps: group ``i``'s table through ``horizon`` (NaN past it, never a
+        made-up lr)."""
+        # Named without its repr: formatted under torch.compile, which cannot repr a partial.
+        last = table_end(step, self.horizon, f"{type(self).__name__}'s lr_lambda")
+        values = ctx.gather(self._horizon_table(i), ctx.minimum(step, last))
         return ctx.xp.where(step <= last, values, ctx.xp.nan)
 
     @classmethod
@@ -182,12 +230,12 @@ class LambdaLR(_UserFunctions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.horizon is not None:  # built now: a function that fails on an int fails here
-            for i in range(len(self._fns())):
-                self._table(i, self.horizon)
+        self._build_tables()
 
-    def _entry(self, table: list[float], fn: Fn, k: int) -> float:
-        return float(fn(k))
+    def _horizon_table(self, i: int) -> np.ndarray:
+        fn, rows = self._fns()[i], cast(int, self.horizon) + 1
+        table: np.ndarray = self._tables.get(("horizon", i), lambda: _calls(fn, range(rows), rows))
+        return table
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         def each(ctx: Ctx, fn: Fn, step: Any, i: int) -> Any:
@@ -254,12 +302,45 @@ class MultiplicativeLR(_UserFunctions):
             ),
             _constants=tuple(_constant(fn) for fn in fns),
         )
-        for i in range(len(fns)):
-            self._table(i, self.horizon or 0)
+        self._build_tables()
 
-    def _entry(self, table: list[float], fn: Fn, k: int) -> float:
-        # The products lr_lambda(1) * ... * lr_lambda(k); torch never calls it at step 0.
-        return table[-1] * float(fn(k)) if k else 1.0
+    def _products(self) -> Simulation:
+        """The products ``lr_lambda(1) * ... * lr_lambda(k)`` of every function (a column
+        each), multiplied one step after another as torch multiplies the lr: a simulation
+        built once, kept in the cache (its blocks and checkpoints within lrfun's budget)."""
+        fns = self._fns()
+
+        def build() -> Simulation:
+            ones = np.ones(len(fns))
+            return Simulation(_Products(fns), len(fns), ones, ones)
+
+        simulation: Simulation = self._tables.get("products", build)
+        return simulation
+
+    def _horizon_table(self, i: int) -> np.ndarray:
+        table: np.ndarray = self._products().upto(cast(int, self.horizon))[0][:, i]
+        return table
+
+    def _products_at(self, ctx: Ctx, step: Any, i: int) -> Any:
+        """Function ``i``'s running product at ``step``: traced steps read the horizon's
+        table; concrete ones are simulated as far as the highest (refused past
+        :data:`lrfun._chain.MAX_MAPS` calls of the functions)."""
+        if is_traced(step):
+            return self._tabulated(ctx, step, i)
+        products = self._products()
+        host = host_values(step)
+        last = int(host.max()) if host.size else 0
+        check_steps(
+            last,
+            products,
+            self._what(i),
+            "use a constant factor (lambda e: 0.95: a closed form, at any step)",
+            "calls of the functions",
+        )
+        steps, inverse = np.unique(host, return_inverse=True)
+        values = products.values(steps)[0][:, i]
+        index = ctx.xp.asarray(inverse.reshape(host.shape), device=ctx.device)
+        return ctx.gather(values, index)
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         return self._started(ctx, step, self.base_lr if self.start_lr is None else self.start_lr)
@@ -273,7 +354,7 @@ class MultiplicativeLR(_UserFunctions):
         def each(ctx: Ctx, fn: Fn, step: Any, i: int) -> Any:
             constant = self._constants[i]
             if constant is None:
-                return self._tabulated(ctx, step, i)
+                return self._products_at(ctx, step, i)
             # A negative factor flips the sign every step; the log-form power needs >= 0.
             sign = 1.0 if constant >= 0 else ctx.where(step % 2 == 0, 1.0, -1.0)
             return sign * power(ctx, abs(constant), ctx.float(step))

@@ -43,7 +43,8 @@ class CyclicLR(Schedule):
     Args:
       base_lr: the lower lr (a sequence: one per param group).
       max_lr: the upper lr (a sequence: one per param group).
-      step_size_up: steps rising, a positive integer (or a float, as torch takes it).
+      step_size_up: steps rising, a positive integer (or a float, as torch takes it: at
+        least 2**-60, below 2**63).
       step_size_down: steps falling, >= 0 (None: ``step_size_up``).
       mode: ``'triangular'``, ``'triangular2'`` or ``'exp_range'``.
       gamma: ``exp_range``'s decay per step, >= 0.
@@ -492,7 +493,7 @@ def _cycle_length(name: str, value: Any, *, positive: bool) -> int | float:
     """A cycle length: a whole number of steps (an int), or a float as torch takes it."""
     if isinstance(value, float):
         length = check.real(name, value, low=0.0, low_open=positive)
-        return _whole(length)
+        return check.length(name, length, zero=not positive)
     return check.integer(name, value, minimum=1 if positive else 0)
 
 

@@ -160,7 +160,7 @@ class MultiStepLR(_Geometric):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        milestones = tuple(sorted(check.integers("milestones", self.milestones)))
+        milestones = tuple(sorted(check.milestones("milestones", self.milestones)))
         self._set(
             milestones=milestones,
             gamma=check.real("gamma", self.gamma, low=0.0),

@@ -16,9 +16,10 @@ from typing import Any, NamedTuple
 
 from lrfun import _validate as check
 from lrfun._backend import Ctx
+from lrfun._chain import check_table
 from lrfun._hf import transformers_optimization
 from lrfun._plateau import Machine, _per_group_lr
-from lrfun._reference import LiveScheduler
+from lrfun._reference import LiveScheduler, assign_lr
 from lrfun._schedule import per_group
 from lrfun._validate import BEST, COUNT, COUNTER_MAX, LR, MAX_STEP, METRICS, FieldSpec
 
@@ -86,7 +87,8 @@ class GreedyLR(Machine):
       max_lr: the ceiling (a sequence: one per param group), >= 0.
       eps: changes of at most this much are skipped, >= 0.
       smooth: whether decisions see the window's mean rather than the metric.
-      window_size: the smoothing window, an integer in [1, 2**31 - 2].
+      window_size: the smoothing window, an integer in [1, 2**31 - 2]; with ``smooth``, at
+        most 2**22 (the window, kept in the state, within half of lrfun's host budget).
       reset_start: cuts at the floor before the reset, an integer in [0, 2**31 - 2].
       current_lr: (keyword, like the nine below) where a stepped transformers scheduler
         stands, for :meth:`init` to start there (``lrfun.from_torch`` reads them); by
@@ -171,6 +173,14 @@ class GreedyLR(Machine):
             ),
             reset_start=check.integer("reset_start", self.reset_start, **counter),
         )
+        if self.smooth:  # the state holds the window: refused before any state is built
+            check_table(
+                "window_size",
+                self.window_size,
+                self.window_size,
+                1,
+                f"{self._name} keeps its smoothing window in its state",
+            )
         current = self.current_lr
         if current is not None:
             current = check.lr_values("current_lr", current)
@@ -266,7 +276,7 @@ class GreedyLR(Machine):
             if key == "current_lr":
                 lrs = value if isinstance(value, (list, tuple)) else [value] * len(groups)
                 for group, lr in zip(groups, lrs, strict=True):
-                    group["lr"] = float(lr)
+                    assign_lr(group, float(lr))
                 scheduler._last_lr = [float(lr) for lr in lrs]
             elif key == "reset_countdown":
                 scheduler.reset_start = int(value)
@@ -416,6 +426,77 @@ class GreedyLR(Machine):
             window_head=head,
             window_sum=total,
         )
+
+    def _host_trajectory(self, metrics: Any) -> Any:
+        """:meth:`_update` on Python numbers, the same float64 operations in the same order
+        (transformers' own ``step`` is this loop), with the window as transformers keeps it:
+        the values seen, oldest first (at most ``window_size``, never a buffer of that
+        size). The lrs are kept only where they change."""
+        from collections import deque
+
+        minimize, relative = self.mode == "min", self.threshold_mode == "rel"
+        worst = math.inf if minimize else -math.inf
+        base, floors = self._floats(self.base_lr), self._floats(self.min_lr)
+        ceilings = self._floats(self.max_lr)
+        lrs = base if self.current_lr is None else self._floats(self.current_lr)
+        best = worst if self.best is None else self.best
+        bad, good = self.num_bad_epochs or 0, self.num_good_epochs or 0
+        cooling, warming = self.cooldown_counter or 0, self.warmup_counter or 0
+        reset_start = self.reset_start
+        countdown = reset_start if self.reset_countdown is None else self.reset_countdown
+        window = deque(self.window_values or ())
+        total = 0.0
+        for value in window:  # transformers' running sum, when no value has left the window
+            total += value
+        if self.window_sum is not None:
+            total = self.window_sum
+        factor, threshold, eps = float(self.factor), float(self.threshold), float(self.eps)
+        patience = self.patience
+        smooth, size = self.smooth, self.window_size
+        scale = (1.0 - threshold) if minimize else (1.0 + threshold)
+        steps, values = [0], [lrs]
+        for k, current in enumerate(metrics.tolist(), 1):
+            if smooth:  # transformers' StreamingAverage: sum += value, then -= the oldest
+                window.append(current)
+                total += current
+                if len(window) > size:
+                    total -= window.popleft()
+                current = total / len(window)
+            if cooling > 0:  # cooldown first, then warmup: either only counts down
+                cooling, good, bad = cooling - 1, 0, 0
+                continue
+            if warming > 0:
+                warming, good, bad = warming - 1, 0, 0
+                continue
+            if relative:
+                bound = best * scale
+            else:
+                bound = best - threshold if minimize else best + threshold
+            if current < bound if minimize else current > bound:  # NaN: never better
+                best, good, bad = current, good + 1, 0
+            else:
+                good, bad = 0, bad + 1
+            new = lrs
+            if good > patience:
+                raised = [min(lr / factor, top) for lr, top in zip(lrs, ceilings, strict=True)]
+                new = [up if up - lr > eps else lr for lr, up in zip(lrs, raised, strict=True)]
+                countdown, warming, good = reset_start, self.warmup, 0
+            elif bad > patience:
+                cut = [max(lr * factor, floor) for lr, floor in zip(lrs, floors, strict=True)]
+                new = [down if lr - down > eps else lr for lr, down in zip(lrs, cut, strict=True)]
+                if all(lr <= floor for lr, floor in zip(new, floors, strict=True)):
+                    countdown -= 1  # every group at its floor: toward the reset
+                    if countdown <= 0:
+                        new, best, good, warming, countdown = base, worst, 0, 0, reset_start
+                        if smooth:
+                            window.clear()
+                            total = 0.0
+                cooling, bad = self.cooldown, 0
+            if new != lrs:
+                steps.append(k)
+                values.append(new)
+                lrs = new
+        return self._changes(len(metrics) + 1, steps, values, self.groups)
 
     def _state_spec(self) -> dict[str, FieldSpec]:
         shape = () if self.groups is None else (self.groups,)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import array_api_compat.numpy as np_xp
@@ -23,7 +23,7 @@ from lrfun._reference import TORCH
 from lrfun._schedule import Configurable, per_group
 from lrfun._validate import BEST, COUNT, COUNTER_MAX, LR, MAX_STEP, FieldSpec, LrValue
 
-__all__ = ["Machine", "PlateauState", "ReduceLROnPlateau"]
+__all__ = ["Machine", "PlateauState", "ReduceLROnPlateau", "host_metric"]
 
 
 _HOST = Ctx(SCALARS, float, None)
@@ -49,6 +49,29 @@ def _state_ctx(like: Any) -> tuple[Ctx, Any]:
     if like is not None and xp.isdtype(like.dtype, "real floating"):
         dtype = like.dtype
     return Ctx(xp, dtype, device), info["integral"]
+
+
+def host_metric(metric: Any) -> float:
+    """A metric as a Python float; an integer past float's range is the infinity of its sign
+    (as ``best=`` takes it), where ``float`` raises OverflowError."""
+    try:
+        return float(metric)
+    except OverflowError:
+        return math.inf if metric > 0 else -math.inf
+
+
+def _host_number(value: Any) -> Any:
+    """A concrete torch tensor hyperparameter as its number (per group: each), else the value.
+
+    A machine's state lives where ``init(like=...)`` puts it, so its hyperparameters must
+    combine with any namespace: a tensor ``eps`` met a NumPy state as NotImplementedError,
+    and a JAX one as TypeError. Traced values (jit, vmap, torch.compile) stay as they are.
+    """
+    if isinstance(value, tuple):
+        return tuple(_host_number(v) for v in value)
+    if check._is_tensor(value) and not check._traced(value):
+        return float(value)
+    return value
 
 
 def _per_group_lr(machine: Machine, value: Any) -> Any:
@@ -100,6 +123,17 @@ class Machine(Configurable, register=False):
             array, a torch tensor); default NumPy float64.
         """
         ctx, integral = _state_ctx(like)
+        # A count the state's integers cannot hold (JAX without x64 has int32 only) is
+        # refused naming it, not met as OverflowError inside _initial.
+        holds = int(ctx.xp.iinfo(integral).max)
+        for name, field in self._state_spec().items():
+            count = getattr(self, name, None) if field.kind == COUNT else None
+            if isinstance(count, int) and count > holds:
+                raise ValueError(
+                    f"{name}={count} does not fit this state's {integral} counts (at most "
+                    f"{holds}): build the state with 64-bit integers (jax_enable_x64, NumPy, "
+                    "torch)"
+                )
         return self._initial(ctx, integral)
 
     def _initial(self, ctx: Ctx, integral: Any) -> Any:
@@ -118,7 +152,9 @@ class Machine(Configurable, register=False):
             it too; broadcast, it would make per-element decisions and reshape the state).
         """
         if isinstance(state.lr, float):  # one group's state as Python numbers (the host)
-            return self._update(_HOST, state, float(metric))
+            return self._update(_HOST, state, host_metric(metric))
+        if type(metric) is int:  # past float's range: its infinity, not OverflowError
+            metric = host_metric(metric)
         xp = namespace(state.lr)
         device = device_of(state.lr)
         ctx = Ctx(xp, state.lr.dtype, device)
@@ -147,7 +183,8 @@ class Machine(Configurable, register=False):
         """The lr after 0, 1, ..., n updates with ``metrics`` (n values): shape (n + 1[, groups]).
 
         A JAX array runs as one ``lax.scan``; NumPy arrays and sequences of numbers run on the
-        host in float64; a torch tensor runs on its device.
+        host in float64, as Python numbers (about a microsecond per metric: ``lrfun show``
+        and plots of millions of metrics); a torch tensor runs on its device.
         """
         jax = sys.modules.get("jax")
         if jax is not None and isinstance(metrics, jax.Array):
@@ -167,12 +204,36 @@ class Machine(Configurable, register=False):
                 state = self.update(state, metric)
                 out.append(state.lr)
             return torch.stack(out)
-        state = self.init()
-        out = [state.lr]
-        for metric in np.asarray(metrics, dtype=np.float64).reshape(-1):
+        return self._host_trajectory(np.asarray(metrics, dtype=np.float64).reshape(-1))
+
+    def _host_trajectory(self, metrics: np.ndarray) -> np.ndarray:
+        """:meth:`trajectory` on the host, float64: ``(n + 1[, groups])``.
+
+        Here ``update`` runs on the state ``_host`` gives (Python numbers where the machine
+        has that path); each machine of lrfun's own replaces it by its update rule written
+        on Python numbers, which costs a microsecond per metric where NumPy's 0-d
+        operations cost 30-120 (tests/test_cli_limits.py holds them to ``update``).
+        """
+        state = self._host(self.init())
+        out = [np.asarray(state.lr, dtype=np.float64)]
+        for metric in metrics.tolist():
             state = self.update(state, metric)
-            out.append(state.lr)
+            out.append(np.asarray(state.lr, dtype=np.float64))
         return np.stack(out)
+
+    def _floats(self, value: Any) -> list[float]:
+        """An lr-valued argument as one Python float per group (a tensor as its number)."""
+        if isinstance(value, tuple):
+            return [float(v) for v in value]
+        return [float(value)] * (self.groups or 1)
+
+    @staticmethod
+    def _changes(n: int, steps: list[int], lrs: list[list[float]], groups: int | None) -> Any:
+        """A host trajectory from where its lr changed: ``lrs[i]`` holds from ``steps[i]``
+        (``steps[0] == 0``) until the next change; ``n`` rows in all."""
+        ends = np.diff(np.asarray([*steps, n]))
+        rows = np.repeat(np.asarray(lrs, dtype=np.float64), ends, axis=0)
+        return rows if groups is not None else rows[:, 0]
 
     # -- a state restored from a checkpoint ----------------------------------------------
 
@@ -180,7 +241,13 @@ class Machine(Configurable, register=False):
         """Each state field's kind, shape and bound (in ``state_type``'s order)."""
         raise NotImplementedError
 
-    def check_state(self, state: Any, *, label: str = "state.{}") -> Any:
+    def check_state(
+        self,
+        state: Any,
+        *,
+        label: str = "state.{}",
+        runs_in: Callable[[np.dtype], np.dtype] | None = None,
+    ) -> Any:
         """Checks a state restored from a checkpoint, field by field, before it is used.
 
         ``update`` runs traced, where a corrupt value cannot be refused (a NaN ``best`` is
@@ -195,16 +262,21 @@ class Machine(Configurable, register=False):
             a count; a Python int counts as a number anywhere a float goes.
           label: how messages name a field: a format string with one ``{}`` for the field
             name (``"state_dict[{!r}]"`` names ``state_dict['lr']``).
+          runs_in: the dtype a field's values run in, given theirs (Python numbers: float64,
+            int64), where that is not their own: ``jax.dtypes.canonicalize_dtype`` for a
+            state optax runs (float32 and int32 without x64). Values are checked there.
 
         Returns:
           The state as NumPy arrays (float64 lrs and metrics, int64 counts).
 
         Raises:
           TypeError: ``state`` is not a ``state_type``; a field is traced, of the wrong kind
-            (a string, an integer array for an lr, a float for a count).
+            (a string, an integer array for an lr, a float for a count), or a count of a
+            dtype narrower than its bound (int8, int16: the counts would wrap).
           ValueError: a field has the wrong shape (``lr`` not one value, or one per param
             group, as ``init()`` has) or is out of range (an lr negative or not finite, a
-            NaN ``best``, a count past its bound), naming the field and the value.
+            NaN ``best``, a finite value past what its dtype holds, a count past its bound
+            or its dtype's), naming the field and the value.
         """
         if not isinstance(state, self.state_type):
             raise TypeError(
@@ -212,7 +284,7 @@ class Machine(Configurable, register=False):
             )
         spec = self._state_spec()
         out = {
-            name: check.state_field(label.format(name), getattr(state, name), field)
+            name: check.state_field(label.format(name), getattr(state, name), field, runs_in)
             for name, field in spec.items()
         }
         return self.state_type(**out)
@@ -254,7 +326,11 @@ class ReduceLROnPlateau(Machine):
         scheduler's.
       num_bad_epochs: (keyword) its bad epochs since the last improvement.
       cooldown_counter: (keyword) its updates of cooldown left.
-      last_epoch: (keyword) its updates so far.
+      last_epoch: (keyword) its updates so far, at most 2**31 - 2 like the other counts
+        (JAX's int32 state holds it).
+
+    Hyperparameters given as concrete torch tensors are taken as their numbers: the state
+    lives where ``init(like=...)`` puts it, and combines with any backend.
 
     >>> p = ReduceLROnPlateau(1.0, patience=1)
     >>> s = p.init()
@@ -287,24 +363,29 @@ class ReduceLROnPlateau(Machine):
     _hyperparameters = ("base_lr", "factor", "threshold", "min_lr", "eps")
 
     def __post_init__(self) -> None:
-        base_lr = check.lr_values("base_lr", self.base_lr)
-        min_lr = check.lr_values("min_lr", self.min_lr)
+        base_lr = _host_number(check.lr_values("base_lr", self.base_lr))
+        min_lr = _host_number(check.lr_values("min_lr", self.min_lr))
         self._set(
             base_lr=base_lr,
             min_lr=min_lr,
             mode=check.choice("mode", self.mode, ("min", "max")),
-            factor=check.factor("factor", self.factor, zero=True),
+            factor=_host_number(check.factor("factor", self.factor, zero=True)),
             patience=check.integer("patience", self.patience, minimum=0, maximum=COUNTER_MAX),
-            threshold=check.real("threshold", self.threshold, low=0.0),
+            threshold=_host_number(check.real("threshold", self.threshold, low=0.0)),
             threshold_mode=check.choice("threshold_mode", self.threshold_mode, ("rel", "abs")),
             cooldown=check.integer("cooldown", self.cooldown, minimum=0, maximum=COUNTER_MAX),
-            eps=check.real("eps", self.eps, low=0.0),
+            eps=_host_number(check.real("eps", self.eps, low=0.0)),
             _groups=check.group_count(base_lr=base_lr, min_lr=min_lr),
         )
         if self.best is not None:
             # +-inf is torch's best before any metric (or after an infinite one); NaN never is.
             self._set(best=check.metric("best", self.best, nan=False))
-        counts = dict(num_bad_epochs=COUNTER_MAX, cooldown_counter=COUNTER_MAX, last_epoch=MAX_STEP)
+        # Every count within what every backend's default integers hold (int32 on JAX
+        # without x64), so init() gives the same state on each: the position is a counter
+        # of the state like the others.
+        counts = dict(
+            num_bad_epochs=COUNTER_MAX, cooldown_counter=COUNTER_MAX, last_epoch=COUNTER_MAX
+        )
         self._set(**check.counts(self, **counts))
 
     @classmethod
@@ -366,6 +447,39 @@ class ReduceLROnPlateau(Machine):
         counter = xp.where(cut, xp.full_like(counter, self.cooldown), counter)
         bad = xp.where(cut, xp.zeros_like(bad), bad)
         return PlateauState(lr, best, bad, counter, state.last_epoch + 1)
+
+    def _host_trajectory(self, metrics: np.ndarray) -> np.ndarray:
+        """:meth:`_update` on Python numbers, the same float64 operations in the same order
+        (torch's own ``step`` is this loop). The decisions do not depend on the lrs, so the
+        groups' lrs are touched only at a cut, and kept only where they change."""
+        lrs, floors = self._floats(self.base_lr), self._floats(self.min_lr)
+        minimize, relative = self.mode == "min", self.threshold_mode == "rel"
+        best = (math.inf if minimize else -math.inf) if self.best is None else self.best
+        bad, counter = self.num_bad_epochs or 0, self.cooldown_counter or 0
+        factor, threshold, eps = float(self.factor), float(self.threshold), float(self.eps)
+        patience, cooldown = self.patience, self.cooldown
+        scale = (1.0 - threshold) if minimize else (1.0 + threshold)
+        steps, values = [0], [lrs]
+        for k, current in enumerate(metrics.tolist(), 1):
+            if relative:
+                bound = best * scale
+            else:
+                bound = best - threshold if minimize else best + threshold
+            if current < bound if minimize else current > bound:  # NaN: never better
+                best, bad = current, 0
+            else:
+                bad += 1
+            if counter > 0:
+                counter, bad = counter - 1, 0
+            if bad > patience:
+                cut = [max(lr * factor, floor) for lr, floor in zip(lrs, floors, strict=True)]
+                cut = [new if lr - new > eps else lr for lr, new in zip(lrs, cut, strict=True)]
+                if cut != lrs:
+                    steps.append(k)
+                    values.append(cut)
+                    lrs = cut
+                counter, bad = cooldown, 0
+        return self._changes(len(metrics) + 1, steps, values, self.groups)
 
     def _state_spec(self) -> dict[str, FieldSpec]:
         shape = () if self.groups is None else (self.groups,)

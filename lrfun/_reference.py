@@ -18,6 +18,7 @@ import importlib
 import importlib.metadata
 import math
 import operator
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ __all__ = [
     "broadcast",
     "build",
     "check_base",
+    "label_of",
     "reference_of",
     "run",
     "start_groups",
@@ -96,15 +98,16 @@ class Reference:
     # Whether it runs on a torch optimizer (a torch composite can hold it; tensor lrs apply).
     on_optimizer: ClassVar[bool] = False
 
+    def _distribution(self) -> str:
+        return self.package or self.name
+
     def version(self) -> str | None:
-        """The installed version of the reference's package, or None where unknown."""
-        package = self.package or self.name
+        """The installed version of the reference's distribution (``package``, else one named
+        like the reference), or None where none is installed. Nothing is imported."""
         try:
-            return importlib.metadata.version(package)
+            return importlib.metadata.version(self._distribution())
         except (importlib.metadata.PackageNotFoundError, ValueError):
-            module = _import_quietly(package)
-            found = getattr(module, "__version__", None)
-            return None if found is None else str(found)
+            return None
 
     def label(self) -> str:
         """The reference and its version: ``"torch 2.13.0"``."""
@@ -171,6 +174,10 @@ class LiveScheduler(Reference):
             raise TypeError(
                 f"target must be a class, a function or a dotted path, got {self.target!r}"
             )
+        if isinstance(self.target, str) and "." not in self.target.strip("."):
+            raise ValueError(
+                f"target must be a dotted path ('package.module.Class'), got {self.target!r}"
+            )
 
     def path(self, cls: type) -> str:
         """The dotted path of the live class for the schedule class ``cls``."""
@@ -178,7 +185,15 @@ class LiveScheduler(Reference):
             return f"{self.module}.{cls.__name__}"
         if isinstance(self.target, str):
             return self.target
-        return f"{self.target.__module__}.{self.target.__qualname__}"
+        return f"{getattr(self.target, '__module__', '?')}.{_qualname(self.target)}"
+
+    def _distribution(self) -> str:
+        # Unless named, the distribution that ships the live class's top-level package.
+        if self.package is not None:
+            return self.package
+        top = self.path(type(None)).split(".")[0] if self.target is not None else self.module
+        found = importlib.metadata.packages_distributions().get(str(top).split(".")[0], [])
+        return found[0] if found else self.name
 
     def resolve(self, cls: type) -> Callable[..., Any]:
         """The live class (or factory) for the schedule class ``cls``, imported now."""
@@ -204,8 +219,18 @@ class LiveScheduler(Reference):
         return self.resolve(type(schedule))(optimizer, **schedule._live_arguments())
 
     def holds(self, obj: object, cls: type) -> bool:
+        # Exactly the live class (a subclass may step differently); a factory function
+        # builds objects of no class of its own, so nothing is read back through it.
         kind = type(obj)
-        return f"{kind.__module__}.{kind.__qualname__}" == self.path(cls)
+        if self.target is not None and not isinstance(self.target, str):
+            return kind is self.target
+        path = self.path(cls)
+        if f"{kind.__module__}.{kind.__qualname__}" == path:
+            return True
+        # A re-export ("pkg.Sched" for pkg._impl.Sched): the class the path names, where its
+        # module is imported already (reading never imports).
+        module, _, attribute = path.rpartition(".")
+        return getattr(sys.modules.get(module), attribute, None) is kind
 
     def trajectory(
         self,
@@ -217,6 +242,11 @@ class LiveScheduler(Reference):
         tensor_lr: bool = False,
         metrics: Sequence[float] | None = None,
     ) -> Trajectory:
+        if schedule._reference is not self:
+            raise ValueError(
+                f"{schedule._name} is proven against {_named(schedule._reference)}, "
+                f"not {self.name}"
+            )
         return run(
             schedule,
             steps,
@@ -224,7 +254,7 @@ class LiveScheduler(Reference):
             device=device,
             tensor_lr=tensor_lr,
             metrics=metrics,
-            label=self.label(),
+            label=label_of(schedule),
         )
 
 
@@ -274,15 +304,34 @@ class FunctionReference(Reference):
                 f"the reference of {schedule._name} is {self.name}, a function of the step: "
                 "it has no tensor-lr form"
             )
-        if metrics is not None:
-            raise ValueError(f"metrics apply to metric-driven machines only, not {schedule._name}")
+        if schedule._metric_driven or metrics is not None:
+            raise ValueError(
+                f"{self.name} is a function of the step: it cannot be fed metrics "
+                f"({schedule._name} is {'' if schedule._metric_driven else 'not '}metric-driven)"
+            )
+        if schedule.cycles_momentum and self.momentum is None:
+            raise ValueError(
+                f"{schedule._name} cycles momentum, but its reference {self.name} gives none "
+                "(FunctionReference(momentum=...))"
+            )
         ks = np.arange(steps + 1)
-        rows = steps + 1
-        lr = _rows(self.function(schedule, ks), rows, "lr")
+        groups = schedule.groups or 1
+        lr = self._rows(self.function(schedule, ks), steps + 1, groups, "lr")
         momentum = None
         if self.momentum is not None and schedule.cycles_momentum:
-            momentum = _rows(self.momentum(schedule, ks), rows, "momentum")
+            momentum = self._rows(self.momentum(schedule, ks), steps + 1, groups, "momentum")
         return Trajectory(lr, momentum, "float64", "cpu", self.label())
+
+    def _rows(self, values: Any, rows: int, groups: int, what: str) -> np.ndarray:
+        array = np.array(values, dtype=np.float64)
+        if array.shape not in ((rows,), (rows, groups)):
+            raise ValueError(
+                f"the {what} of reference {self.name} has shape {array.shape}; expected "
+                f"({rows},) or ({rows}, {groups}): one row per step 0..{rows - 1}"
+            )
+        array = array.reshape(rows, -1)
+        array.flags.writeable = False
+        return array
 
 
 # torch's own schedulers: each lrfun class of the torch family is proven against the class of
@@ -290,18 +339,22 @@ class FunctionReference(Reference):
 TORCH = LiveScheduler("torch", module="torch.optim.lr_scheduler")
 
 
-def _rows(values: Any, rows: int, what: str) -> np.ndarray:
-    array = np.array(values, dtype=np.float64)
-    array = array.reshape(rows, -1)
-    array.flags.writeable = False
-    return array
+def _named(reference: Reference | None) -> str:
+    return "nothing" if reference is None else reference.name
 
 
-def _import_quietly(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+def label_of(schedule: Configurable) -> str:
+    """Who computes a schedule's live reference, with versions: a composite's leaves may
+    run several (torch's composite of transformers' and a library's schedulers)."""
+    labels = {
+        leaf._reference.label() for leaf in (schedule, *schedule._leaves())
+        if leaf._reference is not None
+    }
+    return " + ".join(sorted(labels))
+
+
+def _qualname(target: Any) -> str:
+    return str(getattr(target, "__qualname__", type(target).__qualname__))
 
 
 def reference_of(schedule: Configurable) -> Reference:
@@ -356,8 +409,8 @@ def run(
         limit = schedule._torch_steps()
         if limit is not None and steps > limit and schedule._leaves() == (schedule,):
             raise ValueError(
-                f"{schedule._name} cannot be stepped past total_steps={limit} (torch raises); "
-                f"got steps={steps}: cap steps at total_steps"
+                f"{schedule._name} cannot be stepped past total_steps={limit} (its last step: "
+                f"torch raises); got steps={steps}: cap steps there"
             )
     else:
         opt = _make_optimizer(torch, optimizer, _optimizer_lrs(schedule), device, tensor_lr)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import dataclasses
 import importlib.abc
 import importlib.util
+import keyword
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 import numpy as np
@@ -35,6 +37,7 @@ __all__ = [
     "Schedule",
     "classes",
     "from_config",
+    "is_own",
     "lambdas",
     "names",
     "per_group",
@@ -56,12 +59,49 @@ _REGISTRY: dict[str, type[Configurable]] = {}
 _pytrees: set[type[Configurable]] = set()  # classes to register with JAX
 
 
-class Cache(dict[Any, Any]):
-    """Host values a schedule's definition fixes, computed on first use.
+_MISSING = object()
 
-    The one mutable object a schedule may hold, built once in its constructor: filling it
-    never changes what the schedule computes, only how soon.
+
+class Cache:
+    """Host values a schedule's definition fixes, each built on first use (:meth:`get`).
+
+    The one mutable object a schedule may hold, made in its constructor: filling it never
+    changes what the schedule computes, only how soon. Every lazily built table of a
+    schedule lives here, so one lock makes them all thread-safe: a value is built once,
+    under the cache's lock, while other threads wait for it (a value extended after it is
+    built -- a simulation -- holds a lock of its own). A copy (a pickle, ``copy.deepcopy``, a
+    JAX pytree rebuilt) starts empty and rebuilds what it needs from the definition: what a
+    cache holds (locks, simulations of user functions) need not survive pickling, and a
+    half-built value must not be copied into another schedule.
     """
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+        # Reentrant: a build may ask the same cache for another of its values.
+        self._lock = threading.RLock()
+
+    def get(self, key: Any, build: Callable[[], Any]) -> Any:
+        """The value under ``key``, built by ``build()`` if no thread has built it yet."""
+        # A value once stored is never replaced, and reading a dict is atomic: a built value
+        # is read without the lock (which torch.compile cannot trace, and readers need not
+        # wait for).
+        value = self._values.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = build()
+            return self._values[key]
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._values
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Cache, ())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Cache:
+        return Cache()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,8 +133,9 @@ class Configurable:
     # Constructing the live scheduler sets the optimizer's lrs itself (from its own lr
     # arguments), where the others take the optimizer's lr as their base.
     sets_lrs: ClassVar[bool] = False
-    # The lr-valued arguments: the largest sets the scale of the absolute tolerance.
-    _lr_arguments: ClassVar[tuple[str, ...]] = ("base_lr",)
+    # The lr-valued arguments: the largest sets the scale of the absolute tolerance (an
+    # argument a schedule does not have counts for nothing).
+    _lr_arguments: ClassVar[tuple[str, ...]] = ("base_lr", "start_lr")
 
     # The float hyperparameters: the leaves of the schedule as a JAX pytree (a per-group
     # tuple gives one leaf per group). Every other field -- integers, modes, functions,
@@ -107,17 +148,23 @@ class Configurable:
         # keyword options out while unset, as to_config does.
         cls.__repr__ = Configurable._repr  # type: ignore[assignment, method-assign]
         namespace = cls._namespace
-        if namespace and not (namespace.endswith(".") and namespace[:-1].isidentifier()):
+        head = namespace[:-1]
+        if namespace and not (
+            namespace.endswith(".") and head.isidentifier() and not keyword.iskeyword(head)
+        ):
             raise ValueError(
-                f"{cls.__qualname__}._namespace must be one identifier and a dot "
-                f"('mylib.'), got {namespace!r}"
+                f"{cls.__qualname__}._namespace must be one identifier (not a keyword) and a "
+                f"dot ('mylib.'), got {namespace!r}"
             )
         cls._name = namespace + cls.__name__
-        if register and not namespace and not cls.__module__.startswith("lrfun."):
-            # torch's names are torch's: a library's class lives under its own prefix.
+        lrfun_module = cls.__module__.startswith("lrfun.")
+        if register and namespace in _FAMILIES and not lrfun_module:
+            # torch's names are torch's, hf.* are transformers': a library's class lives
+            # under its own prefix (a subclass that is no schedule of its own: register=False).
             raise ValueError(
-                f"{_where(cls)} needs a _namespace of its own ('mylib.'): names without "
-                "one are torch's schedulers"
+                f"{_where(cls)} needs a _namespace of its own ('mylib.'), got "
+                f"{namespace!r}, lrfun's family of {_FAMILIES[namespace]}; a base class that is "
+                "no schedule of its own is defined with register=False"
             )
         if register:
             taken = _REGISTRY.get(cls._name)
@@ -197,6 +244,18 @@ class Configurable:
             config[name] = list(value) if isinstance(value, tuple) else value
         return config
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A copy (pickle, copy.deepcopy) gets the fields as they are and its caches empty
+        # (Cache's own pickling): the tables its constructor builds ahead of any step are
+        # built again, so a copy is ready wherever the original was (inside torch.compile,
+        # which cannot build one).
+        self.__dict__.update(state)
+        self._build_tables()
+
+    def _build_tables(self) -> None:
+        """Builds the host tables traced steps read (none by default): at construction, and
+        again in a copy."""
+
     def _set(self, **values: Any) -> None:
         # Normalised arguments and derived fields of a frozen dataclass, set once in
         # __post_init__: only declared fields, so nothing hides behind the dataclass.
@@ -217,7 +276,13 @@ class Configurable:
     def _initial_lr(self) -> Any:
         """The live scheduler's ``base_lrs`` (per group: a tuple): what its closed form and
         restarts scale, and what it sets ``initial_lr`` to when it is built first."""
-        return self.arguments()["base_lr"]
+        arguments = self.arguments()
+        if "base_lr" not in arguments:
+            raise TypeError(
+                f"{self._name} has no base_lr argument: a schedule run on a torch optimizer "
+                "names the optimizer's lr base_lr (or its class gives _initial_lr)"
+            )
+        return arguments["base_lr"]
 
     def _leaves(self) -> tuple[Configurable, ...]:
         """The single schedules inside, in torch's construction order."""
@@ -471,10 +536,14 @@ class Schedule(Configurable, register=False):
         return []
 
 
-def _own(cls: type) -> bool:
+def is_own(cls: type) -> bool:
     """Whether one of lrfun's modules defines ``cls`` (not a library, a test or a doctest)."""
     module = sys.modules.get(cls.__module__)
     return cls.__module__.startswith("lrfun.") and getattr(module, cls.__name__, None) is cls
+
+
+# lrfun's own families: their names are their libraries'.
+_FAMILIES = {"": "torch's schedulers", "hf.": "transformers' schedules"}
 
 
 def _where(cls: type) -> str:
@@ -511,8 +580,8 @@ def names(namespace: str | None = None, *, own: bool = False) -> tuple[str, ...]
     return tuple(
         sorted(
             n
-            for n, c in _REGISTRY.items()
-            if namespace in (None, c._namespace) and (not own or _own(c))
+            for n, c in list(_REGISTRY.items())  # a snapshot: imports may register more
+            if namespace in (None, c._namespace) and (not own or is_own(c))
         )
     )
 
@@ -535,23 +604,45 @@ def from_config(config: Mapping[str, Any]) -> Configurable:
       The schedule.
 
     Raises:
-      ValueError: unknown name; TypeError/ValueError: a bad argument (naming it).
+      ValueError: unknown name; dicts and lists nested more than :data:`MAX_CONFIG_DEPTH`
+        deep; TypeError/ValueError: a bad argument (naming it).
 
     >>> from_config({"name": "StepLR", "base_lr": 0.1, "step_size": 10})(10)
     0.010000000000000002
     """
+    from lrfun._validate import _shown
+
     if not isinstance(config, Mapping):
         raise TypeError(f"config must be a mapping, got {type(config).__name__}")
+    # Building recurses once per nested schedule and Python's stack ends near 1,000 frames:
+    # the depth is measured first, without recursing (a dict that holds itself included).
+    level: list[tuple[Any, int]] = [(config, 1)]
+    while level:
+        item, depth = level.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            raise ValueError(
+                f"config nests dicts and lists more than {MAX_CONFIG_DEPTH} deep; at most "
+                f"{MAX_CONFIG_DEPTH} levels are read"
+            )
+        children = item.values() if isinstance(item, Mapping) else item
+        level.extend((c, depth + 1) for c in children if isinstance(c, (Mapping, list, tuple)))
     kwargs = dict(config)
     name = kwargs.pop("name", None)
     cls = registered(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValueError(f"config name must be one of {', '.join(names())}; got {name!r}")
+        raise ValueError(f"config name must be one of {', '.join(names())}; got {_shown(name)}")
     fields = {f.name for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(str(key) for key in set(kwargs) - fields)
     if unknown:
-        raise ValueError(f"{name} has no argument {unknown[0]!r} (it takes {sorted(fields)})")
+        raise ValueError(
+            f"{name} has no argument {_shown(unknown[0])} (it takes {sorted(fields)})"
+        )
     return cls(**kwargs)
+
+
+# The deepest config :func:`from_config` reads, in dicts and lists within one another: every
+# config a spec writes (schedules 32 deep, each with literals 32 deep) is at most 97 deep.
+MAX_CONFIG_DEPTH = 100
 
 
 # -- registration with JAX, whenever it is imported ---------------------------------------

@@ -41,6 +41,7 @@ from typing import Any, cast
 
 from lrfun._compose import _Composite
 from lrfun._schedule import Configurable, classes, from_config, registered
+from lrfun._validate import PATH_SHOWN, _shown
 
 __all__ = ["MAX_CONFIG_BYTES", "SpecError", "load", "parse", "read_file", "spec_names", "to_spec"]
 
@@ -150,7 +151,7 @@ def load(spec: str) -> Configurable:
     if not isinstance(spec, str) or not spec.startswith("@"):
         return parse(spec)
     path = spec[1:]
-    where = repr(path)
+    where = _shown(path, PATH_SHOWN)
     text = read_file(path, MAX_CONFIG_BYTES, what="config")
     try:
         config = json.loads(text, object_pairs_hook=_unique_keys)
@@ -175,7 +176,7 @@ def read_file(path: str, limit: int, *, what: str) -> str:
     Raises:
       SpecError: one line naming the file and why it is refused.
     """
-    name = f"{what} {path!r}"
+    name = f"{what} {_shown(path, PATH_SHOWN)}"
     if "\0" in path:
         raise SpecError(f"cannot read {name}: the name holds a NUL character")
     try:
@@ -309,7 +310,7 @@ class _Reader:
         """What a node is, with its text (shortened)."""
         kind = _KINDS.get(type(node))
         if isinstance(node, ast.Name):
-            kind = f"the name {node.id!r}"
+            kind = f"the name {_shown(node.id)}"
         elif isinstance(node, ast.Call):
             kind = "a call"
         elif isinstance(node, ast.Constant):
@@ -340,7 +341,7 @@ class _Reader:
             return self.function_call(node, name)
         if cls is None:
             raise SpecError(
-                f"unknown schedule {name!r} {self.where(node.func)}; "
+                f"unknown schedule {_shown(name)} {self.where(node.func)}; "
                 f"a spec names one of {', '.join(spec_names())}"
             )
         if cls._function_argument is not None:
@@ -369,7 +370,9 @@ class _Reader:
                     f"{self.where(keyword)}"
                 )
             if keyword.arg in kwargs:
-                raise SpecError(f"{name} got argument {keyword.arg!r} twice {self.where(keyword)}")
+                raise SpecError(
+                    f"{name} got argument {_shown(keyword.arg)} twice {self.where(keyword)}"
+                )
             if holds_schedules and keyword.arg == "schedulers":
                 kwargs[keyword.arg] = self.schedulers(keyword.value, name, depth)
             else:
@@ -488,7 +491,7 @@ def _constructor_message(name: str, e: Exception) -> str:
 def _from_config(config: Mapping[str, Any], where: str) -> Configurable:
     name = config.get("name")
     if not isinstance(name, str):
-        raise SpecError(f"{where}: 'name' must be a schedule name, got {name!r:.60}")
+        raise SpecError(f"{where}: 'name' must be a schedule name, got {_shown(name)}")
     cls = registered(name)
     if cls is not None and cls._function_argument is not None:
         raise SpecError(f"{where}: {name} takes a Python function, which JSON cannot hold")

@@ -23,6 +23,7 @@ __all__ = [
     "callables",
     "choice",
     "counts",
+    "cut",
     "factor",
     "group_count",
     "groups_fit",
@@ -30,14 +31,17 @@ __all__ = [
     "instance",
     "integer",
     "integers",
+    "length",
     "lr_values",
     "metric",
+    "milestones",
     "period",
     "real",
     "row",
     "start_lr",
     "state_entries",
     "state_field",
+    "state_known",
     "state_matches",
 ]
 
@@ -58,13 +62,23 @@ def _is_real(value: Any) -> bool:
 INT_MAX = 2**63 - 1
 
 
-def _shown(value: Any) -> str:
-    """A value for an error message: a huge one is cut (its repr may be megabytes)."""
+def _shown(value: Any, limit: int | None = None) -> str:
+    """A value for an error message: its repr, cut (it may be megabytes) by :func:`cut` to
+    ``limit`` characters (default 80; a file's path gets :data:`PATH_SHOWN`).
+
+    A value whose repr fails is named by its type: the message that names the argument is
+    what the caller raises, never the repr's own error."""
     try:
         text = repr(value)
     except ValueError:  # an int too long for Python to print
-        return f"an integer of {value.bit_length()} bits"
-    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
+        if isinstance(value, int):
+            return f"an integer of {value.bit_length()} bits"
+        return f"a {type(value).__name__} (its repr fails)"
+    except RecursionError:  # lists within lists, thousands deep
+        return f"a {type(value).__name__} nested too deeply to print"
+    except Exception:  # a repr that raises
+        return f"a {type(value).__name__} (its repr fails)"
+    return cut(text, _SHOWN if limit is None else limit)
 
 
 def integer(name: str, value: Any, *, minimum: int = 1, maximum: int = INT_MAX) -> int:
@@ -343,14 +357,86 @@ def state_entries(
         raise ValueError(f"state_dict lacks {missing} (it was not written by this scheduler)")
 
 
-def state_matches(name: str, saved: Any, current: Any) -> None:
-    """Refuses a state written for another ``name`` (a config; None on either side: not
-    compared)."""
-    if saved is not None and current is not None and saved != current:
+def state_known(
+    state_dict: Mapping[Any, Any], known: Sequence[str], reader: str, hint: str
+) -> None:
+    """Refuses entries ``reader`` never writes, naming them: the state of another kind of
+    scheduler (torch's own schedulers save their settings beside the step, so a StepLR's state
+    would otherwise load into an adapter running any schedule)."""
+    # Settings first (torch's private entries say little), each cut, at most six shown.
+    found = sorted(
+        (key for key in state_dict if key not in known),
+        key=lambda key: (str(key).startswith("_"), repr(key)),
+    )
+    if found:
+        names = ", ".join(_shown(key) for key in found[:6])
+        more = f" and {len(found) - 6} more" if len(found) > 6 else ""
         raise ValueError(
-            f"the state_dict was written for {name} {saved}, but this scheduler runs "
-            f"{current}; delete state_dict[{name!r}] to load it anyway"
+            f"state_dict has {names}{more}, which {reader} never writes: it is another kind of "
+            f"scheduler's state (torch's own save their settings){hint}"
         )
+
+
+# How a config entry reads in a message when it is None: the writer's schedule held a
+# Python function, which has no config.
+_NO_CONFIG = "a schedule holding a Python function (no config)"
+
+
+def state_matches(name: str, saved: Any, current: Any, *, config: bool = False) -> None:
+    """Refuses a state written for another ``name``. Call it only where the state has the
+    entry (a deleted entry is the documented way to load across configs).
+
+    With ``config``, ``saved`` and ``current`` are configs (a mapping) or None (a schedule
+    holding a Python function): anything else is refused, and None against a config is a
+    different schedule, as a config is None exactly when the schedule holds a function.
+    """
+    if config and saved is not None and not isinstance(saved, Mapping):
+        raise TypeError(
+            f"state_dict[{name!r}] must be a config (a dict) or None, got {_shown(saved)}"
+        )
+    if config and (saved is None or current is None):
+        same = saved is current
+    else:
+        try:
+            same = _same(saved, current)
+        except RecursionError:  # nested deeper than any config lrfun writes
+            same = False
+    if same:
+        return
+    if isinstance(saved, Mapping) and isinstance(current, Mapping):
+        # The entries that differ (with the name), so a long config's difference shows.
+        try:
+            keys = [k for k in current if k == "name" or not _same(saved.get(k), current[k])]
+        except RecursionError:
+            keys = list(current)
+        keys += [key for key in saved if key not in current]
+        saved = {key: saved[key] for key in keys if key in saved}
+        current = {key: current[key] for key in keys if key in current}
+
+    def words(value: Any) -> str:
+        return _NO_CONFIG if config and value is None else _shown(value)
+
+    raise ValueError(
+        f"the state_dict was written for {name} {words(saved)}, but this scheduler runs "
+        f"{words(current)}; delete state_dict[{name!r}] to load it anyway"
+    )
+
+
+def _same(saved: Any, current: Any) -> bool:
+    """Plain-data equality that never raises: a saved array's truth value is ambiguous where
+    ``==`` meets it, so containers are compared entry by entry and such a leaf differs."""
+    if isinstance(saved, Mapping) and isinstance(current, Mapping):
+        return saved.keys() == current.keys() and all(
+            _same(saved[key], current[key]) for key in current
+        )
+    if isinstance(saved, (list, tuple)) and isinstance(current, (list, tuple)):
+        return len(saved) == len(current) and all(
+            _same(a, b) for a, b in zip(saved, current, strict=True)
+        )
+    try:
+        return bool(saved == current)
+    except (TypeError, ValueError, RuntimeError):  # an array of several values, a tensor
+        return False
 
 
 def row(name: str, values: Any, count: int, **bounds: Any) -> list[float]:
@@ -380,35 +466,38 @@ class FieldSpec(NamedTuple):
     top: int = 0  # a count's largest value
 
 
-def state_field(label: str, value: Any, field: FieldSpec) -> np.ndarray:
+def state_field(
+    label: str,
+    value: Any,
+    field: FieldSpec,
+    runs_in: Callable[[np.dtype], np.dtype] | None = None,
+) -> np.ndarray:
     """One field of a restored state as a NumPy array (float64, or int64 for a count),
-    refused (naming ``label``) unless ``field`` allows it."""
+    refused (naming ``label``) unless ``field`` allows it in the dtype it will run in.
+
+    That dtype is the field's own (float64 and int64 for Python numbers), passed through
+    ``runs_in`` where the state runs elsewhere: JAX without x64 runs a float64 lr as
+    float32, where 1e39 is inf, and an int64 count as int32. A count's dtype must hold every
+    count the machine reaches (its bound, at most 2**31 - 2): in int8, patience 200 is -56
+    and the plateau would cut at every update.
+    """
     if _traced(value):
         raise TypeError(
             f"{label} is traced: check_state needs concrete values (call it on the restored "
             "state, outside jit)"
         )
     if field.kind == COUNT:
-        top = field.top
-        if hasattr(value, "shape") and hasattr(value, "dtype"):
-            array = _as_array(label, value)
-            if not np.issubdtype(array.dtype, np.integer):
-                raise TypeError(
-                    f"{label} must be an integer, got dtype {array.dtype}: {_shown(value)}"
-                )
-            if array.shape != ():
-                raise ValueError(f"{label} must be one integer, got shape {array.shape}")
-            top = min(top, int(np.iinfo(array.dtype).max))
-            value = int(array)
-        return np.asarray(integer(label, value, minimum=0, maximum=top), dtype=np.int64)
+        return _state_count(label, value, field.top, runs_in)
+    dtype = np.dtype(np.float64)  # a Python number's
     if isinstance(value, (list, tuple)):
-        array = np.asarray([metric(f"{label}[{i}]", v) for i, v in enumerate(value)])
+        array = np.asarray([_state_number(f"{label}[{i}]", v) for i, v in enumerate(value)])
     elif _is_real(value):
-        array = np.asarray(metric(label, value))
+        array = np.asarray(_state_number(label, value))
     else:
         array = _as_array(label, value)
-        if not np.issubdtype(array.dtype, np.floating):
+        if not _is_floating(array.dtype):
             raise TypeError(f"{label} must be floating, got dtype {array.dtype}: {_shown(value)}")
+        dtype = array.dtype
     array = array.astype(np.float64)
     if array.shape != field.shape:
         what = {LR: "finite numbers >= 0", BEST: "numbers", METRICS: "numbers"}[field.kind]
@@ -418,14 +507,74 @@ def state_field(label: str, value: Any, field: FieldSpec) -> np.ndarray:
             else f"shape {field.shape}"
         )
         raise ValueError(f"{label} must be {wanted}, got shape {array.shape}: {_shown(value)}")
-    if field.kind == LR:
-        for where, number in np.ndenumerate(array):
-            real(label + "".join(f"[{i}]" for i in where), float(number), low=0.0)
-    if field.kind == BEST and np.isnan(array).any():
-        # +-inf is a real best (the mode's worst before any metric, or an infinite metric);
-        # NaN would never be improved on, so the lr could never change again.
-        raise ValueError(f"{label} must be a number (not NaN), got nan")
+    if runs_in is not None:
+        dtype = runs_in(dtype)
+    largest = _largest(dtype)
+    for where, number in np.ndenumerate(array):
+        name = label + "".join(f"[{i}]" for i in where)
+        if field.kind == LR:
+            real(name, float(number), low=0.0)
+        elif field.kind == BEST and math.isnan(number):
+            # +-inf is a real best (the mode's worst before any metric, or an infinite
+            # metric); NaN would never be improved on, so the lr could never change again.
+            raise ValueError(f"{name} must be a number (not NaN), got nan")
+        if math.isfinite(number) and abs(number) > largest:
+            raise ValueError(
+                f"{name} must be a number {dtype} holds (at most {largest!r} in magnitude), "
+                f"got {float(number)!r}"
+            )
     return array
+
+
+def _state_count(
+    label: str, value: Any, top: int, runs_in: Callable[[np.dtype], np.dtype] | None
+) -> np.ndarray:
+    """A count field (see :func:`state_field`) as an int64 array."""
+    dtype = np.dtype(np.int64) if _is_int(value) else None  # a Python int's
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        array = _as_array(label, value)
+        if not np.issubdtype(array.dtype, np.integer):
+            raise TypeError(f"{label} must be an integer, got dtype {array.dtype}: {_shown(value)}")
+        if array.shape != ():
+            raise ValueError(f"{label} must be one integer, got shape {array.shape}")
+        dtype, value = array.dtype, int(array)
+    if dtype is not None:
+        if runs_in is not None:
+            dtype = runs_in(dtype)
+        reach = min(top, COUNTER_MAX)
+        holds = int(np.iinfo(dtype).max)
+        if holds < reach:
+            raise TypeError(
+                f"{label} must be an integer of a dtype that counts to {reach} (32 bits or "
+                f"more), got dtype {dtype}: its counts would wrap past {holds}"
+            )
+        top = min(top, holds)
+    return np.asarray(integer(label, value, minimum=0, maximum=top), dtype=np.int64)
+
+
+def _state_number(label: str, value: Any) -> float:
+    """A number of a restored state as a float; an integer past float64's range is refused
+    (JAX cannot take it, and no scheduler writes one)."""
+    if not (_is_real(value) or _scalar_array(value)):
+        raise TypeError(f"{label} must be a number, got {_shown(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{label} must be a number float64 holds, got {_shown(value)}") from None
+
+
+def _is_floating(dtype: np.dtype) -> bool:
+    """NumPy's floating dtypes and the ones ml_dtypes adds (JAX's bfloat16)."""
+    return np.issubdtype(dtype, np.floating) or dtype.name == "bfloat16"
+
+
+def _largest(dtype: np.dtype) -> float:
+    """The largest finite value of a floating dtype (bfloat16 included)."""
+    try:
+        return float(np.finfo(dtype).max)
+    except (TypeError, ValueError):
+        ml_dtypes = sys.modules.get("ml_dtypes")
+        return math.inf if ml_dtypes is None else float(ml_dtypes.finfo(dtype).max)
 
 
 def _as_array(label: str, value: Any) -> np.ndarray:
@@ -438,3 +587,67 @@ def _as_array(label: str, value: Any) -> np.ndarray:
         return np.asarray(value)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{label} must be a number or an array, got {_shown(value)}") from error
+
+
+# The shortest length in steps a float period or phase may have (CosineAnnealingLR's T_max,
+# CyclicLR's step sizes): pi * step / length stays finite in float32 for every step an int64
+# holds (pi * 2**63 / 2**-60 < 3.4e38), so no angle or phase overflows to inf and no lr is
+# NaN. torch raises at the first step where its phase overflows (T_max=5e-324: math domain
+# error; a CyclicLR step size of 5e-324: OverflowError).
+SHORTEST_LENGTH = 2.0**-60
+
+
+def length(name: str, value: int | float, *, zero: bool = False) -> int | float:
+    """A length in steps (a period, a phase of a cycle), already checked as a positive
+    number (or >= 0 where ``zero``), as a schedule keeps it: a whole float becomes an int (its
+    phase is folded exactly). Refused: a length past an int64 (no step reaches it, and a
+    config could not hold it), and a float one shorter than :data:`SHORTEST_LENGTH` (not 0)."""
+    if isinstance(value, float):
+        if value >= 2.0**63:
+            raise ValueError(
+                f"{name} must be below 2**63 steps (no int64 step reaches a longer one), "
+                f"got {_shown(value)}"
+            )
+        if value < SHORTEST_LENGTH and not (zero and value == 0.0):
+            words = "0 or at least" if zero else "at least"
+            raise ValueError(
+                f"{name} must be {words} 2**-60 steps (a shorter one overflows the phase "
+                f"step / {name}: the lr would be NaN), got {_shown(value)}"
+            )
+        return int(value) if value.is_integer() else value
+    if _is_int(value) and value > INT_MAX:
+        raise ValueError(
+            f"{name} must be below 2**63 steps (no int64 step reaches a longer one), "
+            f"got {_shown(value)}"
+        )
+    return value
+
+
+# A value in a message is cut to this many characters; a message of the command line, which
+# holds values already cut, to 1,000.
+_SHOWN = 80
+# A file's path in a message: longer, for the whole of an ordinary path to show.
+PATH_SHOWN = 500
+
+
+def cut(text: str, limit: int = _SHOWN) -> str:
+    """``text``, or its start and its length in at most ``limit`` characters: the one way
+    values and messages are cut (a million-character argument is never echoed whole)."""
+    if len(text) <= limit:
+        return text
+    tail = f"... ({len(text)} characters)"
+    return text[: max(limit - len(tail), 0)] + tail
+
+
+def milestones(name: str, values: Any, *, minimum: int = 0) -> tuple[int, ...]:
+    """Milestone steps, as :func:`integers`: an iterable that refuses to be iterated (a 0-d
+    array has ``__iter__`` and raises in it) is refused by name, as any other non-sequence."""
+    if not isinstance(values, (str, bytes, Mapping, Sequence, set, frozenset)) and hasattr(
+        values, "__iter__"
+    ):
+        try:
+            values = list(values)
+        except TypeError:
+            words = "a sequence of integers"
+            raise TypeError(f"{name} must be {words}, got {_shown(values)}") from None
+    return integers(name, values, minimum=minimum)

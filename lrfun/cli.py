@@ -33,6 +33,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import textwrap
 import warnings
@@ -47,6 +48,7 @@ from lrfun._check import evaluate
 from lrfun._check import rows as evaluated_rows
 from lrfun._schedule import Configurable, names
 from lrfun._spec import SpecError, load, read_file, spec_names
+from lrfun._validate import PATH_SHOWN, _shown, cut
 
 __all__ = ["main"]
 
@@ -99,8 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _discard_stdout()
         return 1
     except OSError as e:
-        where = f" {e.filename!r}" if e.filename else ""
-        return _error(f"cannot write{where}: {e.strerror or e}", 1)
+        if e.filename:  # the output file (plot and gallery name it)
+            return _error(f"cannot write {_shown(e.filename, PATH_SHOWN)}: {e.strerror or e}", 1)
+        _discard_stdout()  # what is still buffered would fail again at exit
+        return _error(f"cannot write to standard output: {e.strerror or e}", 1)
     except Exception as e:  # a valid spec that still fails to evaluate: never a traceback
         return _error(f"{type(e).__name__}: {e}", 2)
 
@@ -126,11 +130,21 @@ def _discard_stdout() -> None:
 
 
 def _error(message: str, status: int) -> int:
+    """Prints the message as one line on stderr (whitespace runs as one space, terminal
+    control characters escaped, cut to :data:`_MAX_MESSAGE`); returns ``status``."""
     text = " ".join(message.split())
-    if len(text) > _MAX_MESSAGE:
-        text = text[: _MAX_MESSAGE - 3] + "..."
-    print(f"lrfun: error: {text}", file=sys.stderr)
+    print(f"lrfun: error: {cut(_printable(text), _MAX_MESSAGE)}", file=sys.stderr)
     return status
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character a terminal would act on or hide escaped as Python
+    writes it (``\\x1b``, ``\\u202e``): an escape sequence in an argument, a file name or a
+    schedule name is shown, never run. Every line the command prints about its work goes
+    through here."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -316,23 +330,76 @@ def _title(text: str) -> str:
     return text
 
 
+# Metrics are read a block of text at a time: 16 MiB of "1,1,..." is 8 million tokens, half
+# a gigabyte as one list of strings.
+_METRICS_BLOCK = 1 << 20
+_SEPARATOR = re.compile(r"[,\s]")
+_TOKEN = re.compile(r"[^,\s]+")
+
+
 def _metrics(text: str | None) -> np.ndarray | None:
+    """``--metrics``: numbers separated by commas or whitespace, inline or in an @file.
+
+    A file's content is never echoed in a refusal (``--metrics @/etc/shadow``): the message
+    says which token is not a number, where, and what kind of text it is."""
     if text is None:
         return None
-    source = "--metrics"
+    path = None
     if text.startswith("@"):
-        source = repr(text[1:])
-        text = read_file(text[1:], _MAX_METRICS_BYTES, what="metrics")
-    tokens = text.replace(",", " ").split()
-    values = []
-    for token in tokens:
+        path = text[1:]
+        text = read_file(path, _MAX_METRICS_BYTES, what="metrics")
+    blocks: list[np.ndarray] = []
+    start = 0
+    while start < len(text):
+        found = _SEPARATOR.search(text, min(start + _METRICS_BLOCK, len(text)))
+        end = found.start() if found else len(text)
+        tokens = text[start:end].replace(",", " ").split()
         try:
-            values.append(float(token))
+            blocks.append(np.fromiter(map(float, tokens), dtype=np.float64, count=len(tokens)))
         except ValueError:
-            raise _UsageError(f"{source} must hold numbers; found {token[:40]!r}") from None
-    if not values:
+            before = sum(len(block) for block in blocks)
+            raise _UsageError(_not_a_number(text, start, end, before, path)) from None
+        start = end
+    source = "--metrics" if path is None else f"metrics {_shown(path, PATH_SHOWN)}"
+    if not blocks or not sum(len(block) for block in blocks):
         raise _UsageError(f"{source} holds no metrics")
-    return np.asarray(values)
+    return np.concatenate(blocks)
+
+
+def _not_a_number(text: str, start: int, end: int, before: int, path: str | None) -> str:
+    """The refusal of the first token in ``text[start:end]`` that is not a number (``before``
+    numbers came earlier): inline, the token itself; in a file, only where it is and what
+    kind of text."""
+    index, match = next(
+        (i, m)
+        for i, m in enumerate(_TOKEN.finditer(text, start, end), before + 1)
+        if not _is_number(m.group())
+    )
+    token = match.group()
+    words = "must hold numbers separated by commas or whitespace"
+    if path is None:
+        return f"--metrics {words}; metric {index} is {_shown(token)}"
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - text.rfind("\n", 0, match.start())
+    if not token.isprintable():
+        kind = "binary data"
+    elif any(c.isalpha() for c in token):
+        kind = "a word"
+    else:
+        kind = "a malformed number"
+    where = f"metric {index} (line {line}, column {column})"
+    return (
+        f"metrics {_shown(path, PATH_SHOWN)} {words}; {where} is not a number: {kind} of "
+        f"{len(token)} characters (not shown: the file's content is never echoed)"
+    )
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def _schedules(specs: Sequence[str], args: argparse.Namespace) -> tuple[list[Configurable], Any]:
@@ -393,15 +460,17 @@ def _plot(args: argparse.Namespace) -> int:
         )
     except (ValueError, TypeError, ArithmeticError) as e:
         raise _UsageError(str(e)) from None
-    print(f"wrote {args.output}")
+    print(f"wrote {_printable(args.output)}")
     status = 0
     for schedule, check in zip(schedules, checks or [], strict=False):
         worst = check.worst_fraction
         verdict = "pass" if check.passed else "FAIL"
         print(
-            f"{verdict}: {plot.label(schedule, width=_NO_WRAP)} vs "
-            f"{check.reference.reference}, steps "
-            f"0..{check.lr.steps}: max error {worst:.3g} x tolerance"
+            _printable(
+                f"{verdict}: {plot.label(schedule, width=_NO_WRAP)} vs "
+                f"{check.reference.reference}, steps "
+                f"0..{check.lr.steps}: max error {worst:.3g} x tolerance"
+            )
         )
         status = max(status, int(not check.passed))
     return status
@@ -471,9 +540,13 @@ def _cells(values: list[np.ndarray], start: int, stop: int) -> Iterator[list[str
 def _texts(values: np.ndarray) -> list[str]:
     """Each value as the shortest text that reads back as exactly it (its repr); None (no
     metric at step 0) as an empty string."""
+    if values.dtype == object:  # the metric column: numbers, None at step 0
+        missing = np.equal(values, None)
+        texts = _texts(np.where(missing, np.nan, values).astype(np.float64))
+        for i in np.flatnonzero(missing).tolist():
+            texts[i] = ""
+        return texts
     items = values.tolist()
-    if values.dtype == object:
-        return ["" if v is None else repr(float(v)) for v in items]
     # repr of a list reprs its numbers in C: ten times faster than one repr() call each.
     return repr(items)[1:-1].split(", ") if items else []
 
@@ -585,7 +658,7 @@ def _gallery(args: argparse.Namespace) -> int:
     # Unset, the library's own default applies: one definition of the gallery's resolution.
     options = {} if args.dpi is None else {"dpi": args.dpi}
     for path in plot.gallery(args.output, torch=torch, **options):
-        print(f"wrote {path}")
+        print(f"wrote {_printable(str(path))}")
     return 0
 
 

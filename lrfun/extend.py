@@ -105,10 +105,17 @@ def import_schedules(modules: Sequence[str] = ()) -> None:
             entry.load()
         except Exception as e:
             raise ImportError(f"entry point {entry.name} = {entry.value} fails: {e}") from None
-    if modules and os.getcwd() not in sys.path:
+    # The current directory is searched while these import, and only then: later imports
+    # (torch, matplotlib) must not find a file of the same name there.
+    added = bool(modules) and os.getcwd() not in sys.path
+    if added:
         sys.path.insert(0, os.getcwd())
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except Exception as e:
-            raise ImportError(f"--import {module}: {type(e).__name__}: {e}") from None
+    try:
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except Exception as e:
+                raise ImportError(f"module {module}: {type(e).__name__}: {e}") from None
+    finally:
+        if added:
+            sys.path.remove(os.getcwd())

@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lrfun import _validate as check
 from lrfun._greedy import GreedyLR, GreedyState
 from lrfun._hf import (
     ConstantWithWarmup,
@@ -163,7 +164,8 @@ def _min_lr_rate(
     if min_lr is not None and min_lr_rate is not None:
         raise ValueError("Only one of min_lr or min_lr_rate should be set")
     if min_lr is not None:
-        return min_lr / default_lr_of(base_lr, lr)
+        # checked here, by its name: the rate it becomes is checked only as min_lr_rate
+        return check.real("min_lr", min_lr, low=0.0) / default_lr_of(base_lr, lr)
     if min_lr_rate is None:
         raise ValueError(
             "One of min_lr or min_lr_rate should be set through the `lr_scheduler_kwargs`"

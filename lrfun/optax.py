@@ -175,8 +175,10 @@ def check_state(plateau: Machine, state: Any) -> Any:
 
     ``update`` runs traced (under ``jit``), where a corrupt value cannot be refused: a NaN
     ``best`` would never be improved on again, a NaN or negative lr would be applied, a
-    negative count would delay the next cut. So a state that comes back from disk goes
-    through this check once, on the host, before it is used; every state of the machine's
+    negative count would delay the next cut, an int8 count would wrap (patience 200 is -56
+    there: a cut at every update). So a state that comes back from disk goes through this
+    check once, on the host, before it is used, in the dtypes JAX will run it in (float64
+    and int64 values become float32 and int32 without x64); every state of the machine's
     type in it (a :class:`lrfun.PlateauState`, or a GreedyLR's ``GreedyState``) --
     :func:`reduce_on_plateau`'s, or :func:`inject`'s under ``hyperparams_states`` -- must
     fit ``plateau``. The check is the machine's own ``check_state``, which the torch adapter's
@@ -192,12 +194,14 @@ def check_state(plateau: Machine, state: Any) -> Any:
 
     Raises:
       TypeError: ``plateau`` is not a metric-driven machine; a field is traced, or of the
-        wrong kind (an lr or ``best`` that is not floating, a count that is not an integer).
+        wrong kind (an lr or ``best`` that is not floating, a count that is not an integer,
+        or of a dtype narrower than 32 bits).
       ValueError: ``state`` holds no state of the machine's type; a field has the wrong
         shape (``lr`` not one value, or one per param group, as ``plateau.init()`` has), an
-        lr is negative or not finite, ``best`` is NaN, or a count is out of range
-        (``last_epoch`` past 2**53 or its dtype's largest value, the other counters past
-        2**31 - 2 or their own bound).
+        lr is negative or not finite, ``best`` is NaN, a finite value is past what its dtype
+        holds (an lr of 1e39 as float32), or a count is out of range (``last_epoch`` past
+        2**53 or its dtype's largest value, the other counters past 2**31 - 2 or their own
+        bound).
 
     Example:
       >>> import pickle, jax, jax.numpy as jnp, optax, lrfun, lrfun.optax
@@ -223,7 +227,9 @@ def check_state(plateau: Machine, state: Any) -> Any:
         )
     for path, node in states:
         where = f"state{jax.tree_util.keystr(path)}".replace("{", "{{").replace("}", "}}")
-        plateau.check_state(node, label=where + ".{}")
+        # Checked in the dtypes the jitted update will run it in: without x64, a float64 lr
+        # of 1e39 is float32 inf there, and an int64 count of 2**31 wraps.
+        plateau.check_state(node, label=where + ".{}", runs_in=jax.dtypes.canonicalize_dtype)
     return state
 
 

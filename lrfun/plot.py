@@ -29,9 +29,13 @@ is a dollar sign). Labels are cut to :data:`MAX_LABEL` characters, the legend li
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import functools
 import os
+import secrets
+import stat
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -170,7 +174,8 @@ def plot(
         further panel, plus the height of the title and legend).
       dpi: dots per inch of the figure and of the saved raster file (default :data:`DPI`).
       path: when given, the figure is also saved there; the format (png, svg or pdf) comes
-        from the suffix.
+        from the suffix. The file is replaced whole or not at all: written beside it and
+        renamed over it once complete.
 
     Returns:
       The :class:`matplotlib.figure.Figure`.
@@ -179,7 +184,7 @@ def plot(
       ValueError: missing ``steps`` or ``metrics``, a bad ``path`` suffix, labels of the wrong
         length, a value matplotlib cannot draw (not finite, or beyond ``1e300``), torch
         failing on the arguments (``torch=True``); TypeError: something that is not a
-        schedule.
+        schedule; OSError: ``path`` cannot be written (naming it; what was there is kept).
 
     >>> from lrfun import StepLR
     >>> fig = plot(StepLR(0.1, step_size=3), steps=8)
@@ -298,8 +303,60 @@ def plot(
     if torch:
         _label_tolerance(ax["error"], canvas)
     if path is not None:
-        fig.savefig(path, format=fmt, dpi=dpi)
+        _save(fig, path, fmt, dpi)
     return fig
+
+
+def _save(fig: Figure, path: str | os.PathLike[str], fmt: str | None, dpi: float) -> None:
+    """Saves the figure to ``path`` atomically: into a new file beside it, renamed over it
+    once complete, so a failure (a full disk, an interrupt) leaves what was there and no
+    partial file. A path that names a FIFO or a device is written in place (a rename would
+    replace it); a link is followed, as an ordinary write would.
+
+    Raises:
+      OSError: naming ``path``, whatever step failed.
+    """
+    shown = os.fspath(path)
+    target = os.path.realpath(shown)
+    directory, name = os.path.split(target)
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, shown) from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        try:
+            fig.savefig(target, format=fmt, dpi=dpi)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, shown) from None
+        return
+    temporary = ""
+    try:
+        for _ in range(100):  # a name nobody holds; 0o666 lets the umask set the mode
+            temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            try:
+                fd = os.open(temporary, flags, 0o666)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(errno.EEXIST, "no free temporary name beside it")
+        with os.fdopen(fd, "wb") as file:
+            fig.savefig(file, format=fmt, dpi=dpi)
+            file.flush()
+            os.fsync(file.fileno())
+        if info is not None:  # the replaced file's permissions, as a write in place keeps
+            os.chmod(temporary, stat.S_IMODE(info.st_mode))
+        os.replace(temporary, target)
+        temporary = ""
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, shown) from None
+    finally:
+        if temporary:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
 
 
 def gallery(
@@ -318,6 +375,10 @@ def gallery(
 
     Returns:
       The paths written.
+
+    Raises:
+      OSError: a file cannot be written, naming it (each file is replaced whole or not at
+        all, as :func:`plot` writes it).
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 
 from lrfun import _validate as check
 from lrfun._backend import evaluate
-from lrfun._plateau import Machine
+from lrfun._plateau import Machine, host_metric
 from lrfun._schedule import Schedule
 
 __all__ = ["PlateauScheduler", "Scheduler"]
@@ -35,9 +35,35 @@ __all__ = ["PlateauScheduler", "Scheduler"]
 # multiples of this, so the value at a step never depends on where a run was resumed.
 _CHUNK = 1024
 
-# A stretch of evaluated steps: (start, lr rows, momentum rows, stepwise start), a row being
-# one value per param group.
-_Stretch = tuple[int, list[list[float]], list[list[float]], int]
+# A stretch of evaluated steps: (start, lr rows, momentum rows, stepwise start, peak), a row
+# being one value per param group, the peak the largest finite magnitude of its values.
+_Stretch = tuple[int, list[list[float]], list[list[float]], int, float]
+
+# The largest finite value of each tensor dtype met (torch.finfo per write would cost more
+# than the write); a dtype's entry never changes, so concurrent fills agree.
+_LARGEST: dict[torch.dtype, float] = {}
+
+
+def _largest(dtype: torch.dtype) -> float:
+    """The largest finite value a tensor of ``dtype`` holds (inf: no such bound known)."""
+    top = _LARGEST.get(dtype)
+    if top is None:
+        try:
+            top = float(torch.finfo(dtype).max) if dtype.is_floating_point else math.inf
+        except (NotImplementedError, RuntimeError, TypeError):  # packed (float4 pairs)
+            top = math.inf
+        _LARGEST[dtype] = top
+    return top
+
+
+# The least largest finite value of torch's floating dtypes (240, float8_e4m3fnuz): a stretch
+# whose values all lie within it fits any tensor lr or momentum, so its steps need no check of
+# the groups' dtypes.
+_FITS_ANY = min(
+    _largest(dtype)
+    for dtype in vars(torch).values()
+    if isinstance(dtype, torch.dtype) and dtype.is_floating_point
+)
 
 _STEP_ORDER_WARNING = (
     "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
@@ -142,10 +168,15 @@ class Scheduler(LRScheduler):
         self._lr_rows: list[list[float]]
         self._momentum_rows: list[list[float]]
         self._stepwise: int
+        self._peak: float
         # The lrs the previous child of torch's SequentialLR left when that container restarted
         # this one at its milestone, for schedules whose restart continues from them.
         self._previous: tuple[float, ...] | None = None
         self._forget()
+        # Step 0's values are checked against the groups' dtypes before torch's constructor
+        # changes anything (it sets each group's initial_lr, then steps).
+        self._optimizer = optimizer
+        self._check_step(0, *self._values(0))
         super().__init__(optimizer)
 
     def __repr__(self) -> str:
@@ -178,8 +209,8 @@ class Scheduler(LRScheduler):
             epoch = check.integer("epoch", epoch, minimum=0, maximum=check.MAX_STEP)
         if self._step_count == 1 and not getattr(self._optimizer, "_opt_called", False):
             warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=2)
+        self._advance(epoch)  # may refuse the step's values: then nothing has changed
         self._step_count += 1
-        self._advance(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """torch's hook, which its SequentialLR calls as ``_update_lr(0)`` to restart a child
@@ -190,19 +221,42 @@ class Scheduler(LRScheduler):
         if epoch == 0 and type(self.schedule)._restarted is not Schedule._restarted:
             previous = tuple(float(group["lr"]) for group in self._optimizer.param_groups)
             if previous != self._previous:
+                kept = self._previous, self._kept()
                 self._previous = previous
                 self._forget()
+                try:
+                    self._advance(epoch)
+                except BaseException:  # a refused restart changes nothing
+                    self._previous = kept[0]
+                    self._keep(kept[1])
+                    raise
+                return
         self._advance(epoch)
 
     def _advance(self, epoch: int | None) -> None:
         step = self.last_epoch + 1 if epoch is None else epoch
+        self._write(step)  # checks before it writes: a refused step leaves last_epoch too
         self.last_epoch = step
-        self._write(step)
 
     def _forget(self) -> None:
         """Drops the evaluated stretch (the values it holds no longer apply)."""
-        self._start, self._lr_rows, self._momentum_rows = 0, [], []
-        self._stepwise = -1  # the stretch evaluated step by step, if any
+        self._keep(_NOTHING)
+
+    def _keep(self, stretch: _Stretch) -> None:
+        """Keeps ``stretch`` as the evaluated one."""
+        self._start, self._lr_rows, self._momentum_rows, self._stepwise, self._peak = stretch
+
+    def _kept(self) -> _Stretch:
+        return self._start, self._lr_rows, self._momentum_rows, self._stepwise, self._peak
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickle, ``copy.deepcopy``, ``torch.save`` and a spawn worker take: everything
+        but the evaluated stretch, which is derived (the next step evaluates it again) and
+        may be large."""
+        state = self.__dict__.copy()
+        names = ("_start", "_lr_rows", "_momentum_rows", "_stepwise", "_peak")
+        state.update(zip(names, _NOTHING, strict=True))
+        return state
 
     # Python floats only: narrower than torch's list[float | Tensor] (a list is invariant).
     def get_lr(self) -> list[float]:  # type: ignore[override]
@@ -231,7 +285,8 @@ class Scheduler(LRScheduler):
 
         Every entry is checked, and the lrs (and momenta) of the restored step evaluated,
         before anything changes: a refused state leaves the scheduler and the optimizer as
-        they were.
+        they were. Values are checked in the dtype they are written in: a group's tensor lr
+        (or momentum) takes only what its dtype holds (65504 for float16).
 
         A state at step -1 is a child of torch's SequentialLR that has not started (torch's
         constructor steps every child back by one): it is restored without writing, so that
@@ -239,52 +294,65 @@ class Scheduler(LRScheduler):
 
         Raises:
           TypeError: ``state_dict`` is not a mapping, or an entry has the wrong type (a count
-            that is not an integer, lrs that are not a list of numbers).
+            that is not an integer, lrs that are not a list of numbers, a ``"schedule"`` that
+            is not a config).
           ValueError: the state was written by a scheduler running a different schedule
-            (delete its ``"schedule"`` entry to load it anyway) or by a
-            :class:`PlateauScheduler`; an entry is out of range (``last_epoch`` outside
-            [-1, 2**53], a negative ``_step_count``, lrs that are not finite or not one per
-            param group); or the schedule's lr at the restored step is not finite.
+            (delete its ``"schedule"`` entry to load it anyway), by a
+            :class:`PlateauScheduler`, or by another kind of scheduler (torch's own StepLR,
+            OneCycleLR, ...: entries this adapter never writes, named); an entry is out of
+            range (``last_epoch`` outside [-1, 2**53], a negative ``_step_count``, lrs that
+            are negative, not finite, not one per param group, or past what a group's
+            dtype holds); or the schedule's lr (or momentum) at the restored step is not
+            finite or past what a group's dtype holds.
         """
         check.state_entries(
-            state_dict,
-            ("last_epoch", "_step_count"),
-            _PLATEAU_KEYS,
-            "a PlateauScheduler (or torch's ReduceLROnPlateau)",
+            state_dict, (), _PLATEAU_KEYS, "a PlateauScheduler (or torch's ReduceLROnPlateau)"
         )
-        check.state_matches("schedule", state_dict.get("schedule"), _config_or_none(self.schedule))
-        groups = len(self._optimizer.param_groups)
+        if "schedule" in state_dict:  # deleted: the documented way to load across schedules
+            current = _config_or_none(self.schedule)
+            check.state_matches("schedule", state_dict["schedule"], current, config=True)
+        check.state_known(state_dict, _SCHEDULER_ENTRIES, "lrfun.torch.Scheduler", _STEP_HINT)
+        check.state_entries(state_dict, ("last_epoch", "_step_count"), (), "")
+        groups = self._optimizer.param_groups
         last_epoch = _count(state_dict, "last_epoch", minimum=-1)
         step_count = _count(state_dict, "_step_count")
-        base_lrs = (
-            _numbers(state_dict, "base_lrs", groups, low=0.0)
-            if "base_lrs" in state_dict
-            else self.base_lrs
-        )
+        base_lrs: list[Any] = self.base_lrs
+        if "base_lrs" in state_dict:
+            base_lrs = _numbers(state_dict, "base_lrs", len(groups), low=0.0)
+            _check_row("state_dict['base_lrs'][{}]", base_lrs, None, groups)
         if "_last_lr" in state_dict:
-            _numbers(state_dict, "_last_lr", groups)  # checked only: the lrs written are the step's
+            _numbers(state_dict, "_last_lr", len(groups))  # checked only: the step's are written
         previous = state_dict.get("restarted_from")
         if previous is not None:
-            previous = tuple(_numbers(state_dict, "restarted_from", groups))
+            # The lrs the optimizer held when torch's SequentialLR restarted this schedule:
+            # lrs that group could hold (never negative: that would be gradient ascent).
+            previous = tuple(_numbers(state_dict, "restarted_from", len(groups), low=0.0))
+            _check_row("state_dict['restarted_from'][{}]", list(previous), None, groups)
         # The values to write, evaluated last: every cheap check has passed by now, so a
         # refused state never starts an evaluation (a simulated composite can be long).
-        stretch: _Stretch = (0, [], [], -1)
+        stretch = _NOTHING
         if last_epoch >= 0:
             stretch = self._stretch(last_epoch, previous, -1)
             lrs, momenta = _at(stretch, last_epoch, self._momentum_key)
-            for name, values in (("lr", lrs), ("momentum", momenta or ())):
-                bad = next((v for v in values if not math.isfinite(v)), None)
-                if bad is not None:
-                    raise ValueError(
-                        f"the schedule's {name} at state_dict['last_epoch']={last_epoch} is "
-                        f"{bad!r}: refusing to write it into the optimizer"
-                    )
+            at = f"state_dict['last_epoch']={last_epoch}"
+            _check_row(f"the schedule's lr at {at}", lrs, None, groups, finite=True)
+            if momenta is not None:
+                what = f"the schedule's momentum at {at}"
+                _check_row(what, momenta, self._momentum_key, groups, finite=True)
         # Everything checked: the state changes all at once.
         self.last_epoch, self._step_count, self.base_lrs = last_epoch, step_count, list(base_lrs)
         self._previous = previous
-        self._start, self._lr_rows, self._momentum_rows, self._stepwise = stretch
+        self._keep(stretch)
         if last_epoch >= 0:
             self._write(last_epoch)
+
+    def _check_step(self, step: int, lrs: list[float], momenta: list[float] | None) -> None:
+        """Refuses a step's values that a group's tensor lr or momentum cannot hold."""
+        groups = self._optimizer.param_groups
+        _check_row(f"the schedule's lr at step {step}", lrs, None, groups)
+        if momenta is not None:
+            what = f"the schedule's momentum at step {step}"
+            _check_row(what, momenta, self._momentum_key, groups)
 
     def _values(self, step: int) -> tuple[list[float], list[float] | None]:
         """The lrs (and momenta) at ``step``, one per param group (shared rows: not to be
@@ -298,35 +366,38 @@ class Scheduler(LRScheduler):
     def _load(self, step: int) -> None:
         """Evaluates the stretch of ``_CHUNK`` steps holding ``step`` (one stretch kept:
         memory stays O(_CHUNK))."""
-        self._start, self._lr_rows, self._momentum_rows, self._stepwise = self._stretch(
-            step, self._previous, self._stepwise
-        )
+        self._keep(self._stretch(step, self._previous, self._stepwise))
 
     def _stretch(self, step: int, previous: tuple[float, ...] | None, stepwise: int) -> _Stretch:
-        """The stretch holding ``step`` as (start, lr rows, momentum rows, stepwise start),
-        for the restart ``previous``; changes nothing (a load checks the values first)."""
+        """The stretch holding ``step`` (see ``_Stretch``), for the restart ``previous``;
+        changes nothing (a load checks the values first)."""
         start = step - step % _CHUNK
         if start != stepwise:
             try:
-                lrs, momenta = self._evaluate(np.arange(start, start + _CHUNK), previous)
-                return start, lrs, momenta, stepwise
+                lrs, momenta, peak = self._evaluate(np.arange(start, start + _CHUNK), previous)
+                return start, lrs, momenta, stepwise, peak
             except Exception:
                 # A user function may be defined only over the steps a run reaches (a lambda
                 # indexing a list): then this stretch goes one step at a time, so an error
                 # surfaces at the step where torch would meet it.
                 stepwise = start
-        lrs, momenta = self._evaluate(np.arange(step, step + 1), previous)
-        return step, lrs, momenta, stepwise
+        lrs, momenta, peak = self._evaluate(np.arange(step, step + 1), previous)
+        return step, lrs, momenta, stepwise, peak
 
     def _evaluate(
         self, steps: np.ndarray, previous: tuple[float, ...] | None
-    ) -> tuple[list[list[float]], list[list[float]]]:
-        """Rows of one value per param group, for each step."""
+    ) -> tuple[list[list[float]], list[list[float]], float]:
+        """Rows of one value per param group, for each step, of lrs and momenta, and the
+        largest finite magnitude among them."""
         groups = len(self._optimizer.param_groups)
+        peak = 0.0
 
         def rows(values: Any) -> list[list[float]]:
-            table = np.asarray(values, dtype=np.float64).tolist()
-            return [_row(value, groups, self.schedule) for value in table]
+            nonlocal peak
+            table = np.asarray(values, dtype=np.float64)
+            finite = np.abs(table[np.isfinite(table)])
+            peak = max(peak, float(finite.max()) if finite.size else 0.0)
+            return [_row(value, groups, self.schedule) for value in table.tolist()]
 
         schedule = self.schedule
         if previous is None:
@@ -339,20 +410,31 @@ class Scheduler(LRScheduler):
 
             lrs = rows(evaluate(restarted, steps, groups))
         if self._momentum_key is None:
-            return lrs, []
-        return lrs, rows(self.schedule.momentum(steps))
+            return lrs, [], peak
+        return lrs, rows(self.schedule.momentum(steps)), peak
 
     def _write(self, step: int) -> None:
         # The hot path of every step: a row lookup and one assignment per group.
         offset = step - self._start
+        stretch = None
         if 0 <= offset < len(self._lr_rows):
             lrs = self._lr_rows[offset]
             momenta = self._momentum_rows[offset] if self._momentum_key else None
-        else:
-            lrs, momenta = self._values(step)
+        else:  # kept once the step's values are known to be written
+            stretch = self._stretch(step, self._previous, self._stepwise)
+            lrs, momenta = _at(stretch, step, self._momentum_key)
         groups = self._optimizer.param_groups
         if len(groups) != len(lrs):
             _row(lrs, len(groups), self.schedule)  # raises, naming the change
+        # Before any group changes: a tensor lr or momentum takes only what its dtype holds
+        # (float32's fill_ would raise half-way through the groups, float16's store inf).
+        # Python floats need no check, so the common case costs one type test per group.
+        # Only a stretch holding a value past what some dtype holds needs the check (Python
+        # floats need none: the common case costs one comparison).
+        if (self._peak if stretch is None else stretch[4]) > _FITS_ANY:
+            self._check_step(step, lrs, momenta)
+        if stretch is not None:
+            self._keep(stretch)
         for group, lr in zip(groups, lrs, strict=True):
             if type(group["lr"]) is float:  # the common case, without a call
                 group["lr"] = lr
@@ -409,10 +491,12 @@ class PlateauScheduler(_TorchPlateau):
         for name in self._SETTINGS:
             setattr(self, name, getattr(plateau, name))
         self.state = plateau._host(plateau.check_state(plateau.init()))
-        self.base_lrs = cast("list[float | torch.Tensor]", self._lrs())  # floats, in torch's type
+        lrs = self._lrs()
+        _check_row("the plateau's lr", lrs, None, optimizer.param_groups)  # before any write
+        self.base_lrs = cast("list[float | torch.Tensor]", lrs)  # floats, in torch's type
         self.last_epoch = int(self.state.last_epoch)
         self._step_count = 0
-        self._write()
+        self._write(lrs)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.plateau!r})"
@@ -446,10 +530,13 @@ class PlateauScheduler(_TorchPlateau):
             raise TypeError("PlateauScheduler.step takes no epoch: the state counts its steps")
         if type(metrics) is not float and isinstance(metrics, torch.Tensor):
             metrics = metrics.detach()  # a loss with its graph: only the value is wanted
-        self.state = self.plateau.update(self.state, float(metrics))
-        self.last_epoch = int(self.state.last_epoch)
+        state = self.plateau.update(self.state, host_metric(metrics))
+        lrs = _row(_host_lr(state.lr), len(self.optimizer.param_groups), self.plateau)
+        # A GreedyLR may raise the lr past what a tensor lr holds: refused before any change.
+        _check_row("the plateau's lr", lrs, None, self.optimizer.param_groups)
+        self.state, self.last_epoch = state, int(state.last_epoch)
         self._step_count += 1
-        self._write()
+        self._write(lrs)
 
     def get_last_lr(self) -> list[float | torch.Tensor]:
         """The lrs last written, typed like the groups' lrs (as :meth:`Scheduler.get_last_lr`)."""
@@ -491,7 +578,11 @@ class PlateauScheduler(_TorchPlateau):
         writer = "a Scheduler (or a torch LRScheduler)"
         check.state_entries(state_dict, (), _SCHEDULER_KEYS, writer)
         # Another machine's (or configuration's) state is named as such, before its fields.
-        check.state_matches("plateau", state_dict.get("plateau"), self.plateau.to_config())
+        if "plateau" in state_dict:  # deleted: the documented way to load across configs
+            saved_config = state_dict["plateau"]
+            check.state_matches("plateau", saved_config, self.plateau.to_config(), config=True)
+        known = (*fields, *_PLATEAU_ENTRIES)
+        check.state_known(state_dict, known, "lrfun.torch.PlateauScheduler", "")
         check.state_entries(state_dict, fields, (), writer)
         groups = len(self.optimizer.param_groups)
         saved = self.plateau.state_type(**{name: state_dict[name] for name in fields})
@@ -503,6 +594,8 @@ class PlateauScheduler(_TorchPlateau):
             min_lrs = _numbers(state_dict, "min_lrs", groups, low=0.0)
             check.state_matches("min_lrs", min_lrs, self.min_lrs)
         lrs = _row(_host_lr(state.lr), groups, self.plateau)  # raises if the groups changed
+        what = "state_dict['lr']" + ("" if self.plateau.groups is None else "[{}]")
+        _check_row(what, lrs, None, self.optimizer.param_groups)  # in the groups' dtypes
         # Everything checked: the state changes all at once.
         self.state, self.last_epoch = state, int(state.last_epoch)
         self._step_count = step_count
@@ -511,12 +604,60 @@ class PlateauScheduler(_TorchPlateau):
     def _lrs(self) -> list[float]:
         return _row(_host_lr(self.state.lr), len(self.optimizer.param_groups), self.plateau)
 
-    def _write(self, lrs: list[float] | None = None) -> None:
-        if lrs is None:
-            lrs = self._lrs()
+    def _write(self, lrs: list[float]) -> None:
+        """Writes checked lrs (see ``_check_row``) into the param groups."""
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             _set(group, "lr", lr)
         self._last_lr = cast("list[float | torch.Tensor]", lrs)  # floats, in torch's type
+
+
+def _check_row(
+    what: str,
+    values: Sequence[float],
+    key: str | None,
+    groups: Sequence[Mapping[str, Any]],
+    *,
+    finite: bool = False,
+) -> None:
+    """Refuses values, one per param group, that the group's lr (``key`` None), momentum or
+    beta1 cannot take as the number they are (see :func:`_unfit`). ``what`` names the values
+    (``{}``: the group's index)."""
+    found = _unfit(values, key, groups, finite=finite)
+    if found is not None:
+        raise ValueError(_refusal(what, key, *found))
+
+
+def _unfit(
+    values: Sequence[float],
+    key: str | None,
+    groups: Sequence[Mapping[str, Any]],
+    *,
+    finite: bool = False,
+) -> tuple[int, float, Any] | None:
+    """The first (group index, value, dtype) where a group cannot take the value: a finite
+    value past its tensor's dtype (a float32 tensor's ``fill_`` raises, a float16 one stores
+    inf) or, with ``finite``, a value that is not finite (dtype None). None: all fit."""
+    for index, (group, value) in enumerate(zip(groups, values, strict=True)):
+        if finite and not math.isfinite(value):
+            return index, value, None
+        target = group["betas"][0] if key == "betas" else group[key or "lr"]
+        if type(target) is float:
+            continue
+        dtype = getattr(target, "dtype", None)  # a tensor's (a Python number has none)
+        if dtype is not None and abs(value) > _largest(dtype) and math.isfinite(value):
+            return index, value, dtype
+    return None
+
+
+def _refusal(what: str, key: str | None, index: int, value: float, dtype: Any) -> str:
+    name = "betas[0]" if key == "betas" else key or "lr"
+    if dtype is None:
+        return f"{what.format(index)} is {value!r} (param group {index}): refusing to write it"
+    top = _largest(dtype)
+    return (
+        f"{what.format(index)} is {value!r}, more than param group {index}'s {name} holds "
+        f"({dtype}, at most {top!r}): refusing to write it (nothing was changed)"
+    )
 
 
 def _host_lr(lr: Any) -> Any:
@@ -636,6 +777,14 @@ def _typed(
 _SCHEDULER_KEYS = ("base_lrs", "schedule", "restarted_from")
 _PLATEAU_KEYS = ("lr", "best", "num_bad_epochs", "cooldown_counter", "plateau")
 
+# Every entry an adapter's state may hold (a PlateauScheduler's: these and its machine's
+# state fields; "min_lrs" is torch's, checked against the plateau's floor). Any other entry
+# is another kind of scheduler's: torch's own save their settings ("gamma", "T_0", ...), and
+# would otherwise load into an adapter running any schedule.
+_SCHEDULER_ENTRIES = ("last_epoch", "_step_count", "_last_lr", *_SCHEDULER_KEYS)
+_PLATEAU_ENTRIES = ("last_epoch", "_step_count", "_last_lr", "plateau", "min_lrs")
+_STEP_HINT = "; to carry its step over, load {'last_epoch': n, '_step_count': n + 1}"
+
 
 def _count(
     state_dict: Mapping[str, Any], key: str, *, minimum: int = 0, maximum: int = check.MAX_STEP
@@ -649,9 +798,12 @@ def _numbers(state_dict: Mapping[str, Any], key: str, groups: int, **bounds: Any
     return check.row(f"state_dict[{key!r}]", state_dict[key], groups, **bounds)
 
 
+_NOTHING: _Stretch = (0, [], [], -1, 0.0)  # no stretch evaluated
+
+
 def _at(
     stretch: _Stretch, step: int, momentum_key: str | None
 ) -> tuple[list[float], list[float] | None]:
     """The lrs (and momenta) at ``step`` of a stretch that holds it."""
-    start, lrs, momenta, _ = stretch
+    start, lrs, momenta, _, _ = stretch
     return lrs[step - start], (momenta[step - start] if momentum_key else None)

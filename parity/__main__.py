@@ -21,6 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from lrfun._schedule import registered
+from lrfun._validate import cut
+from lrfun.cli import _discard_stdout, _printable
 from lrfun.extend import import_schedules
 from parity.report import TENSOR_LR_STEPS, Row, run
 
@@ -149,10 +151,14 @@ class _PlainProgress:
 def _progress() -> Any:
     """rich's transient progress bar, or plain progress lines where rich is not installed."""
     try:
+        from rich.console import Console
         from rich.progress import Progress
     except ImportError:
         return _PlainProgress()
-    return Progress(transient=True)
+    # on stderr, as the plain lines: stdout holds the report alone; and only on a terminal
+    # (elsewhere rich leaves an empty line behind)
+    console = Console(stderr=True)
+    return Progress(transient=True, console=console, disable=not console.is_terminal)
 
 
 def _between(low: int, high: int) -> Callable[[str], int]:
@@ -174,9 +180,15 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with its usage errors as one line on stderr (no usage dump), status 2."""
 
     def error(self, message: str) -> Any:  # argparse's hook: must not return
-        text = " ".join(message.split())
-        print(f"{self.prog}: error: {text} (see '{self.prog} --help')", file=sys.stderr)
+        _error(f"{message} (see '{self.prog} --help')")
         raise SystemExit(2)
+
+
+def _error(message: str) -> None:
+    """One line on stderr, as lrfun's own command writes it: control characters escaped,
+    cut to 1,000 characters."""
+    text = cut(_printable(" ".join(message.split())), 1000)
+    print(f"{PROG}: error: {text}", file=sys.stderr)
 
 
 def _device(text: str, present: list[str]) -> str:
@@ -287,8 +299,6 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         rows = run(names, steps=args.steps, examples=args.examples, devices=devices)
-        json.dump([r.__dict__ for r in rows], sys.stdout, indent=1)
-        print()
     else:
         with _progress() as progress:
             total = sum(1 if n in ("ReduceLROnPlateau", "hf") else args.examples + 1 for n in names)
@@ -301,7 +311,20 @@ def main(argv: list[str] | None = None) -> int:
                 devices=devices,
                 advance=lambda name: progress.update(task, advance=1, description=name),
             )
-        _table(rows, args.steps)
+    try:
+        if args.json:
+            json.dump([r.__dict__ for r in rows], sys.stdout, indent=1)
+            print()
+        else:
+            _table(rows, args.steps)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early (| head): end quietly
+        _discard_stdout()
+        return 1
+    except OSError as e:  # a full disk, /dev/full: one line, never a traceback
+        _discard_stdout()  # what is still buffered would fail again at exit
+        _error(f"cannot write to standard output: {e.strerror or e}")
+        return 1
     return 0 if all(r.ok for r in rows) else 1
 
 

@@ -183,7 +183,7 @@ def test_plot_writes_each_format(tmp_path: Path, fmt: str) -> None:
         (["show", "StepLR(0.1, 3)"], "--steps N is required"),
         (["show", "ReduceLROnPlateau(0.1)"], "give --metrics"),
         (["show", "StepLR(0.1, 3)", "--steps", "3", "--metrics", "1"], "schedules only"),
-        (["show", "ReduceLROnPlateau(0.1)", "--metrics", "1,x"], "must hold numbers; found 'x'"),
+        (["show", "ReduceLROnPlateau(0.1)", "--metrics", "1,x"], "whitespace; metric 2 is 'x'"),
         (["show", "ReduceLROnPlateau(0.1)", "--metrics", ","], "holds no metrics"),
         (["show", "ReduceLROnPlateau(0.1)", "--metrics", "@/no/such/file"], "cannot read"),
         (["show", "@/no/such/config.json", "--steps", "3"], "cannot read"),
@@ -540,3 +540,71 @@ def test_show_prints_plain_columns_without_rich(
     assert lines[1].split() == ["step", "lr[0]", "lr[1]"]
     shown = np.array([[float(c) for c in line.split()[1:]] for line in lines[2:]])
     np.testing.assert_array_equal(shown, lrfun.StepLR([0.1, 0.2], 3)(np.arange(5)))
+
+
+# --- what the command echoes --------------------------------------------------------------
+
+
+def test_a_metrics_file_is_never_echoed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--metrics @/etc/shadow, @/proc/self/environ: the refusal says where the first token
+    that is not a number is, and what kind of text, never the text."""
+    secret = "root:$6$s3cr3t:19000:0:99999:7:::"
+    cases = {
+        "shadow": (f"1.0, 2.0\n0.5 {secret}\n".encode(), "metric 4 (line 2, column 5)", "word"),
+        "environ": (b"HOME=/root\x00TOKEN=s3cr3t\x00", "metric 1 (line 1, column 1)", "binary"),
+        "number": (b"1.0\n2..0\n", "metric 2 (line 2, column 1)", "malformed number"),
+    }
+    for name, (content, where, kind) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        args = ["show", "ReduceLROnPlateau(0.1)", "--metrics", f"@{tmp_path / name}"]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and where in err and kind in err, err
+        assert "s3cr3t" not in err and "HOME" not in err and "2..0" not in err, err
+
+
+def test_control_characters_are_escaped_in_every_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Terminal escape sequences from arguments, file names and module names are printed
+    escaped (\\x1b), on stderr and on the lines the command writes about its work."""
+    clear = "\x1b[2J\x1b]0;owned\x07"
+    out_file = tmp_path / f"lr{clear}\u202e.png"
+    runs = [
+        (["--import", f"mod{clear}", "show", "StepLR(0.1, 3)", "--steps", "3"], 2),
+        (["show", "StepLR(0.1, 3)", "--steps", clear], 2),
+        (["show", "ReduceLROnPlateau(0.1)", "--metrics", f"1,{clear}"], 2),
+        (["show", f"@{tmp_path / clear}", "--steps", "3"], 2),
+        (["plot", "StepLR(0.1, 3)", "--steps", "3", "-o", str(tmp_path / clear / "x.png")], 1),
+        (["plot", "StepLR(0.1, 3)", "--steps", "3", "-o", str(out_file)], 0),
+    ]
+    for args, status in runs:
+        assert main(args) == status, args
+        captured = capsys.readouterr()
+        printed = captured.err + (captured.out if args[0] == "plot" else "")
+        assert printed and "\x1b" not in printed and "\x07" not in printed, printed
+        assert "\u202e" not in printed and "\\x1b[2J" in printed, printed
+    assert out_file.exists()
+
+
+def test_the_parity_report_to_a_full_disk_is_one_line(tmp_path: Path) -> None:
+    """python -m parity > /dev/full: one error line, status 1, no traceback (table and
+    JSON)."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    args = ["--schedule", "StepLR", "--examples", "0", "--steps", "5", "--device", "cpu"]
+    for extra in ([], ["--json"]):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(
+                [sys.executable, "-m", "parity", *args, *extra],
+                cwd=Path(__file__).resolve().parents[1],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert result.stderr.splitlines() == [
+            "python -m parity: error: cannot write to standard output: No space left on device"
+        ], result.stderr[-2000:]

@@ -29,6 +29,7 @@ import lrfun.optax
 import lrfun.plot
 import lrfun.torch
 import parity
+from lrfun._schedule import _REGISTRY
 from lrfun._spec import load
 from lrfun.cli import main
 from lrfun.extend import Ctx, FunctionReference, LiveScheduler, Schedule, check
@@ -186,7 +187,7 @@ def test_cli_imports_a_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "    _hyperparameters = ('base_lr',)\n"
         "    base_lr: float\n"
         "    def __post_init__(self):\n"
-        "        self._set(base_lr=check.lr_values('base_lr', self.base_lr), _groups=None)\n"
+        "        self._set(base_lr=check.real('base_lr', self.base_lr, low=0.0), _groups=None)\n"
         "    def _lr(self, ctx, step):\n"
         "        return ctx.const(self.base_lr) * 0.5 ** ctx.float(step)\n"
     )
@@ -216,7 +217,7 @@ class _Formula(Schedule):
     _hyperparameters = ("base_lr",)
 
     def __post_init__(self) -> None:
-        self._set(base_lr=check.lr_values("base_lr", self.base_lr), _groups=None)
+        self._set(base_lr=check.real("base_lr", self.base_lr, low=0.0), _groups=None)
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         return ctx.const(self.base_lr) / (1.0 + ctx.float(step))
@@ -247,7 +248,7 @@ def test_registration_is_checked() -> None:
         class InverseSqrtLR(Schedule):  # the name mylib's class holds
             _namespace = "mylib."
 
-    with pytest.raises(ValueError, match="one identifier and a dot"):
+    with pytest.raises(ValueError, match="must be one identifier"):
 
         @dataclasses.dataclass(frozen=True)
         class Odd(Schedule):
@@ -258,6 +259,63 @@ def test_registration_is_checked() -> None:
         @dataclasses.dataclass(frozen=True)
         class StepLR(Schedule):  # torch's name, unprefixed
             pass
+
+
+def test_registration_keeps_lrfun_families_and_keywords() -> None:
+    with pytest.raises(ValueError, match="lrfun's family of transformers"):
+
+        @dataclasses.dataclass(frozen=True)
+        class Mine(Schedule):
+            _namespace = "hf."
+
+    with pytest.raises(ValueError, match="not a keyword"):
+
+        @dataclasses.dataclass(frozen=True)
+        class Halve(Schedule):
+            _namespace = "lambda."
+
+
+def test_from_torch_prefers_lrfun_and_refuses_ambiguity() -> None:
+    """A library class whose reference is a torch class lrfun reads never takes that
+    object over; two library classes reading one live class are refused, naming both."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Halving(Schedule):
+        base_lr: float
+        step_size: int = 1
+        _namespace = "acme."
+        _reference = LiveScheduler("acme", "torch.optim.lr_scheduler.StepLR")
+        _torch_attributes = ("step_size",)
+
+        def __post_init__(self) -> None:
+            self._set(base_lr=check.real("base_lr", self.base_lr, low=0.0), _groups=None)
+
+        def _lr(self, ctx: Ctx, step: Any) -> Any:
+            return ctx.const(self.base_lr) * 0.5 ** ctx.float(step // self.step_size)
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    try:
+        read = lrfun.from_torch(torch.optim.lr_scheduler.StepLR(opt, 2, gamma=0.1))
+        assert read == lrfun.StepLR(1.0, 2, gamma=0.1)
+        for name in ("First", "Second"):
+            type(name, (mylib.InverseSqrtLR,), {"_namespace": "twin."})
+        with pytest.raises(TypeError, match=r"cannot tell which schedule.*InverseSqrtLR.*twin"):
+            lrfun.from_torch(mylib.WarmupInverseSqrt(opt, 3))
+    finally:  # the registry is the process's: other tests read these live objects too
+        for name in ("acme.Halving", "twin.First", "twin.Second"):
+            _REGISTRY.pop(name, None)
+
+
+def test_a_function_reference_checks_what_it_returns() -> None:
+    bad = FunctionReference("transposed", lambda s, k: np.stack([k * 0.0 + s.base_lr] * 2))
+    with pytest.raises(ValueError, match=r"reference transposed has shape \(2, 6\)"):
+        bad.trajectory(dataclasses.replace(_Formula(0.1)), 5)
+
+
+def test_a_reference_runs_only_its_own_schedules() -> None:
+    with pytest.raises(ValueError, match="proven against torch, not mylib"):
+        mylib.InverseSqrtLR._reference.trajectory(lrfun.StepLR(1.0, 2), 3)
+    assert mylib.InverseSqrtLR._reference.version() is None  # nothing imported to find one
 
 
 def test_from_torch_refusal_names_the_references() -> None:

@@ -404,3 +404,45 @@ def test_tick_labels_read_back_as_the_ticks(exponent: float, gamma: float, steps
     for t, value in zip(ticks, values, strict=True):
         assert abs(value - t.get_position()[1]) <= 1e-3 * spacing
     assert not axis.get_offset_text().get_text()
+
+
+def test_a_failed_save_keeps_the_file_that_was_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A save that fails half-way (a full disk) leaves the old picture whole and no partial
+    file beside it, and the error names the file: plot(path=...), gallery and the command."""
+    import errno
+    import os
+    import stat
+
+    from matplotlib.figure import Figure
+
+    from lrfun.cli import main
+    from lrfun.plot import gallery
+
+    good = tmp_path / "lr.png"
+    plot(lrfun.StepLR(0.1, 3), 10, path=good)
+    good.chmod(0o640)
+    before = good.read_bytes()
+    savefig = Figure.savefig
+
+    def full_disk(self: Figure, file: object, **kwargs: object) -> None:
+        savefig(self, file, **kwargs)  # the bytes are written, then the disk fills
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    with pytest.raises(OSError, match="No space left on device") as raised:
+        plot(lrfun.StepLR(0.2, 3), 10, path=good)
+    assert raised.value.filename == str(good)
+    assert main(["plot", "StepLR(0.2, 3)", "--steps", "10", "-o", str(good)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"lrfun: error: cannot write {str(good)!r}: No space left on device\n"
+    with pytest.raises(OSError) as raised:
+        gallery(tmp_path, torch=False)
+    assert raised.value.filename.endswith(".png")
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lr.png"]  # no partial file left
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    plot(lrfun.StepLR(0.2, 3), 10, path=good)  # a save that succeeds replaces it whole
+    assert good.read_bytes() != before and imread(good).ndim == 3
+    assert stat.S_IMODE(os.stat(good).st_mode) == 0o640  # with the permissions it had

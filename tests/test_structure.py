@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import inspect
 import pkgutil
 import subprocess
 import sys
@@ -64,6 +65,26 @@ def test_the_classes_fill_the_registry() -> None:
     for cls in classes("hf."):
         assert registered(f"hf.{cls.__name__}") is cls
         assert getattr(lrfun.hf, cls.__name__) is cls and cls.__name__ in lrfun.hf.__all__
+
+
+@pytest.mark.parametrize("name", names(""))
+def test_arguments_and_defaults_are_torchs(name: str) -> None:
+    """The live reference is built from the schedule's own arguments, defaults included: they
+    must be torch's, in torch's order, so the reference stays torch's (the optimizer
+    replaced by base_lr where torch takes the lr from it; lrfun's keyword options aside)."""
+    cls = registered(name)
+    ours = [f for f in dataclasses.fields(cls) if f.init and not f.kw_only]
+    theirs = [
+        p
+        for p in inspect.signature(getattr(torch.optim.lr_scheduler, name)).parameters.values()
+        if p.name not in ("optimizer", "last_epoch", "verbose")
+    ]
+    if not cls.sets_lrs and ours and ours[0].name == "base_lr":
+        ours = ours[1:]  # the optimizer's lr
+    assert [f.name for f in ours] == [p.name for p in theirs]
+    for f, p in zip(ours, theirs, strict=True):
+        if p.default is not inspect.Parameter.empty:
+            assert f.default == p.default, f"{name}.{f.name}: {f.default!r} != {p.default!r}"
 
 
 @pytest.mark.parametrize("name", names(own=True))
