@@ -84,11 +84,13 @@ def check_steps(
     what: str,
     advice: str,
     per: str = "schedulers x param groups",
+    name: str | None = None,
 ) -> None:
     """Refuses a step whose host simulation from step 0 costs more than :data:`MAX_MAPS`
     updates (:meth:`Simulation.cost`), and a simulation one step of which holds more maps
     than a block may: ``what`` names what is simulated, ``per`` what its updates a step
-    are, ``advice`` what else to do."""
+    are, ``advice`` what else to do; ``name`` the argument that asked for step ``last``
+    (a ``horizon``), if one did."""
     maps = simulation.maps
     head = f"{what} is computed on the host step by step from step 0, {maps} update(s) a step"
     head += f" ({per})"
@@ -99,10 +101,14 @@ def check_steps(
         )
     cost = simulation.cost(last)
     if cost > MAX_MAPS:
+        asked, most = (
+            (f"step {last}", "evaluate steps up to")
+            if name is None
+            else (f"{name}={last}", f"pass {name} <=")
+        )
         raise ValueError(
-            f"{head}: step {last} costs about {cost:.3g} updates, past lrfun's limit of "
-            f"{MAX_MAPS:.0e} (about half a minute); evaluate steps up to {simulation.most()}, "
-            f"or {advice}"
+            f"{head}: {asked} costs about {cost:.3g} updates, past lrfun's limit of "
+            f"{MAX_MAPS:.0e} (about half a minute); {most} {simulation.most()}, or {advice}"
         )
 
 

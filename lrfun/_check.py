@@ -15,6 +15,7 @@ from lrfun._reference import Trajectory
 from lrfun._schedule import Configurable, Schedule
 from lrfun._spec import to_spec
 from lrfun._trajectory import torch_trajectory
+from lrfun._validate import _shown
 
 __all__ = ["Check", "Curve", "check", "evaluate", "rows"]
 
@@ -55,7 +56,7 @@ def evaluate(s: Configurable, steps: int | None, metrics: Any = None) -> Curve:
         without steps.
     """
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        raise ValueError(f"steps must be a positive integer, got {_shown(steps)}")
     if s._metric_driven:
         if metrics is None:
             raise ValueError(f"a {type(s).__name__} is driven by metrics: pass metrics=[...]")

@@ -40,7 +40,7 @@ __all__ = ["ChainedScheduler", "SequentialLR"]
 
 def _children(name: str, schedulers: Any) -> tuple[Schedule, ...]:
     if isinstance(schedulers, (str, bytes, Mapping)) or not isinstance(schedulers, Sequence):
-        raise TypeError(f"schedulers must be a list of schedules, got {schedulers!r}")
+        raise TypeError(f"schedulers must be a list of schedules, got {check._shown(schedulers)}")
     if not schedulers:
         raise ValueError(f"schedulers must hold at least one schedule for {name}, got []")
     out = []
@@ -53,7 +53,7 @@ def _children(name: str, schedulers: Any) -> tuple[Schedule, ...]:
                 "needs a metric; torch refuses it too)"
             )
         if not isinstance(child, Schedule):
-            raise TypeError(f"schedulers[{i}] must be an lrfun schedule, got {child!r}")
+            raise TypeError(f"schedulers[{i}] must be an lrfun schedule, got {check._shown(child)}")
         out.append(child)
     return tuple(out)
 
@@ -167,7 +167,7 @@ class _Composite(Schedule, register=False):
             start = getattr(child, "start_lr", None)
             if start is not None:
                 raise ValueError(
-                    f"schedulers[{i}] has start_lr={start!r}: inside {name} the lr a "
+                    f"schedulers[{i}] has start_lr={check._shown(start)}: inside {name} the lr a "
                     "child starts from is the composite's (SequentialLR resets it to "
                     "initial_lr; a ChainedScheduler child continues from the one before)"
                 )
@@ -267,6 +267,10 @@ class _Composite(Schedule, register=False):
         last = table_end(step, self.horizon, what)
         simulation = self._simulation()
         groups = simulation.groups
+        advice = (
+            "use children with a closed form (a SequentialLR of single schedules, a "
+            "ChainedScheduler of decays)"
+        )
         if is_traced(step):
             check_table(
                 "horizon",
@@ -276,17 +280,19 @@ class _Composite(Schedule, register=False):
                 f"{what} is tabulated on the host for jit/compile",
                 "evaluate with concrete steps (no table is kept for those)",
             )
+            # A table within the budget may still take long to simulate (many children).
+            check_steps(
+                last,
+                simulation,
+                f"{name}'s horizon table (no closed form here)",
+                advice,
+                name="horizon",
+            )
             table = simulation.upto(last)[which]
             index = ctx.minimum(step, table.shape[0] - 1)
             beyond = step >= table.shape[0]
         else:
-            check_steps(
-                last,
-                simulation,
-                f"{name} (no closed form here)",
-                "use children with a closed form (a SequentialLR of single schedules, a "
-                "ChainedScheduler of decays)",
-            )
+            check_steps(last, simulation, f"{name} (no closed form here)", advice)
             host = host_values(step)
             steps, inverse = np.unique(host, return_inverse=True)
             table = simulation.values(steps)[which]
@@ -295,8 +301,10 @@ class _Composite(Schedule, register=False):
         if self._groups is None:
             values = ctx.gather(table[:, 0], index)
         else:
+            # Whole rows, every group at once: one operation however many groups.
             flat = index[..., 0]
-            values = xp.stack([ctx.gather(table[:, g], flat) for g in range(groups)], axis=-1)
+            rows = xp.take(ctx.from_host(table), xp.reshape(flat, (-1,)), axis=0)
+            values = xp.reshape(rows, (*flat.shape, groups))
         return values if beyond is None else xp.where(beyond, xp.nan, values)
 
     def _momentum(self, ctx: Ctx, step: Any) -> Any:

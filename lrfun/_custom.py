@@ -217,7 +217,8 @@ class LambdaLR(_UserFunctions):
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
       lr_lambda: a function of the step, or a list of them (one per param group).
-      horizon: (keyword, lrfun only) steps to tabulate up front for traced evaluation.
+      horizon: (keyword, lrfun only) steps to tabulate up front for traced evaluation (a
+        table of at most half of lrfun's 64 MiB host budget: 2**22 - 1 for one function).
 
     >>> LambdaLR(0.1, lambda e: 0.5 ** e)(2)
     0.025
@@ -263,15 +264,16 @@ class MultiplicativeLR(_UserFunctions):
 
     ``lr(t) = base_lr * prod(lr_lambda(k) for k in 1..t)``. A constant factor
     (``lambda e: 0.95``) has the closed form ``base_lr * 0.95 ** t`` and works everywhere.
-    Any other function is tabulated on the host, calling it with Python ints as torch does:
-    concrete steps extend the table as needed; traced steps (jit, compile) read a table built
-    at construction up to ``horizon`` steps, and give NaN past it.
+    Any other function is multiplied out on the host, calling it with Python ints as torch
+    does: concrete steps are computed from step 0, a block of steps at a time, within lrfun's
+    memory budget (a step past 10**8 calls of the function is refused); traced steps (jit,
+    compile) read a table built at construction up to ``horizon`` steps, and give NaN past it.
 
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
       lr_lambda: a function of the step, or a list of them (one per param group).
       horizon: (keyword, lrfun only) steps to tabulate up front for traced evaluation of a
-        non-constant ``lr_lambda``.
+        non-constant ``lr_lambda`` (at most 2**22 - 1 for one function, as LambdaLR's).
       start_lr: (keyword) the group's lr when torch's scheduler took its first step, where it
         differs from ``base_lr`` (built after another scheduler ran; ``from_torch`` reads it):
         the factors multiply it.

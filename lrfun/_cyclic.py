@@ -94,7 +94,7 @@ class CyclicLR(Schedule):
             else _cycle_length("step_size_down", self.step_size_down, positive=False)
         )
         if self.scale_fn is not None and not callable(self.scale_fn):
-            raise TypeError(f"scale_fn must be callable or None, got {self.scale_fn!r}")
+            raise TypeError(f"scale_fn must be callable or None, got {check._shown(self.scale_fn)}")
         self._set(
             base_lr=base_lr,
             max_lr=max_lr,
@@ -317,7 +317,9 @@ class OneCycleLR(Schedule):
             )
         # torch insists on a float here (pct_start=1 is an error there too).
         if not isinstance(self.pct_start, float):
-            raise TypeError(f"pct_start must be a float in [0.0, 1.0], got {self.pct_start!r}")
+            raise TypeError(
+                f"pct_start must be a float in [0.0, 1.0], got {check._shown(self.pct_start)}"
+            )
         pct = check.real("pct_start", self.pct_start, low=0.0, high=1.0)
         div = check.real("div_factor", self.div_factor, low=0.0, low_open=True)
         final_div = check.real("final_div_factor", self.final_div_factor, low=0.0, low_open=True)

@@ -14,6 +14,8 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from lrfun import _validate as check
 from lrfun._backend import Ctx
 from lrfun._chain import check_table
@@ -210,7 +212,9 @@ class GreedyLR(Machine):
         if self.window_values is not None:
             values = self.window_values
             if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-                raise TypeError(f"window_values must be a sequence of numbers, got {values!r}")
+                raise TypeError(
+                    f"window_values must be a sequence of numbers, got {check._shown(values)}"
+                )
             values = tuple(check.metric(f"window_values[{i}]", v) for i, v in enumerate(values))
             if len(values) > (self.window_size if self.smooth else 0):
                 raise ValueError(
@@ -427,7 +431,7 @@ class GreedyLR(Machine):
             window_sum=total,
         )
 
-    def _host_trajectory(self, metrics: Any) -> Any:
+    def _host_trajectory(self, metrics: np.ndarray) -> np.ndarray:
         """:meth:`_update` on Python numbers, the same float64 operations in the same order
         (transformers' own ``step`` is this loop), with the window as transformers keeps it:
         the values seen, oldest first (at most ``window_size``, never a buffer of that

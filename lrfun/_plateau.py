@@ -89,6 +89,8 @@ class Machine(Configurable, register=False):
     and free of Python branches on values (``where``-selection), so it runs under ``jit``,
     ``lax.scan`` and ``torch.compile``. Subclasses define ``_initial`` (the state after
     construction), ``_update`` (one step) and ``_state_spec`` (what a valid state holds).
+    The state's namespace is ``init(like=...)``'s, so hyperparameters given as concrete
+    torch tensors are taken as their numbers (traced ones are kept).
     """
 
     # The NamedTuple type of the machine's state.
@@ -106,6 +108,12 @@ class Machine(Configurable, register=False):
         @property
         def min_lr(self) -> LrValue:
             """The lr floor (one per param group, or one for all)."""
+
+    def _set(self, **values: Any) -> None:
+        # The state lives where init(like=...) puts it, so a hyperparameter must combine with
+        # any namespace: a concrete torch tensor is taken as its number (see _host_number).
+        numbers = {*self._hyperparameters, *self._lr_arguments}
+        super()._set(**{k: _host_number(v) if k in numbers else v for k, v in values.items()})
 
     def _live(self, optimizer: Any) -> Any:
         # A stepped machine's live object is put where the keyword options say it stood.
@@ -204,7 +212,11 @@ class Machine(Configurable, register=False):
                 state = self.update(state, metric)
                 out.append(state.lr)
             return torch.stack(out)
-        return self._host_trajectory(np.asarray(metrics, dtype=np.float64).reshape(-1))
+        try:
+            values = np.asarray(metrics, dtype=np.float64)
+        except OverflowError:  # an integer past float's range: its infinity, as update takes it
+            values = np.asarray([host_metric(m) for m in np.asarray(metrics, dtype=object).flat])
+        return self._host_trajectory(values.reshape(-1))
 
     def _host_trajectory(self, metrics: np.ndarray) -> np.ndarray:
         """:meth:`trajectory` on the host, float64: ``(n + 1[, groups])``.
@@ -228,11 +240,13 @@ class Machine(Configurable, register=False):
         return [float(value)] * (self.groups or 1)
 
     @staticmethod
-    def _changes(n: int, steps: list[int], lrs: list[list[float]], groups: int | None) -> Any:
+    def _changes(
+        n: int, steps: list[int], lrs: list[list[float]], groups: int | None
+    ) -> np.ndarray:
         """A host trajectory from where its lr changed: ``lrs[i]`` holds from ``steps[i]``
         (``steps[0] == 0``) until the next change; ``n`` rows in all."""
         ends = np.diff(np.asarray([*steps, n]))
-        rows = np.repeat(np.asarray(lrs, dtype=np.float64), ends, axis=0)
+        rows: np.ndarray = np.repeat(np.asarray(lrs, dtype=np.float64), ends, axis=0)
         return rows if groups is not None else rows[:, 0]
 
     # -- a state restored from a checkpoint ----------------------------------------------
@@ -329,9 +343,6 @@ class ReduceLROnPlateau(Machine):
       last_epoch: (keyword) its updates so far, at most 2**31 - 2 like the other counts
         (JAX's int32 state holds it).
 
-    Hyperparameters given as concrete torch tensors are taken as their numbers: the state
-    lives where ``init(like=...)`` puts it, and combines with any backend.
-
     >>> p = ReduceLROnPlateau(1.0, patience=1)
     >>> s = p.init()
     >>> for metric in [3.0, 3.0, 3.0]:
@@ -363,18 +374,18 @@ class ReduceLROnPlateau(Machine):
     _hyperparameters = ("base_lr", "factor", "threshold", "min_lr", "eps")
 
     def __post_init__(self) -> None:
-        base_lr = _host_number(check.lr_values("base_lr", self.base_lr))
-        min_lr = _host_number(check.lr_values("min_lr", self.min_lr))
+        base_lr = check.lr_values("base_lr", self.base_lr)
+        min_lr = check.lr_values("min_lr", self.min_lr)
         self._set(
             base_lr=base_lr,
             min_lr=min_lr,
             mode=check.choice("mode", self.mode, ("min", "max")),
-            factor=_host_number(check.factor("factor", self.factor, zero=True)),
+            factor=check.factor("factor", self.factor, zero=True),
             patience=check.integer("patience", self.patience, minimum=0, maximum=COUNTER_MAX),
-            threshold=_host_number(check.real("threshold", self.threshold, low=0.0)),
+            threshold=check.real("threshold", self.threshold, low=0.0),
             threshold_mode=check.choice("threshold_mode", self.threshold_mode, ("rel", "abs")),
             cooldown=check.integer("cooldown", self.cooldown, minimum=0, maximum=COUNTER_MAX),
-            eps=_host_number(check.real("eps", self.eps, low=0.0)),
+            eps=check.real("eps", self.eps, low=0.0),
             _groups=check.group_count(base_lr=base_lr, min_lr=min_lr),
         )
         if self.best is not None:

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import numpy as np
 
+from lrfun._validate import _shown
+
 if TYPE_CHECKING:
     import torch
     from torch.optim import Optimizer
@@ -167,16 +169,16 @@ class LiveScheduler(Reference):
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
+            raise TypeError(f"name must be a non-empty string, got {_shown(self.name)}")
         if self.target is None and not isinstance(self.module, str):
             raise TypeError("LiveScheduler needs a target, or the module of same-named classes")
         if self.target is not None and not (isinstance(self.target, str) or callable(self.target)):
             raise TypeError(
-                f"target must be a class, a function or a dotted path, got {self.target!r}"
+                f"target must be a class, a function or a dotted path, got {_shown(self.target)}"
             )
         if isinstance(self.target, str) and "." not in self.target.strip("."):
             raise ValueError(
-                f"target must be a dotted path ('package.module.Class'), got {self.target!r}"
+                f"target must be a dotted path ('package.module.Class'), got {_shown(self.target)}"
             )
 
     def path(self, cls: type) -> str:
@@ -284,9 +286,9 @@ class FunctionReference(Reference):
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
+            raise TypeError(f"name must be a non-empty string, got {_shown(self.name)}")
         if not callable(self.function):
-            raise TypeError(f"function must be callable, got {self.function!r}")
+            raise TypeError(f"function must be callable, got {_shown(self.function)}")
 
     def trajectory(
         self,
@@ -458,7 +460,7 @@ def _make_optimizer(
     tensor_lr: bool,
 ) -> torch.optim.Optimizer:
     if kind not in ("sgd", "adam"):
-        raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {kind!r}")
+        raise ValueError(f"optimizer must be 'sgd' or 'adam'; got {_shown(kind)}")
     device = torch.device(device)
     assert not isinstance(device, str)  # a torch.device now
 
@@ -558,11 +560,11 @@ def _step_args(
 
 def _check_steps(steps: int) -> int:
     if isinstance(steps, bool):
-        raise TypeError(f"steps must be an integer; got {steps!r}")
+        raise TypeError(f"steps must be an integer; got {_shown(steps)}")
     try:
         steps = operator.index(steps)
     except TypeError:
-        raise TypeError(f"steps must be an integer; got {steps!r}") from None
+        raise TypeError(f"steps must be an integer; got {_shown(steps)}") from None
     if steps < 0:
         raise ValueError(f"steps must be >= 0; got {steps}")
     return steps

@@ -99,9 +99,14 @@ def period(name: str, value: Any) -> int | float:
     or a finite float > 0 (a whole one becomes an int, so it is folded exactly)."""
     if _is_int(value):
         return integer(name, value)
-    number = real(name, value, low=0.0, low_open=True, high=float(INT_MAX))
+    number = real(name, value, low=0.0, low_open=True)
     if not isinstance(number, float):  # a tensor or traced value: not a length to fold
-        raise TypeError(f"{name} must be a positive number, got {value!r}")
+        raise TypeError(f"{name} must be a positive number, got {_shown(value)}")
+    if number >= 2.0**63:  # float(INT_MAX) is 2**63 itself, which no int64 holds
+        raise ValueError(
+            f"{name} must be below 2**63 steps (no int64 step reaches a longer one), "
+            f"got {_shown(value)}"
+        )
     return int(number) if number.is_integer() else number
 
 
@@ -228,13 +233,13 @@ def lr_values(name: str, value: Any, **bounds: Any) -> LrValue:
     param group), returned as a float or a tuple of floats."""
     bounds.setdefault("low", 0.0)
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
+        raise TypeError(f"{name} must be a number or a sequence of numbers, got {_shown(value)}")
     if getattr(value, "shape", None) == ():  # a 0-d array: one number (or not a number)
         return real(name, value, **bounds)
     if isinstance(value, Sequence) or (hasattr(value, "__len__") and not _is_real(value)):
         values = list(value)
         if not values:
-            raise ValueError(f"{name} must not be empty, got {value!r}")
+            raise ValueError(f"{name} must not be empty, got {_shown(value)}")
         return tuple(real(f"{name}[{i}]", v, **bounds) for i, v in enumerate(values))
     return real(name, value, **bounds)
 
@@ -249,13 +254,13 @@ def callables(name: str, value: Any) -> Callable[..., Any] | tuple[Callable[...,
     """A callable, or a non-empty sequence of callables (one per param group)."""
     if isinstance(value, (list, tuple)):
         if not value:
-            raise ValueError(f"{name} must not be empty, got {value!r}")
+            raise ValueError(f"{name} must not be empty, got {_shown(value)}")
         for i, fn in enumerate(value):
             if not callable(fn):
-                raise TypeError(f"{name}[{i}] must be callable, got {fn!r}")
+                raise TypeError(f"{name}[{i}] must be callable, got {_shown(fn)}")
         return tuple(value)
     if not callable(value):
-        raise TypeError(f"{name} must be callable or a list of callables, got {value!r}")
+        raise TypeError(f"{name} must be callable or a list of callables, got {_shown(value)}")
     function: Callable[..., Any] = value
     return function
 
@@ -265,14 +270,16 @@ def choice(name: str, value: Any, options: Sequence[Any]) -> Any:
     if not any(
         value is option or (type(value) is type(option) and value == option) for option in options
     ):
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, options))}; got {_shown(value)}"
+        )
     return value
 
 
 def boolean(name: str, value: Any) -> bool:
     """A bool (not a truthy stand-in: torch would take 'no' as True)."""
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
+        raise TypeError(f"{name} must be True or False, got {_shown(value)}")
     return value
 
 

@@ -6,7 +6,8 @@ A SPEC is a schedule's constructor call as written in Python, with literal argum
 or @config.json, a file holding a schedule.to_config() dict. Specs are checked by a strict
 grammar and never evaluated. Schedules that take a Python function cannot be specified. A
 metric-driven schedule (ReduceLROnPlateau, hf.GreedyLR) is driven by --metrics:
-comma-separated numbers or @file (numbers separated by commas or whitespace), one per update.
+comma-separated numbers or @file (numbers separated by commas or whitespace), one per update;
+it runs at about a microsecond per metric.
 
 --steps N is required, except where every SPEC is metric-driven: it then runs over
 its --metrics, which --steps N (if given) cuts to N steps. show --format csv or json writes
@@ -22,9 +23,10 @@ cut to 200 characters; show prints plain columns instead of a table past 10,000 
 
 Exit status: 0 on success; 2 for a bad spec or bad arguments, or a schedule that cannot be
 evaluated, plotted or run by torch (one line on stderr, never a traceback); 1 when a file
-cannot be written, a needed package is missing, or (plot --torch) lrfun and torch disagree
-beyond the parity tolerance. Output cut short by its reader (show ... | head) ends quietly,
-with status 1.
+or the output cannot be written (the file named; a picture is replaced whole or not at
+all), a needed package is missing, or (plot --torch) lrfun and torch disagree beyond the
+parity tolerance. Output cut short by its reader (show ... | head) ends quietly, with status
+1. Messages show control characters escaped and never quote a metrics file's content.
 """
 
 from __future__ import annotations
@@ -305,7 +307,9 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {_shown(text)}"
+        ) from None
     if not 1 <= value <= _MAX_STEPS:
         raise argparse.ArgumentTypeError(f"expected an integer in [1, {_MAX_STEPS}], got {value}")
     return value
@@ -318,7 +322,9 @@ def _dpi(text: str) -> float:
     except ValueError:
         value = math.nan
     if not low <= value <= high:  # nan and inf fail too
-        raise argparse.ArgumentTypeError(f"expected a number in [{low:g}, {high:g}], got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a number in [{low:g}, {high:g}], got {_shown(text)}"
+        )
     return value
 
 
@@ -433,7 +439,9 @@ def _schedules(specs: Sequence[str], args: argparse.Namespace) -> tuple[list[Con
 def _plot(args: argparse.Namespace) -> int:
     schedules, metrics = _schedules(args.specs, args)
     if Path(args.output).suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise _UsageError(f"-o must name a .png, .svg or .pdf file, got {args.output!r}")
+        raise _UsageError(
+            f"-o must name a .png, .svg or .pdf file, got {_shown(args.output, PATH_SHOWN)}"
+        )
     plot = _import_plot()
     checks = None
     if args.torch:
@@ -541,7 +549,7 @@ def _texts(values: np.ndarray) -> list[str]:
     """Each value as the shortest text that reads back as exactly it (its repr); None (no
     metric at step 0) as an empty string."""
     if values.dtype == object:  # the metric column: numbers, None at step 0
-        missing = np.equal(values, None)
+        missing = np.equal(values, cast(Any, None))
         texts = _texts(np.where(missing, np.nan, values).astype(np.float64))
         for i in np.flatnonzero(missing).tolist():
             texts[i] = ""

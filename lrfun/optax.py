@@ -86,7 +86,9 @@ def inject(
     """
     names = _parameters(optimizer)
     if "learning_rate" not in names:
-        raise TypeError(f"optimizer must take a learning_rate argument; {optimizer!r} does not")
+        raise TypeError(
+            f"optimizer must take a learning_rate argument; {check._shown(optimizer)} does not"
+        )
     if isinstance(schedule, Machine):
         hyperparams["learning_rate"] = _PlateauSchedule(schedule, _group(schedule, group))
         return optax.inject_hyperparams(optimizer)(**hyperparams)
@@ -102,7 +104,8 @@ def inject(
             )
         if hyperparams.get(name) is not None:
             raise ValueError(
-                f"{name}={hyperparams[name]!r} given, but the schedule cycles {name} itself"
+                f"{name}={check._shown(hyperparams[name])} given, but the schedule cycles "
+                f"{name} itself"
             )
         hyperparams[name] = _follow(schedule.momentum, index)
     return optax.inject_hyperparams(optimizer)(**hyperparams)
@@ -281,11 +284,13 @@ def _group(owner: Schedule | Machine, group: int | None) -> int | None:
 
 def _parameters(optimizer: Callable[..., Any]) -> frozenset[str]:
     if not callable(optimizer):
-        raise TypeError(f"optimizer must be an optax optimizer factory, got {optimizer!r}")
+        raise TypeError(
+            f"optimizer must be an optax optimizer factory, got {check._shown(optimizer)}"
+        )
     try:
         return frozenset(inspect.signature(optimizer).parameters)
     except (TypeError, ValueError):
-        raise TypeError(f"cannot read the arguments of {optimizer!r}") from None
+        raise TypeError(f"cannot read the arguments of {check._shown(optimizer)}") from None
 
 
 def _name(optimizer: Callable[..., Any]) -> str:

@@ -46,6 +46,7 @@ import numpy as np
 from lrfun._check import Check, Curve, check, evaluate
 from lrfun._schedule import Configurable, Schedule, classes, from_config
 from lrfun._spec import load, to_spec
+from lrfun._validate import PATH_SHOWN, _shown
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -198,7 +199,9 @@ def plot(
     items = _as_list(schedules)
     fmt = _format_of(path) if path is not None else None
     if labels is not None and len(labels) != len(items):
-        raise ValueError(f"labels must have one entry per schedule ({len(items)}), got {labels!r}")
+        raise ValueError(
+            f"labels must have one entry per schedule ({len(items)}), got {_shown(labels)}"
+        )
     names = list(labels) if labels is not None else [label(s) for s in items]
     names = [_cut(name) for name in names]
     curves = [_curve(s, steps, metrics) for s in items]
@@ -419,7 +422,9 @@ def _as_list(schedules: Any) -> list[Configurable]:
     if isinstance(schedules, (Configurable, str, Mapping)):
         schedules = [schedules]
     if not isinstance(schedules, Sequence) or not schedules:
-        raise TypeError(f"schedules must be a schedule or a non-empty sequence, got {schedules!r}")
+        raise TypeError(
+            f"schedules must be a schedule or a non-empty sequence, got {_shown(schedules)}"
+        )
     out: list[Configurable] = []
     for i, s in enumerate(schedules):
         if isinstance(s, str):
@@ -427,7 +432,7 @@ def _as_list(schedules: Any) -> list[Configurable]:
         elif isinstance(s, Mapping):
             s = from_config(s)
         if not isinstance(s, Configurable):
-            raise TypeError(f"schedules[{i}] must be an lrfun schedule, got {s!r}")
+            raise TypeError(f"schedules[{i}] must be an lrfun schedule, got {_shown(s)}")
         out.append(s)
     return out
 
@@ -435,7 +440,9 @@ def _as_list(schedules: Any) -> list[Configurable]:
 def _format_of(path: str | os.PathLike[str]) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in _FORMATS:
-        raise ValueError(f"path must end in .png, .svg or .pdf, got {os.fspath(path)!r}")
+        raise ValueError(
+            f"path must end in .png, .svg or .pdf, got {_shown(os.fspath(path), PATH_SHOWN)}"
+        )
     return suffix
 
 

@@ -11,9 +11,11 @@ This module imports torch; ``import lrfun`` does not.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, SupportsFloat, cast
 
@@ -108,8 +110,11 @@ class Scheduler(LRScheduler):
     ``torch.load(..., weights_only=True)`` and is JSON-serialisable); ``load_state_dict``
     restores the step and writes that step's lrs into the optimizer, so it does not matter
     whether the optimizer's state is loaded before or after. It checks every entry (and that
-    the step's lrs are finite) before changing anything: a refused state leaves the scheduler
-    and the optimizer as they were.
+    the step's lrs are finite and fit the groups' dtypes) before changing anything: a refused
+    state leaves the scheduler and the optimizer as they were; a step whose value a tensor
+    lr's dtype cannot hold is refused the same way. The adapter itself pickles with its
+    optimizer (``copy.deepcopy``, a spawn worker, ``torch.save`` then ``torch.load(...,
+    weights_only=False)``: a whole object is not weights); a checkpoint holds its state_dict.
 
     Unlike torch's schedulers, values are never computed from the previous lr: an lr set on
     the optimizer by hand is overwritten at the next step rather than decayed from. The
@@ -138,7 +143,9 @@ class Scheduler(LRScheduler):
         or the adapter is put inside torch's ``ChainedScheduler`` (raised when that is built,
         or at its first step).
       ValueError: the schedule has per-group values for a different number of param groups,
-        or cycles momentum on an optimizer without ``momentum`` or ``betas``.
+        cycles momentum on an optimizer without ``momentum`` or ``betas``, or its step-0 lr
+        is more than a group's tensor lr holds (float16: 65504), checked before torch's
+        constructor sets ``initial_lr``.
 
     Example:
       >>> import torch, lrfun, lrfun.torch
@@ -202,6 +209,10 @@ class Scheduler(LRScheduler):
         Args:
           epoch: optional: the step to jump to (torch deprecates this argument for its
             recursive schedulers; here every step has a closed form, so a jump is exact).
+
+        Raises:
+          ValueError: the step's lr (or momentum) is more than a group's tensor lr holds
+            (float16: 65504, float32: 3.4e38); nothing changes (not even ``last_epoch``).
         """
         if sys._getframe(1).f_code is _CHAINED_STEP:
             raise TypeError(_CHAINED_MESSAGE)
@@ -257,6 +268,13 @@ class Scheduler(LRScheduler):
         names = ("_start", "_lr_rows", "_momentum_rows", "_stepwise", "_peak")
         state.update(zip(names, _NOTHING, strict=True))
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        # torch's constructor wraps optimizer.step to note that it ran, which the step-order
+        # warning reads; a copied optimizer has lost the wrapper (an unstepped copy would warn
+        # at its first step, after optimizer.step()), so it is put back.
+        _note_steps(self._optimizer)
 
     # Python floats only: narrower than torch's list[float | Tensor] (a list is invariant).
     def get_lr(self) -> list[float]:  # type: ignore[override]
@@ -428,9 +446,8 @@ class Scheduler(LRScheduler):
             _row(lrs, len(groups), self.schedule)  # raises, naming the change
         # Before any group changes: a tensor lr or momentum takes only what its dtype holds
         # (float32's fill_ would raise half-way through the groups, float16's store inf).
-        # Python floats need no check, so the common case costs one type test per group.
-        # Only a stretch holding a value past what some dtype holds needs the check (Python
-        # floats need none: the common case costs one comparison).
+        # Only a stretch holding a value past the least dtype's largest needs the check: the
+        # common case costs one comparison.
         if (self._peak if stretch is None else stretch[4]) > _FITS_ANY:
             self._check_step(step, lrs, momenta)
         if stretch is not None:
@@ -525,7 +542,9 @@ class PlateauScheduler(_TorchPlateau):
 
     def step(self, metrics: SupportsFloat, epoch: None = None) -> None:  # type: ignore[override]
         """One plateau step with this step's metric (a number or a 0-d tensor/array; a NaN
-        metric is a bad epoch, as in torch)."""
+        metric is a bad epoch, as in torch; an integer past float's range is its infinity,
+        where torch raises OverflowError). A new lr more than a group's tensor lr holds is
+        refused (ValueError) before anything changes."""
         if epoch is not None:
             raise TypeError("PlateauScheduler.step takes no epoch: the state counts its steps")
         if type(metrics) is not float and isinstance(metrics, torch.Tensor):
@@ -567,12 +586,15 @@ class PlateauScheduler(_TorchPlateau):
 
         Raises:
           TypeError: ``state_dict`` is not a mapping, or an entry has the wrong type (a count
-            that is not an integer, an lr or ``best`` that is not a number).
+            that is not an integer, an lr or ``best`` that is not a number, a ``"plateau"``
+            that is not a config).
           ValueError: the state belongs to a different machine or configuration (delete its
-            ``"plateau"`` entry to load it anyway) or to a :class:`Scheduler`; an entry is
-            missing or out of range (``last_epoch`` outside [0, 2**53], a counter outside
-            [0, 2**31 - 2], an lr that is negative or not finite, a NaN ``best``, lrs not
-            one per param group).
+            ``"plateau"`` entry to load it anyway), to a :class:`Scheduler`, or to another
+            kind of scheduler (torch's own ReduceLROnPlateau: entries this adapter never
+            writes, named); an entry is missing or out of range (``last_epoch`` outside [0,
+            2**53], a counter outside [0, 2**31 - 2], an lr that is negative, not finite or
+            more than a group's tensor lr holds, a NaN ``best``, a number past float64, lrs
+            not one per param group).
         """
         fields = self.plateau.state_type._fields
         writer = "a Scheduler (or a torch LRScheduler)"
@@ -652,17 +674,38 @@ def _unfit(
 def _refusal(what: str, key: str | None, index: int, value: float, dtype: Any) -> str:
     name = "betas[0]" if key == "betas" else key or "lr"
     if dtype is None:
-        return f"{what.format(index)} is {value!r} (param group {index}): refusing to write it"
-    top = _largest(dtype)
+        return (
+            f"{what.format(index)} is {value!r} (param group {index}): refusing to write it "
+            "into the optimizer"
+        )
     return (
         f"{what.format(index)} is {value!r}, more than param group {index}'s {name} holds "
-        f"({dtype}, at most {top!r}): refusing to write it (nothing was changed)"
+        f"({dtype}, at most {_largest(dtype)!r}): refused, nothing was changed"
     )
 
 
 def _host_lr(lr: Any) -> Any:
     """A plateau state's lr as a Python float or a list of them."""
     return lr if isinstance(lr, float) else np.asarray(lr, dtype=np.float64).tolist()
+
+
+def _note_steps(optimizer: Optimizer) -> None:
+    """Wraps ``optimizer.step`` to set ``_opt_called``, as torch's LRScheduler constructor
+    does (once: a wrapped step is left as it is)."""
+    step = optimizer.step
+    if hasattr(step, "_wrapped_by_lr_sched"):
+        return
+    owner = weakref.ref(optimizer)
+    function = step.__func__  # type: ignore[attr-defined]
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opt = owner()
+        opt._opt_called = True  # type: ignore[union-attr]
+        return function.__get__(opt, type(opt))(*args, **kwargs)
+
+    wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
+    optimizer.step = wrapper  # type: ignore[method-assign]
 
 
 def _warn_if_base_differs(optimizer: Optimizer, schedule: Schedule) -> None:

@@ -587,9 +587,9 @@ def test_control_characters_are_escaped_in_every_line(
     assert out_file.exists()
 
 
-def test_the_parity_report_to_a_full_disk_is_one_line(tmp_path: Path) -> None:
-    """python -m parity > /dev/full: one error line, status 1, no traceback (table and
-    JSON)."""
+def test_output_to_a_full_disk_is_one_line(tmp_path: Path) -> None:
+    """python -m parity > /dev/full (table and JSON), lrfun show > /dev/full: one error
+    line, status 1, no traceback."""
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
     args = ["--schedule", "StepLR", "--examples", "0", "--steps", "5", "--device", "cpu"]
@@ -608,3 +608,17 @@ def test_the_parity_report_to_a_full_disk_is_one_line(tmp_path: Path) -> None:
         assert result.stderr.splitlines() == [
             "python -m parity: error: cannot write to standard output: No space left on device"
         ], result.stderr[-2000:]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [*_command(), "show", "StepLR(0.1, 3)", "--steps", "50000", "--format", "csv"],
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "lrfun: error: cannot write to standard output: No space left on device"
+    ]

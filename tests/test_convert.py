@@ -60,7 +60,8 @@ def test_from_torch_refuses_what_it_cannot_express() -> None:
 
 @given(
     up=st.floats(0.25, 40.0),
-    down=st.one_of(st.none(), st.just(0.0), st.floats(0.0, 40.0)),
+    # below 2**-60 a phase overflows: refused (the quirks page says so)
+    down=st.one_of(st.none(), st.just(0.0), st.floats(2.0**-60, 40.0)),
     mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
     steps=st.integers(0, 300),
 )

@@ -11,6 +11,7 @@ exactly as they were. A Hypothesis state machine interleaves steps, saves
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import math
 import pickle
@@ -39,6 +40,7 @@ import lrfun
 import lrfun.optax
 import lrfun.torch
 from lrfun._plateau import host_metric
+from parity.strategies import constant
 
 State = dict[str, Any]
 
@@ -153,6 +155,16 @@ def _native_plateau() -> Any:
     return torch.optim.lr_scheduler.ReduceLROnPlateau(_sgd())
 
 
+def _multiplicative() -> lrfun.torch.Scheduler:
+    """A schedule that continues from the lrs torch's SequentialLR restarts it with."""
+    return lrfun.torch.Scheduler(_sgd(1), lrfun.MultiplicativeLR(0.1, constant(0.9)))
+
+
+def _function_state() -> lrfun.torch.Scheduler:
+    """An adapter whose schedule holds a Python function (its config: None)."""
+    return lrfun.torch.Scheduler(_sgd(), lrfun.LambdaLR(0.1, lambda step: 0.5))
+
+
 _NAN, _INF = math.nan, math.inf
 
 # (id, scheduler, corruption, exception, words the message contains)
@@ -190,6 +202,22 @@ _BAD_STATES: list[tuple[str, Callable[[], Any], Callable[[State], Any], type, li
      ["restarted_from", "3 values"]),
     ("restarted_from nan", _scheduler, _set(restarted_from=[_NAN, 0.1]), ValueError,
      ["restarted_from'][0]", "nan"]),
+    # Issue 22 item 3: a negative restart lr was written (gradient ascent).
+    ("restarted_from negative", _multiplicative, _set(restarted_from=[-1.0]), ValueError,
+     ["restarted_from'][0]", ">= 0", "-1.0"]),
+    ("torch StepLR state", _scheduler, _other_kind(_native_step_lr), ValueError,
+     ["'gamma'", "'step_size'", "never writes", "'last_epoch': n"]),
+    ("a Python function's state", _scheduler, _other_kind(_function_state), ValueError,
+     ["schedule a schedule holding a Python function", "OneCycleLR", "delete"]),
+    ("into a Python function's", _function_state, _other_kind(_scheduler), ValueError,
+     ["OneCycleLR", "runs a schedule holding a Python function"]),
+    ("a torch setting", _scheduler, _set(gamma=0.5), ValueError, ["'gamma'", "never writes"]),
+    # Issue 22 item 9: the refusal did not name the entry.
+    ("schedule an array", _scheduler, _set(schedule=np.array([1.0, 2.0])), TypeError,
+     ["state_dict['schedule']", "config", "array([1., 2.])"]),
+    ("schedule holding an array", _scheduler,
+     _set(schedule={"name": "OneCycleLR", "max_lr": np.array([0.1, 0.2])}), ValueError,
+     ["schedule", "'max_lr': array([0.1, 0.2])", "'max_lr': [0.1, 0.2]"]),
     ("another schedule", _scheduler,
      _set(schedule={"name": "ExponentialLR", "base_lr": 0.1, "gamma": 0.5}), ValueError,
      ["ExponentialLR", "delete state_dict['schedule']"]),
@@ -228,6 +256,14 @@ _BAD_STATES: list[tuple[str, Callable[[], Any], Callable[[State], Any], type, li
     ("min_lrs nan", _plateau, _set(min_lrs=[_NAN, 0.0]), ValueError, ["min_lrs'][0]", "nan"]),
     ("another plateau", _plateau, _set(plateau=lrfun.ReduceLROnPlateau(0.1).to_config()),
      ValueError, ["patience", "delete state_dict['plateau']"]),
+    ("plateau an array", _plateau, _set(plateau=np.array([1.0, 2.0])), TypeError,
+     ["state_dict['plateau']", "config"]),
+    ("plateau a torch setting", _plateau, _set(factor=0.5), ValueError,
+     ["'factor'", "never writes"]),
+    ("best past float64", _plateau, _set(best=10**400), ValueError,
+     ["state_dict['best']", "float64", "(401 characters)"]),
+    ("lr past float64", _plateau, _set(lr=[10**400, 0.1]), ValueError,
+     ["state_dict['lr'][0]", "float64"]),
     ("scheduler state", _plateau, _other_kind(_scheduler, "schedule"), ValueError,
      ["base_lrs", "Scheduler"]),
     ("torch StepLR state", _plateau, _other_kind(_native_step_lr), ValueError,
@@ -253,7 +289,7 @@ def test_bad_state_is_refused_and_changes_nothing(
     message = str(raised.value)
     for word in words:
         assert word in message, f"{word!r} not in {message!r}"
-    assert len(message) < 600  # a huge value is shown cut
+    assert len(message) < 600 and "\n" not in message  # one line; a huge value is cut
     assert snapshot(sched) == before
     # Every later step still runs (a half-done load used to break them).
     opt = sched.optimizer
@@ -351,6 +387,143 @@ def test_load_does_not_change_the_state_dict() -> None:
     assert state == kept
 
 
+# -- tensor lrs: values are checked in the dtype they are written in ------------------------
+
+
+def _tensor_sgd(dtype: torch.dtype, groups: int = 1) -> torch.optim.Optimizer:
+    return _sgd_momentum(groups, dtype)
+
+
+def _tensor_adapter(schedule: Any, dtype: torch.dtype) -> lrfun.torch.Scheduler:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a base lr other than the optimizer's
+        return lrfun.torch.Scheduler(_tensor_sgd(dtype, schedule.groups or 1), schedule)
+
+
+def _tensor_plateau(dtype: torch.dtype) -> lrfun.torch.PlateauScheduler:
+    return lrfun.torch.PlateauScheduler(_tensor_sgd(dtype), lrfun.ReduceLROnPlateau(0.1))
+
+
+# (id, scheduler, corruption, words): issue 22 item 4 -- values were checked in float64 and
+# written into float32 / float16 tensors (a RuntimeError after the state changed, or inf).
+_TENSOR_LOADS: list[tuple[str, Callable[[], Any], Callable[[State], Any], list[str]]] = [
+    ("plateau lr 1e39 float32", lambda: _tensor_plateau(torch.float32), _set(lr=1e39),
+     ["state_dict['lr'] is 1e+39", "torch.float32", "3.4028234663852886e+38"]),
+    ("plateau lr 1e5 float16", lambda: _tensor_plateau(torch.float16), _set(lr=1e5),
+     ["state_dict['lr'] is 100000.0", "torch.float16", "65504.0"]),
+    ("ExponentialLR step 300 float32",
+     lambda: _tensor_adapter(lrfun.ExponentialLR(0.1, 2.0), torch.float32), _set(last_epoch=300),
+     ["last_epoch']=300", "2.037", "torch.float32"]),
+    ("ExponentialLR step 20 float16",
+     lambda: _tensor_adapter(lrfun.ExponentialLR(0.1, 2.0), torch.float16), _set(last_epoch=20),
+     ["last_epoch']=20", "104857.6", "torch.float16"]),
+    ("restarted_from float16",
+     lambda: _tensor_adapter(lrfun.MultiplicativeLR(0.1, constant(0.9)), torch.float16),
+     _set(restarted_from=[1e5]), ["restarted_from'][0] is 100000.0", "torch.float16"]),
+    ("base_lrs float16", lambda: _tensor_adapter(lrfun.StepLR(0.1, 3), torch.float16),
+     _set(base_lrs=[1e19]), ["base_lrs'][0] is 1e+19", "torch.float16"]),
+    ("base_lrs float32", lambda: _tensor_adapter(lrfun.StepLR(0.1, 3), torch.float32),
+     _set(base_lrs=[1e39]), ["base_lrs'][0] is 1e+39", "torch.float32"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("build", "corrupt", "words"),
+    [row[1:] for row in _TENSOR_LOADS],
+    ids=[row[0] for row in _TENSOR_LOADS],
+)
+def test_tensor_lr_loads_check_in_their_dtype(
+    build: Callable[[], Any], corrupt: Callable[[State], Any], words: list[str]
+) -> None:
+    sched = build()
+    state = corrupt(copy.deepcopy(sched.state_dict()))
+    before = snapshot(sched)
+    with pytest.raises(ValueError) as raised:
+        sched.load_state_dict(state)
+    message = str(raised.value)
+    for word in words:
+        assert word in message, f"{word!r} not in {message!r}"
+    assert "\n" not in message and "nothing was changed" in message
+    assert snapshot(sched) == before
+    # A float lr holds every one of these values: the same state loads there.
+    groups = len(sched.optimizer.param_groups)
+    floats = torch.optim.SGD(_params(groups), lr=0.1, momentum=0.9)
+    kind = type(sched)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        other = kind(
+            floats, sched.plateau if kind is lrfun.torch.PlateauScheduler else sched.schedule
+        )
+    other.load_state_dict(state)
+
+
+def test_tensor_lr_loads_take_what_the_dtype_holds() -> None:
+    """The largest float16, and an lr that underflows to 0 (as torch's float32 recursion
+    reaches it), load."""
+    plateau = _tensor_plateau(torch.float16)
+    state = plateau.state_dict()
+    state["lr"] = 65504.0
+    plateau.load_state_dict(state)
+    assert plateau.optimizer.param_groups[0]["lr"].item() == 65504.0
+    sched = _tensor_adapter(lrfun.ExponentialLR(0.1, 0.5), torch.float32)
+    state = sched.state_dict()
+    state["last_epoch"] = 300  # 0.1 * 0.5**300 = 4.9e-92: 0.0 in float32
+    sched.load_state_dict(state)
+    assert sched.last_epoch == 300 and sched.optimizer.param_groups[0]["lr"].item() == 0.0
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32])
+def test_a_step_the_dtype_cannot_hold_is_refused(dtype: torch.dtype) -> None:
+    """Stepping, jumping and a restart by torch's SequentialLR refuse a value past the
+    tensor's dtype with nothing changed (float32's fill_ raised after last_epoch moved,
+    float16's stored inf)."""
+    sched = _tensor_adapter(lrfun.ExponentialLR([0.1, 0.2], 2.0), dtype)
+    opt = sched.optimizer
+    last = {torch.float16: 18, torch.float32: 130}[dtype]  # group 1's last value it holds
+    opt.step()
+    sched.step(last)
+    before = snapshot(sched)
+    with pytest.raises(ValueError, match=rf"lr at step {last + 1} is .*param group 1's lr"):
+        opt.step()
+        sched.step()
+    assert snapshot(sched) == before
+    with pytest.raises(ValueError, match=str(dtype)):
+        sched.step(last + 50)
+    assert snapshot(sched) == before
+    sched.step(3)  # and it still steps
+    assert sched.last_epoch == 3
+    assert opt.param_groups[1]["lr"].item() == torch.tensor(1.6, dtype=dtype).item()
+
+
+def test_a_construction_the_dtype_cannot_hold_is_refused() -> None:
+    """Step 0 is checked before torch's constructor sets initial_lr or writes an lr."""
+    for build in (
+        lambda opt: lrfun.torch.Scheduler(opt, lrfun.StepLR(1e5, 3)),
+        lambda opt: lrfun.torch.PlateauScheduler(opt, lrfun.ReduceLROnPlateau(1e5)),
+    ):
+        opt = _tensor_sgd(torch.float16)
+        before = _groups(opt)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(ValueError, match=r"100000\.0, more than param group 0's lr"):
+                build(opt)
+        assert _groups(opt) == before
+
+
+def test_a_restart_the_dtype_cannot_hold_is_refused() -> None:
+    """torch's SequentialLR restarts a MultiplicativeLR from the lr it finds: past float16,
+    refused with the child as it was."""
+    opt = _tensor_sgd(torch.float16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        child = lrfun.torch.Scheduler(opt, lrfun.MultiplicativeLR(0.1, constant(2.0)))
+    opt.param_groups[0]["lr"].fill_(60000.0)  # 2 * 60000 is past float16
+    before = snapshot(child)
+    with pytest.raises(ValueError, match=r"torch\.float16"):
+        child._update_lr(0)
+    assert snapshot(child) == before
+
+
 # -- optax: check_state --------------------------------------------------------------------
 
 _OPTAX_PLATEAU = lrfun.ReduceLROnPlateau([0.1, 0.2], patience=1)
@@ -407,6 +580,21 @@ _BAD_OPTAX: list[tuple[str, Callable[[], Any], type, list[str]]] = [
      ["no lrfun.PlateauState"]),
     ("inject best nan", lambda: _replace_inject(best=jnp.nan), ValueError,
      ["state.hyperparams_states['learning_rate'].best", "nan"]),
+    # Issue 22 item 7: int8 counters wrap under jit (patience 200 is -56 there: a cut at every
+    # update), and a float64 lr of 1e39 is inf in JAX's float32.
+    ("num_bad_epochs int8", lambda: _replace_chain(num_bad_epochs=jnp.array(0, jnp.int8)),
+     TypeError, ["state[1].num_bad_epochs", "int8", "32 bits", "127"]),
+    ("cooldown_counter uint16",
+     lambda: _replace_chain(cooldown_counter=np.array(0, dtype=np.uint16)), TypeError,
+     ["state[1].cooldown_counter", "uint16"]),
+    ("lr 1e39 float64", lambda: _replace_chain(lr=np.array([1e39, 0.1])), ValueError,
+     ["state[1].lr[0]", "float32", "1e+39"]),
+    ("lr 1e39 Python", lambda: _replace_chain(lr=[0.1, 1e39]), ValueError,
+     ["state[1].lr[1]", "float32"]),
+    ("best past float64", lambda: _replace_chain(best=10**400), ValueError,
+     ["state[1].best", "float64"]),
+    ("last_epoch Python 2**31", lambda: _replace_chain(last_epoch=2**31), ValueError,
+     ["state[1].last_epoch", "2147483647", "2147483648"]),
 ]  # fmt: skip
 
 
@@ -662,9 +850,11 @@ class AdapterStates(RuleBasedStateMachine):
     def _load(self, state: Any, model: Any) -> None:
         """Loads ``state``, which stands at ``model``: accepted where the groups hold its
         values, else refused with nothing changed."""
-        if isinstance(state, dict):
-            kept = copy.deepcopy(state)
-        if not _fits(self._values(model)[0], self.dtype):
+        kept = copy.deepcopy(state)
+        values = list(self._values(model)[0])
+        for entry in ("base_lrs", "restarted_from"):  # lrs of the groups too
+            values += state.get(entry) or []
+        if not _fits(values, self.dtype):
             self._refused(lambda: self.sched.load_state_dict(state))
             return
         self.sched.load_state_dict(state)
@@ -709,7 +899,7 @@ class AdapterStates(RuleBasedStateMachine):
     @rule(saved=saved, data=st.data())
     def load_corrupt(self, saved: tuple[Any, State], data: st.DataObject) -> None:
         table = _plateau_corruptions if self.plateau else _corruptions
-        name, corrupt = data.draw(st.sampled_from(table(self.groups)), label="corruption")
+        _, corrupt = data.draw(st.sampled_from(table(self.groups)), label="corruption")
         state = corrupt(copy.deepcopy(saved[1]))
         self._refused(lambda: self.sched.load_state_dict(state))
 
@@ -751,7 +941,7 @@ class AdapterStates(RuleBasedStateMachine):
             entry = "schedule"
         function = lrfun.LambdaLR(0.1, lambda step: 0.9**step)  # no config: None saved
         foreign = [
-            *((name, lambda: build(groups, steps)) for name, build in _NATIVE),
+            *((name, functools.partial(build, groups, steps)) for name, build in _NATIVE),
             ("the other adapter", lambda: _adapter_state(kin, steps, groups)),
             ("another schedule", lambda: _adapter_state(own, steps, groups)),
             (

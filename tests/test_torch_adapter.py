@@ -7,8 +7,11 @@ same config.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
+import multiprocessing
+import pickle
 from typing import Any
 
 import numpy as np
@@ -675,3 +678,93 @@ def test_meta_steps_give_meta_results(example: Any) -> None:
                 cpu = call(steps)
                 assert out.device.type == "meta", (call, dtype, shape)
                 assert (out.shape, out.dtype) == (cpu.shape, cpu.dtype), (call, dtype, shape)
+
+
+# -- the adapters pickle, copy, torch.save and run in a spawn worker ----------------------------
+
+
+def _adapter_of(example: Any, tensor_lr: bool) -> Any:
+    """An adapter of ``example`` on an SGD optimizer holding its base lrs."""
+    from lrfun._reference import _make_optimizer, _optimizer_lrs
+
+    opt = _make_optimizer(torch, "sgd", _optimizer_lrs(example), "cpu", tensor_lr)
+    if isinstance(example, Machine):
+        return lrfun.torch.PlateauScheduler(opt, example)
+    return lrfun.torch.Scheduler(opt, example)
+
+
+def _stepped(sched: Any, n: int) -> list[list[float]]:
+    """Steps ``sched`` ``n`` times (metrics for a plateau), the lrs after each."""
+    out = []
+    for k in range(n):
+        sched.optimizer.step()
+        if isinstance(sched, lrfun.torch.PlateauScheduler):
+            sched.step([3.0, 2.0, 2.0, 2.0, 1.0][k % 5])
+        else:
+            sched.step()
+        out.append([float(group["lr"]) for group in sched.optimizer.param_groups])
+    return out
+
+
+def _torch_saved(sched: Any) -> Any:
+    buffer = io.BytesIO()
+    torch.save(sched, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=False)  # a whole object: not weights
+
+
+@pytest.mark.parametrize("evaluated", [False, True], ids=["new", "evaluated"])
+@pytest.mark.parametrize("example", _examples(), ids=lambda s: type(s).__name__)
+def test_adapter_copies_continue_as_the_original(example: Any, evaluated: bool) -> None:
+    """pickle, deepcopy and torch.save / torch.load(weights_only=False) give an adapter on
+    its own optimizer that steps as the original, tensor lrs included; an unstepped copy
+    does not warn about the step order (torch's wrapper of optimizer.step is put back)."""
+    for tensor_lr in (False, True):
+        sched = _adapter_of(example, tensor_lr)
+        if evaluated:
+            _stepped(sched, 5)
+        copies = [
+            pickle.loads(pickle.dumps(sched)),
+            copy.deepcopy(sched),
+            _torch_saved(sched),
+        ]
+        expected = _stepped(sched, 6)
+        for other in copies:
+            assert other.optimizer is not sched.optimizer
+            assert _stepped(other, 6) == expected
+            assert other.state_dict() == sched.state_dict()
+
+
+def test_a_pickle_leaves_the_evaluated_stretch_out() -> None:
+    """The stretch of evaluated steps is derived: a pickle holds the state, not the rows."""
+    sched = _adapter_of(lrfun.OneCycleLR([0.1] * 50, total_steps=10**6), tensor_lr=False)
+    _stepped(sched, 3)
+    assert len(sched._lr_rows) == 1024
+    saved = pickle.dumps(sched)
+    assert len(saved) < 40_000  # 1,024 rows of 50 lrs and momenta would be about 800 kB
+    assert pickle.loads(saved)._lr_rows == []
+
+
+def _continue_in_worker(sched: Any, n: int) -> list[list[float]]:
+    return _stepped(sched, n)
+
+
+def test_adapters_run_in_a_spawn_worker() -> None:
+    """A spawn worker unpickles the adapters (with their optimizers) and steps them as the
+    parent does."""
+    adapters = [
+        _adapter_of(lrfun.OneCycleLR(0.1, total_steps=100), tensor_lr=True),
+        _adapter_of(lrfun.ReduceLROnPlateau([0.1, 0.2], patience=0), tensor_lr=False),
+        _adapter_of(
+            lrfun.SequentialLR(
+                [lrfun.ChainedScheduler([lrfun.StepLR(0.1, 3)]), lrfun.StepLR(0.1, 2)], [4]
+            ),
+            tensor_lr=False,
+        ),
+    ]
+    for sched in adapters:
+        _stepped(sched, 3)
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        got = pool.starmap(_continue_in_worker, [(sched, 6) for sched in adapters])
+    assert got == [_stepped(sched, 6) for sched in adapters]

@@ -523,6 +523,60 @@ BAD += [
     ),
 ]
 
+# Float lengths whose phase overflows (NaN at every step; torch raises at its first), or
+# that no int64 step reaches (a whole float past 2**63 would become an integer no config
+# holds), and host tables past lrfun's budget.
+BAD += [
+    (
+        "CosineAnnealingLR",
+        dict(base_lr=0.1, T_max=5e-324),
+        ValueError,
+        "T_max must be at least 2**-60 steps (a shorter one overflows the phase",
+    ),
+    (
+        "CosineAnnealingLR",
+        dict(base_lr=0.1, T_max=2.0**63),
+        ValueError,
+        "T_max must be below 2**63 steps (no int64 step reaches a longer one), got 92233",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.01, max_lr=0.1, step_size_up=5e-324),
+        ValueError,
+        "step_size_up must be at least 2**-60 steps",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.01, max_lr=0.1, step_size_up=1.0, step_size_down=1e-30),
+        ValueError,
+        "step_size_down must be 0 or at least 2**-60 steps",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.01, max_lr=0.1, step_size_up=2.0**63),
+        ValueError,
+        "step_size_up must be below 2**63 steps",
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.01, max_lr=0.1, step_size_up=1.0, step_size_down=1e300),
+        ValueError,
+        "step_size_down must be below 2**63 steps (no int64 step reaches a longer one), got 1e+300",
+    ),
+    (
+        "LambdaLR",
+        dict(base_lr=0.1, lr_lambda=abs, horizon=2**31 - 1),
+        ValueError,
+        "horizon=2147483647 needs a table of 16384 MiB, past half of lrfun's 64 MiB budget",
+    ),
+    (
+        "MultiplicativeLR",
+        dict(base_lr=0.1, lr_lambda=abs, horizon=2**31 - 1),
+        ValueError,
+        "pass horizon <= 4194303",
+    ),
+]
+
 
 @pytest.mark.parametrize(
     ("name", "arguments", "error", "message"),
