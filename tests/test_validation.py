@@ -204,7 +204,7 @@ BAD = [
         "CosineAnnealingLR",
         dict(base_lr=0.1, T_max=-2.5),
         ValueError,
-        "T_max must be a finite number in (0.0, 9.223372036854776e+18], got -2.5",
+        "T_max must be a finite number > 0.0, got -2.5",
     ),
     (
         "CosineAnnealingLR",
@@ -471,7 +471,7 @@ BAD += [
         "PolynomialLR",
         dict(base_lr=0.1, total_iters=1e30),
         ValueError,
-        "total_iters must be a finite number in (0.0, 9.223372036854776e+18]",
+        "total_iters must be below 2**63 steps (no int64 step reaches a longer one), got 1e+30",
     ),
     (
         "MultiStepLR",
@@ -537,7 +537,7 @@ BAD += [
         "CosineAnnealingLR",
         dict(base_lr=0.1, T_max=2.0**63),
         ValueError,
-        "T_max must be below 2**63 steps (no int64 step reaches a longer one), got 92233",
+        "T_max must be below 2**63 steps (no int64 step reaches a longer one), got 9.223372036854776e+18",
     ),
     (
         "CyclicLR",
