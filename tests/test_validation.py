@@ -537,7 +537,8 @@ BAD += [
         "CosineAnnealingLR",
         dict(base_lr=0.1, T_max=2.0**63),
         ValueError,
-        "T_max must be below 2**63 steps (no int64 step reaches a longer one), got 9.223372036854776e+18",
+        "T_max must be below 2**63 steps (no int64 step reaches a longer one), "
+        "got 9.223372036854776e+18",
     ),
     (
         "CyclicLR",
