@@ -34,8 +34,8 @@ from sybil.parsers.markdown import (
 )
 
 _ROOT = Path(__file__).parent
-# The API reference's build extension: it needs griffe, a docs dependency, not a test one.
-collect_ignore = ["docs/doctest_fences.py"]
+# The site's build extensions and hooks: they need griffe and mkdocs, docs dependencies.
+collect_ignore_glob = ["docs/*.py"]
 _DOCUMENTS = [_ROOT / "README.md", _ROOT / "docs"]
 _ELLIPSIS = "..."
 

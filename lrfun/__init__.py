@@ -1,6 +1,6 @@
 """lrfun: torch's learning-rate schedulers as pure functions of the step.
 
-Every scheduler of ``torch.optim.lr_scheduler`` is an immutable :class:`Schedule` whose
+Every scheduler of ``torch.optim.lr_scheduler`` is an immutable [``Schedule``][lrfun.Schedule] whose
 ``schedule(step)`` is the lr torch has set after ``step`` calls of ``scheduler.step()``,
 on Python numbers, NumPy, JAX (inside ``jit``/``vmap``/``scan``) and torch tensors (inside
 ``torch.compile``). Importing lrfun imports none of torch, jax, optax or matplotlib.

@@ -69,7 +69,7 @@ __all__ = [
 
 class NoValuesError(TypeError):
     """A step on torch's ``meta`` device reached code that needs its values (a user function
-    called on the host, a simulated composite's table length). :func:`evaluate` answers such
+    called on the host, a simulated composite's table length). ``evaluate`` answers such
     steps with a meta result instead; this error only escapes where something else asked."""
 
 
@@ -79,6 +79,9 @@ class Ctx(NamedTuple):
     xp: Any
     dtype: Any
     device: Any
+    # The fractional part of a real-valued step, for a schedule torch steps at real epochs
+    # (``evaluate(..., real=True)``); None: the step is taken as the whole number below it.
+    fraction: Any = None
 
     def const(self, value: Any) -> Any:
         """A hyperparameter as an operand: a Python float (or the array it is: traced, a
@@ -143,7 +146,7 @@ class Ctx(NamedTuple):
 
     def remainder(self, x: Any, n: int) -> Any:
         """``x % n`` for a non-negative integer array and a positive ``n`` (see
-        :meth:`quotient`)."""
+        [``quotient``][lrfun.extend.Ctx.quotient])."""
         if _is_jax(self.xp):
             return sys.modules["jax"].lax.rem(x, self.xp.asarray(n, dtype=x.dtype))
         return x % n
@@ -217,8 +220,9 @@ def _float_dtype(xp: Any, x: Any, device: Any) -> Any:
     return xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
 
 
-def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
-    """Returns (ctx, integer step array, NaN mask or None, whether step was a Python number)."""
+def _prepare(step: Any, real: bool = False) -> tuple[Ctx, Any, Any, bool]:
+    """Returns (ctx, integer step array, NaN mask or None, whether step was a Python number);
+    with ``real``, a float step's fractional part is ``ctx.fraction``."""
     if isinstance(step, bool) or (hasattr(step, "dtype") and str(step.dtype) == "bool"):
         raise TypeError(f"step must be an integer or an array of integers, got {step!r}")
     python = isinstance(step, (int, float))
@@ -235,13 +239,17 @@ def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
     integral = xp.__array_namespace_info__().default_dtypes(device=device)["integral"]
     nan = None
     wraps = False
+    fraction = None
     if xp.isdtype(step.dtype, "real floating"):
         # Past the integer range a cast is undefined (it wraps, saturates or warns by
         # platform): such steps, and NaN, have no integer value. (Widened first: float16
         # cannot hold that bound.)
         step = xp.astype(step, dtype, copy=False)
         nan = xp.isnan(step) | (step >= 2.0 ** (xp.iinfo(integral).bits - 1))
-        step = xp.where(nan | (step < 0), 0, xp.floor(step))
+        real_step = xp.where(nan | (step < 0), 0, step)
+        step = xp.floor(real_step)
+        if real:
+            fraction = xp.astype(real_step - step, dtype)
     elif not xp.isdtype(step.dtype, "integral"):
         raise TypeError(f"step must be an integer or float array, got dtype {step.dtype}")
     else:
@@ -253,10 +261,12 @@ def _prepare(step: Any) -> tuple[Ctx, Any, Any, bool]:
         nan = step < 0
     # NumPy takes the bound as a scalar (no array of zeros); traced namespaces get an array.
     step = np.maximum(step, 0) if xp is np_xp else xp.maximum(step, xp.zeros_like(step))
-    return Ctx(xp, dtype, device), step, nan, python
+    return Ctx(xp, dtype, device, fraction), step, nan, python
 
 
-def evaluate(formula: Callable[[Ctx, Any], Any], step: Any, groups: int | None) -> Any:
+def evaluate(
+    formula: Callable[[Ctx, Any], Any], step: Any, groups: int | None, *, real: bool = False
+) -> Any:
     """Evaluates ``formula(ctx, step)`` under the dtype policy.
 
     Args:
@@ -265,14 +275,16 @@ def evaluate(formula: Callable[[Ctx, Any], Any], step: Any, groups: int | None) 
       step: the caller's step(s).
       groups: the number of param groups when lr-valued arguments were sequences (adds a
         trailing axis), else None.
+      real: whether a float step is a real-valued epoch (its fractional part is
+        ``ctx.fraction``) rather than the whole number below it.
 
     Returns:
       A Python float for a Python step and one group; otherwise an array of shape
       ``step.shape`` (+ ``(groups,)``) in the caller's namespace and device.
     """
     if isinstance(step, np.ndarray) and step.size > _BLOCK:
-        return _evaluate_blocks(formula, step, groups)
-    ctx, s, nan, python = _prepare(step)
+        return _evaluate_blocks(formula, step, groups, real)
+    ctx, s, nan, python = _prepare(step, real)
     try:
         out = _evaluate_prepared(formula, ctx, s, nan, groups)
     except NoValuesError:
@@ -292,13 +304,15 @@ _BLOCK = 1 << 16
 
 
 def _evaluate_blocks(
-    formula: Callable[[Ctx, Any], Any], step: np.ndarray, groups: int | None
+    formula: Callable[[Ctx, Any], Any], step: np.ndarray, groups: int | None, real: bool
 ) -> np.ndarray:
     flat = step.reshape(-1)
-    first = evaluate(formula, flat[:1], groups)  # the dtype and group axis, from one step
+    # the dtype and group axis, from one step
+    first = evaluate(formula, flat[:1], groups, real=real)
     out = np.empty((flat.size, *first.shape[1:]), dtype=first.dtype)
     for start in range(0, flat.size, _BLOCK):
-        out[start : start + _BLOCK] = evaluate(formula, flat[start : start + _BLOCK], groups)
+        block = flat[start : start + _BLOCK]
+        out[start : start + _BLOCK] = evaluate(formula, block, groups, real=real)
     return out.reshape(step.shape + first.shape[1:])
 
 
@@ -309,6 +323,8 @@ def _evaluate_prepared(
     if groups is not None:
         s = xp.expand_dims(s, axis=-1)
         nan = None if nan is None else xp.expand_dims(nan, axis=-1)
+        if ctx.fraction is not None:
+            ctx = ctx._replace(fraction=xp.expand_dims(ctx.fraction, axis=-1))
     out = formula(ctx, s)
     # Formulas may return a value that does not depend on the step (a constant schedule):
     # give it the step's shape so trajectories are always arrays of the same shape.
@@ -321,12 +337,23 @@ def _evaluate_prepared(
 
 
 def is_traced(x: Any) -> bool:
-    """Whether ``x`` is being traced (a JAX tracer, or any tensor inside torch.compile)."""
+    """Whether ``x`` has no values to read on the host: a JAX tracer, any tensor inside
+    torch.compile, or a tensor that torch.func wraps (vmap's batched tensors, which run
+    eagerly but have no storage of their own to copy to NumPy)."""
     jax = sys.modules.get("jax")
     if jax is not None and isinstance(x, jax.core.Tracer):
         return True
     torch = sys.modules.get("torch")
-    return torch is not None and torch.compiler.is_compiling()
+    if torch is None:
+        return False
+    return bool(torch.compiler.is_compiling() or _functorch_wrapped(torch, x))
+
+
+def _functorch_wrapped(torch: Any, x: Any) -> bool:
+    # torch.func has no public test for its wrappers; this one is what torch's own
+    # functorch code uses (an older torch without it has no such wrappers to miss).
+    wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None)
+    return isinstance(x, torch.Tensor) and wrapped is not None and bool(wrapped(x))
 
 
 def table_end(step: Any, horizon: int | None, what: str) -> int:
@@ -339,8 +366,8 @@ def table_end(step: Any, horizon: int | None, what: str) -> int:
     if is_traced(step):
         if horizon is None:
             raise TypeError(
-                f"{what} is tabulated on the host; pass horizon=N to tabulate N steps for jit "
-                "or compile"
+                f"{what} is tabulated on the host; pass horizon=N to tabulate N steps for "
+                "jit, vmap or torch.compile"
             )
         return horizon
     host = host_values(step)

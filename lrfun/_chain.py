@@ -10,16 +10,16 @@ form where torch has one), ChainedScheduler stepping every child in list order. 
 schedule by name.
 
 Cost. Steps are simulated a block at a time: every node turns a block of steps into columns
-of affine maps (:meth:`Node.plan`: epochs, milestone switches and restarts worked out with
+of affine maps (``Node.plan``: epochs, milestone switches and restarts worked out with
 array operations, maps built for just the epochs the block reaches, which are handed to the
-schedule's ``_chain_maps``), and the maps are applied in torch's order (:func:`affine_chain`:
+schedule's ``_chain_maps``), and the maps are applied in torch's order (``affine_chain``:
 whole runs of decays in one NumPy call, other maps one at a time). The cost is linear in the
 steps, and memory does not grow with them:
-a :class:`Simulation` keeps the simulation's state at block boundaries (checkpoints, thinned as
-they grow) and the values of a few recent blocks, all within :data:`BUDGET` bytes. A step
-whose simulation applies more than :data:`MAX_MAPS` updates, and tables (``horizon``, a
-smoothing window) past half the budget, are refused (:func:`check_steps`,
-:func:`check_table`): every host table, window and simulation of lrfun answers to these two.
+a ``Simulation`` keeps the simulation's state at block boundaries (checkpoints, thinned as
+they grow) and the values of a few recent blocks, all within ``BUDGET`` bytes. A step
+whose simulation applies more than ``MAX_MAPS`` updates, and tables (``horizon``, a
+smoothing window) past half the budget, are refused (``check_steps``,
+``check_table``): every host table, window and simulation of lrfun answers to these two.
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ def check_steps(
     per: str = "schedulers x param groups",
     name: str | None = None,
 ) -> None:
-    """Refuses a step whose host simulation from step 0 costs more than :data:`MAX_MAPS`
-    updates (:meth:`Simulation.cost`), and a simulation one step of which holds more maps
+    """Refuses a step whose host simulation from step 0 costs more than ``MAX_MAPS``
+    updates (``Simulation.cost``), and a simulation one step of which holds more maps
     than a block may: ``what`` names what is simulated, ``per`` what its updates a step
     are, ``advice`` what else to do; ``name`` the argument that asked for step ``last``
     (a ``horizon``), if one did."""
@@ -116,7 +116,7 @@ def check_table(
     name: str, value: int, rows: int, row: int, what: str, advice: str | None = None
 ) -> None:
     """Refuses ``name=value`` where it makes a host table of ``rows`` rows of ``row`` float64
-    values each past half of :data:`BUDGET` bytes; ``what`` says what keeps the table,
+    values each past half of ``BUDGET`` bytes; ``what`` says what keeps the table,
     ``advice`` what else to do."""
     size = rows * row * 8
     if size > BUDGET // 2:
@@ -242,7 +242,7 @@ class Node:
         raise NotImplementedError
 
     def state(self) -> Any:
-        """The node's counters (epochs, steps), for :meth:`restore`."""
+        """The node's counters (epochs, steps), for ``restore``."""
         raise NotImplementedError
 
     def restore(self, state: Any) -> None:
@@ -484,7 +484,7 @@ def affine_chain(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     time, so its values are the loop's to the bit (a zero lr may keep a negative sign there,
     which the loop's ``+ 0.0`` drops).
 
-    Many groups are taken together, a map at a time for all of them (:func:`_by_rows`): the
+    Many groups are taken together, a map at a time for all of them (``_by_rows``): the
     same operations on the same values.
     """
     if a.shape[1] >= _WIDE:
@@ -510,7 +510,7 @@ _WIDE = 8
 
 
 def _by_rows(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """:func:`affine_chain` for many groups: each map applied to every group at once, by
+    """``affine_chain`` for many groups: each map applied to every group at once, by
     NumPy's elementwise products and sums (rounded as Python's floats are), and runs of maps
     with no offset in any group in one ``np.multiply.accumulate``."""
     out = np.empty_like(a)
@@ -531,7 +531,7 @@ def _by_rows(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _product_runs(b: np.ndarray) -> list[tuple[int, int]]:
-    """The runs ``[lo, hi)`` of at least :data:`_RUN` consecutive maps with no offset."""
+    """The runs ``[lo, hi)`` of at least ``_RUN`` consecutive maps with no offset."""
     plain = np.concatenate([[0], (b == 0).astype(np.int8), [0]])
     edges = np.flatnonzero(np.diff(plain))
     lo, hi = edges[0::2], edges[1::2]
@@ -587,7 +587,7 @@ class Simulation:
     """torch's stepping of one composite, evaluated at any steps in blocks.
 
     Keeps the state at block boundaries (checkpoints: every ``stride``-th block, the stride
-    doubling as they grow) and the values of recently asked blocks, within :data:`BUDGET`.
+    doubling as they grow) and the values of recently asked blocks, within ``BUDGET``.
     A block is simulated from the nearest checkpoint before it.
     """
 
@@ -640,7 +640,7 @@ class Simulation:
         return (last + 1) * self.maps + (last // self.block + 1) * self.width * _BLOCK_COST
 
     def most(self) -> int:
-        """The last step whose :meth:`cost` is within :data:`MAX_MAPS`."""
+        """The last step whose ``cost`` is within ``MAX_MAPS``."""
         fixed = self.width * _BLOCK_COST
         per_step = self.maps + fixed / self.block
         # cost(n) <= per_step * n + maps + fixed, so this n keeps it within MAX_MAPS.
@@ -654,7 +654,7 @@ class Simulation:
 
     def _limits(self) -> tuple[int, int]:
         """The most checkpoints and cached blocks the budget allows: a quarter of it each
-        (a horizon table may take half: :func:`check_table`). Two checkpoints and one block
+        (a horizon table may take half: ``check_table``). Two checkpoints and one block
         at least, which the most maps a step (``_BLOCK_MAPS``) keeps within it."""
         each = 2 * self.groups * 8 + 64 * 8  # two (G,) arrays and the counters, roughly
         return max(2, BUDGET // 4 // each), max(1, BUDGET // 4 // self._block_bytes(self.block))

@@ -38,7 +38,7 @@ class Curve:
 
 
 def rows(s: Configurable, steps: int | None, metrics: Any) -> int:
-    """How many steps :func:`evaluate` gives: ``steps``, or a machine's updates (cut to
+    """How many steps ``evaluate`` gives: ``steps``, or a machine's updates (cut to
     ``steps``)."""
     if s._metric_driven:
         count = len(np.asarray(metrics).reshape(-1)) + 1
@@ -82,7 +82,7 @@ def _columns(values: Any, n: int) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class Check:
-    """A schedule against its reference, run live: what :func:`lrfun.plot.plot` draws with
+    """A schedule against its reference, run live: what ``lrfun.plot.plot`` draws with
     ``torch=True`` and what ``lrfun plot --torch`` judges.
 
     Args:
@@ -111,7 +111,7 @@ class Check:
 
     @property
     def worst_fraction(self) -> float:
-        """The largest of :attr:`fractions` (``<= 1`` is a pass)."""
+        """The largest of ``fractions`` (``<= 1`` is a pass)."""
         return max(self.lr.max_fraction, self.momentum.max_fraction if self.momentum else 0.0)
 
 
@@ -123,7 +123,7 @@ def _described(s: Configurable) -> str:
 
 
 def check(s: Configurable, curve: Curve) -> Check:
-    """``s``'s values (``curve``, from :func:`evaluate`) against its reference (CPU, float
+    """``s``'s values (``curve``, from ``evaluate``) against its reference (CPU, float
     lrs).
 
     Raises:

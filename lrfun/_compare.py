@@ -93,7 +93,7 @@ def compare(
     Args:
       ours: array-like of shape ``(steps + 1,)`` or ``(steps + 1, groups)``; NumPy, JAX and
         torch tensors on any device all work.
-      reference: a :class:`~lrfun.Trajectory` (its ``lr`` or ``momentum`` per ``what``;
+      reference: a ``Trajectory`` (its ``lr`` or ``momentum`` per ``what``;
         its ``dtype`` counts) or an array-like of the same shape; a ``(steps + 1,)`` array
         matches a ``(steps + 1, 1)`` one. A float32 reference array counts as float32.
       dtype: the precision of our evaluation; the looser of it and the reference's decides.
@@ -106,7 +106,7 @@ def compare(
         rounding is relative to it. The absolute term uses the larger of the two.
 
     Returns:
-      The :class:`Comparison`.
+      The [``Comparison``][lrfun.Comparison].
 
     Example:
       >>> compare([0.1, 0.05], [[0.1], [0.05]], dtype="float32").max_error
@@ -124,16 +124,16 @@ def assert_close(
     slack: Any = 0.0,
     scale: float = 0.0,
 ) -> Comparison:
-    """Like :func:`compare`, but raises ``AssertionError`` when not within tolerance.
+    """Like [``compare``][lrfun.compare], but raises ``AssertionError`` when not within tolerance.
 
     Args:
-      ours: as in :func:`compare`.
-      reference: as in :func:`compare`.
-      dtype: as in :func:`compare`.
-      what: as in :func:`compare`.
+      ours: as in [``compare``][lrfun.compare].
+      reference: as in [``compare``][lrfun.compare].
+      dtype: as in [``compare``][lrfun.compare].
+      what: as in [``compare``][lrfun.compare].
 
     Returns:
-      The passing :class:`Comparison`.
+      The passing [``Comparison``][lrfun.Comparison].
 
     Raises:
       AssertionError: naming the worst step and group, both values, the error and what

@@ -3,7 +3,7 @@
 Closed forms where torch's algebra allows: a SequentialLR of single schedules is a lookup of
 the active child (each restarted as the child says: ``Schedule._restarted``), a
 ChainedScheduler of ``"factor"`` children is the base times their factors. Everything else
-is torch's own stepping, simulated exactly on the host (:mod:`lrfun._chain`) and cached.
+is torch's own stepping, simulated exactly on the host (``lrfun._chain``) and cached.
 """
 
 from __future__ import annotations
@@ -122,6 +122,12 @@ def _traced_leaf(schedule: Schedule) -> bool:
 
 # Steps over which a chain's factors are bounded at construction.
 _BOUND_STEPS = 1 << 16
+
+# What a simulation refused for its cost may do instead.
+_ADVICE = (
+    "use children with a closed form (a SequentialLR of single schedules, a ChainedScheduler "
+    "of decays)"
+)
 
 
 def _start_of(child: Schedule) -> Any:
@@ -256,43 +262,58 @@ class _Composite(Schedule, register=False):
         simulation: Simulation = self._tables.get("simulation", build)
         return simulation
 
+    def _build_tables(self) -> None:
+        # The horizon's table is simulated here, before any tracing: torch.compile cannot
+        # trace the simulation (NumPy on the host, a lock) and vmap's batched steps have no
+        # values to simulate to, so traced steps only read it, a constant of the graph.
+        # A closed form needs none.
+        if self.horizon is not None and not self._closed:
+            self._horizon_table(self.horizon)
+
+    def _horizon_table(self, last: int) -> tuple[Any, Any]:
+        """The simulation's lrs and momenta (None where nothing cycles momentum) at steps
+        ``0..last`` (``last`` the horizon), refused past half of ``lrfun._chain.BUDGET``
+        bytes and past ``lrfun._chain.MAX_MAPS`` updates."""
+        name = type(self).__name__
+        simulation = self._simulation()
+        check_table(
+            "horizon",
+            last,
+            last + 1,
+            simulation.groups * (2 if simulation.momentum else 1),
+            f"{name} has no closed form here, so it is tabulated on the host for jit, vmap "
+            "or torch.compile",
+            "evaluate with concrete steps (no table is kept for those)",
+        )
+        # A table within the budget may still take long to simulate (many children).
+        check_steps(
+            last,
+            simulation,
+            f"{name}'s horizon table (no closed form here)",
+            _ADVICE,
+            name="horizon",
+        )
+        return simulation.upto(last)
+
     def _lookup(self, ctx: Ctx, step: Any, which: int) -> Any:
         """Values of the simulated composite at ``step``: at concrete steps, simulated as far
         as the highest (no table kept); traced, from a table of ``horizon`` steps (NaN past
-        it). Refused past :data:`lrfun._chain.MAX_MAPS` updates and for a table past half of
-        :data:`lrfun._chain.BUDGET` bytes."""
+        it). Refused past ``lrfun._chain.MAX_MAPS`` updates and for a table past half of
+        ``lrfun._chain.BUDGET`` bytes."""
         xp = ctx.xp
         name = type(self).__name__
-        what = f"{name} has no closed form here, so it"
-        last = table_end(step, self.horizon, what)
+        last = table_end(step, self.horizon, f"{name} has no closed form here, so it")
         simulation = self._simulation()
         groups = simulation.groups
-        advice = (
-            "use children with a closed form (a SequentialLR of single schedules, a "
-            "ChainedScheduler of decays)"
-        )
         if is_traced(step):
-            check_table(
-                "horizon",
-                last,
-                last + 1,
-                groups * (2 if simulation.momentum else 1),
-                f"{what} is tabulated on the host for jit/compile",
-                "evaluate with concrete steps (no table is kept for those)",
-            )
-            # A table within the budget may still take long to simulate (many children).
-            check_steps(
-                last,
-                simulation,
-                f"{name}'s horizon table (no closed form here)",
-                advice,
-                name="horizon",
-            )
-            table = simulation.upto(last)[which]
+            # Built at construction (_build_tables), so torch.compile only reads it, with no
+            # lock to take; a JAX pytree copy (its cache empty) builds it here, where jit runs
+            # Python.
+            table = self._horizon_table(last)[which]
             index = ctx.minimum(step, table.shape[0] - 1)
             beyond = step >= table.shape[0]
         else:
-            check_steps(last, simulation, f"{name} (no closed form here)", advice)
+            check_steps(last, simulation, f"{name} (no closed form here)", _ADVICE)
             host = host_values(step)
             steps, inverse = np.unique(host, return_inverse=True)
             table = simulation.values(steps)[which]
@@ -329,8 +350,8 @@ class SequentialLR(_Composite):
     Args:
       schedulers: lrfun schedules (or their configs), sharing one base lr per group.
       milestones: non-decreasing integers >= 0, one fewer than the schedules.
-      horizon: (keyword, lrfun only) steps to simulate up front, for jit/compile evaluation of
-        what has no closed form.
+      horizon: (keyword, lrfun only) steps to simulate at construction, for evaluation of
+        what has no closed form under jit, vmap or torch.compile (NaN past it).
 
     >>> from lrfun import ExponentialLR, LinearLR
     >>> warmup = SequentialLR([LinearLR(0.1, 0.1, total_iters=4), ExponentialLR(0.1, 0.5)], [4])
@@ -387,6 +408,7 @@ class SequentialLR(_Composite):
             _reached=tuple(reached),
             _closed=closed and not shared_group_keys(leaves),
         )
+        self._build_tables()
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         if not self._closed:
@@ -440,9 +462,15 @@ class SequentialLR(_Composite):
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        # The running child continues from its own epoch: one stepped before it was wrapped
+        # (torch's reset undoes one step of each) runs ahead of what the composite says.
+        epoch, milestones = scheduler.last_epoch, list(scheduler._milestones)
+        index = bisect.bisect_right(milestones, epoch)
+        since = epoch - (milestones[index - 1] if index else 0)
+        _check_epochs(scheduler._schedulers[index], since, f"schedulers[{index}]")
         return {
             "schedulers": [read(c, alone=False) for c in scheduler._schedulers],
-            "milestones": list(scheduler._milestones),
+            "milestones": milestones,
         }
 
 
@@ -461,8 +489,8 @@ class ChainedScheduler(_Composite):
 
     Args:
       schedulers: lrfun schedules (or their configs), sharing one base lr per group.
-      horizon: (keyword, lrfun only) steps to simulate up front, for jit/compile evaluation of
-        what has no closed form.
+      horizon: (keyword, lrfun only) steps to simulate at construction, for evaluation of
+        what has no closed form under jit, vmap or torch.compile (NaN past it).
 
     >>> from lrfun import ConstantLR, ExponentialLR
     >>> both = ChainedScheduler([ConstantLR(1.0, 0.5, 2), ExponentialLR(1.0, 0.5)])
@@ -483,6 +511,7 @@ class ChainedScheduler(_Composite):
         super().__post_init__()
         factors = all(c.chain == "factor" for c in self.schedulers)
         self._set(_closed=factors and not _may_underflow(self.schedulers))
+        self._build_tables()
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         if not self._closed:
@@ -507,4 +536,35 @@ class ChainedScheduler(_Composite):
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        # Children stepped in step with each other: one stepped before it was wrapped runs
+        # ahead of the others, which this composite cannot say.
+        epochs = _leaf_epochs(scheduler)
+        if len(set(epochs)) > 1:
+            raise ValueError(
+                f"from_torch cannot express a ChainedScheduler whose schedulers stand at "
+                f"different epochs {epochs} (one was stepped before the chain was built): "
+                "lrfun's ChainedScheduler steps its schedules together from their first step"
+            )
         return {"schedulers": [read(c, alone=False) for c in scheduler._schedulers]}
+
+
+def _leaf_epochs(scheduler: Any) -> list[int]:
+    """The epochs of a live composite's leaf schedulers, in order."""
+    children = getattr(scheduler, "_schedulers", None)
+    if children is None:
+        return [int(scheduler.last_epoch)]
+    return [epoch for child in children for epoch in _leaf_epochs(child)]
+
+
+def _check_epochs(child: Any, expected: int, where: str) -> None:
+    """Refuses a running child of torch's SequentialLR whose leaves are not at ``expected``."""
+    if hasattr(child, "_schedulers") and hasattr(child, "_milestones"):
+        return  # a nested SequentialLR is read (and checked) by its own class
+    epochs = _leaf_epochs(child)
+    if any(epoch != expected for epoch in epochs):
+        raise ValueError(
+            f"from_torch cannot express a SequentialLR whose running {where} stands at epoch "
+            f"{epochs[0] if len(epochs) == 1 else epochs} where the composite's step gives "
+            f"{expected} (it was stepped before the SequentialLR was built): lrfun's "
+            "SequentialLR starts each schedule at its milestone"
+        )

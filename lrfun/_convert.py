@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
+from lrfun import _validate as check
 from lrfun._schedule import Configurable, Schedule, classes, is_own, per_group
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def from_torch(scheduler: object) -> Configurable:
     ChainedScheduler included).
 
     Per-group base lrs come from the scheduler's ``base_lrs`` (the optimizer's
-    ``initial_lr``); ReduceLROnPlateau becomes the :class:`~lrfun.ReduceLROnPlateau` machine
+    ``initial_lr``); ReduceLROnPlateau becomes the ``ReduceLROnPlateau`` machine
     with the optimizer's current lrs. LambdaLR/MultiplicativeLR keep the user's functions.
     The result describes the schedule from construction on: a scheduler already stepped
     ``k`` times is at ``schedule(k)``. A scheduler whose chainable updates started from an lr
@@ -51,10 +52,17 @@ def from_torch(scheduler: object) -> Configurable:
     Args:
       scheduler: an instance of one of torch's scheduler classes (not a subclass: its steps
         may differ), of transformers', or of any registered class's live reference (a
-        library's own, see :mod:`lrfun.extend`).
+        library's own, see [``lrfun.extend``][lrfun.extend]).
+
+    The lrs it continues from are the groups' lrs now -- what torch's next step reads: one
+    written by hand, by an optimizer state load or a scheduler-only load counts.
 
     Raises:
       TypeError: any other object, naming its class.
+      ValueError: a state no lrfun schedule describes, named: groups added to the optimizer
+        after construction, lrs a chainable schedule cannot continue from (past a cosine's
+        first trough, past PolynomialLR's end, negative), warm restarts rebuilt with
+        ``last_epoch=``, children stepped before their container was built.
 
     >>> import torch
     >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
@@ -65,13 +73,15 @@ def from_torch(scheduler: object) -> Configurable:
 
 
 def read(scheduler: Any, *, alone: bool) -> Configurable:
-    """:func:`from_torch`; ``alone=False`` for a composite's child, whose lr the composite
+    """``from_torch``; ``alone=False`` for a composite's child, whose lr the composite
     sets, so the lr it found at its first step is the composite's to say."""
     kind = type(scheduler)
     found = []
     for cls in classes():
         try:
             schedule = cls._recognise(scheduler)
+        except ValueError:  # the class reads the object, and refuses the state it is in
+            raise
         except Exception as e:
             raise TypeError(
                 f"from_torch: {cls._name} fails to read its {kind.__qualname__}: "
@@ -88,10 +98,54 @@ def read(scheduler: Any, *, alone: bool) -> Configurable:
         )
     schedule = _one(found, kind)
     if alone and isinstance(schedule, Schedule):
-        start = _start_lr(schedule, _epoch(scheduler), scheduler.get_last_lr())
-        if start is not None:
-            schedule = schedule._with_start(start) or schedule
+        schedule = _continued(schedule, scheduler)
     return schedule
+
+
+def _continued(schedule: Schedule, scheduler: Any) -> Schedule:
+    """``schedule`` as it continues from the lrs the groups hold now, which is what torch's
+    next step reads: the lr written at the last step, or one written since by hand, by an
+    optimizer state load or by a scheduler-only load.
+
+    A chainable schedule continues from them through ``start_lr``; a schedule whose every
+    step sets the lr outright (LambdaLR, CyclicLR, warm restarts, ...) overwrites them at
+    the next step, as torch does. Where a chainable schedule's next lrs depend on held lrs
+    that no ``start_lr`` gives, the state is refused, named."""
+    step = _epoch(scheduler)
+    groups = _param_groups(scheduler)
+    held = scheduler.get_last_lr() if groups is None else [group["lr"] for group in groups]
+    width = schedule.groups or 1
+    if groups is not None and len(groups) != width:
+        raise ValueError(
+            f"from_torch cannot express {type(scheduler).__name__} over an optimizer that has "
+            f"{len(groups)} param groups where the scheduler was built for {width} (a group was "
+            "added after construction: torch continues an added group from its own lr, or "
+            "raises, by scheduler). Build the scheduler after adding the groups, or drive "
+            "the optimizer with lrfun.torch.Scheduler, which follows torch for added groups"
+        )
+    values = [float(v) for v in held]
+    start = _start_lr(schedule, step, values)
+    if start is not None:
+        return schedule._with_start(start) or schedule
+    expected = np.broadcast_to(np.asarray(schedule(step), dtype=np.float64), (width,))
+    if schedule._with_start(1.0 if schedule.groups is None else (1.0,) * width) is None:
+        return schedule  # torch's next step sets the lrs outright
+    if np.allclose(expected, values, rtol=1e-12, atol=0.0):
+        return schedule
+    raise ValueError(
+        f"from_torch cannot express {type(scheduler).__name__} at step {step} with the groups' "
+        f"lrs {check._shown(values)}: torch continues from them, but the schedule gives "
+        f"{check._shown(expected.tolist())} there and no start_lr of {schedule._name} reaches "
+        "them (an lr written by hand or loaded after its first trough, past its last step, "
+        "or negative). Build a fresh scheduler from the lr the groups hold, or write the "
+        "schedule's lr back into the groups"
+    )
+
+
+def _param_groups(scheduler: Any) -> Any:
+    """The param groups of the optimizer a live scheduler drives (None: none found)."""
+    optimizer = getattr(scheduler, "optimizer", None)
+    return getattr(optimizer, "param_groups", None)
 
 
 def _one(found: list[tuple[type[Configurable], Configurable]], kind: type) -> Configurable:

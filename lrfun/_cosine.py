@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -34,14 +36,21 @@ class CosineAnnealingLR(Schedule):
     keeps it on this curve). The phase ``t mod 2 * T_max`` is taken in integers, so long runs
     lose no precision.
 
-    A ``T_max`` that is not a whole number (``total / 2`` for an odd total) is used as torch
-    uses it: the angle is ``pi * t / T_max`` in floats, and torch's recursion, never meeting
-    its trough exactly, follows the same curve.
+    A ``T_max`` that is not a whole number (``total / 2`` for an odd total, ``3.1``) is used as
+    torch uses it: the angle is ``pi * t / T_max`` in floats, and torch's recursion follows
+    the same curve. Where ``T_max`` is the float of a fraction ``p / q`` (``q <= 2**15``),
+    the cosine repeats every ``2p / gcd(2, q)`` steps: float32 folds the step on that period
+    in integers, so long runs keep float32's accuracy. With ``q`` odd (``1.2 = 6 / 5``) the
+    steps ``p * (2j + 1)`` are troughs, where torch's recursion divides by ``1 + cos(pi * (2j
+    + 1) * q) = 0`` unless its trough test, in floats, catches it: torch raises
+    ZeroDivisionError there (``T_max=1.2``: at step 19), and lrfun refuses such a ``T_max``
+    at construction, naming the step.
 
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
       T_max: the half period, a positive number below 2**63 (torch accepts 0, then divides
-        by it); a float one at least 2**-60 (a shorter one overflows the angle).
+        by it); a float one at least 2**-60 (a shorter one overflows the angle), and not one
+        whose recursion divides by zero in torch (see above).
       eta_min: the lr at the trough, any finite number (a negative one makes the lr negative
         near the trough, as in torch).
       start_lr: (keyword) the group's lr when torch's scheduler took its first step, where
@@ -60,6 +69,9 @@ class CosineAnnealingLR(Schedule):
     T_max: float
     eta_min: float = 0.0
     start_lr: float | Sequence[float] | None = dataclasses.field(default=None, kw_only=True)
+    # A float T_max as the fraction p / q it is the float of (None: a whole T_max, or none
+    # with q <= 2**15 and p * q < 2**30): float32 folds the step on its period.
+    _fraction: tuple[int, int] | None = dataclasses.field(init=False, repr=False, compare=False)
 
     # torch's recursive form is affine, with an additive branch at each trough.
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "affine"
@@ -81,6 +93,17 @@ class CosineAnnealingLR(Schedule):
             T_max=check.length("T_max", check.period("T_max", self.T_max)),
             eta_min=check.real("eta_min", self.eta_min),
         )
+        fraction = _fraction(self.T_max)
+        if fraction is not None:
+            step = _torch_divides_by_zero(self.T_max, *fraction)
+            if step is not None:
+                raise ValueError(
+                    f"T_max={self.T_max!r} (= {fraction[0]}/{fraction[1]}) puts a trough of the "
+                    f"cosine on step {step - 1}, where torch's recursion divides by "
+                    f"1 + cos(pi * {step - 1} / T_max) = 0: torch raises ZeroDivisionError at "
+                    f"step {step}"
+                )
+        self._set(_fraction=fraction)
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         return self._started(ctx, step, self.base_lr if self.start_lr is None else self.start_lr)
@@ -107,6 +130,16 @@ class CosineAnnealingLR(Schedule):
         period = 2 * self.T_max
         if float(period).is_integer() and reaches(ctx, step, int(period)):
             step = ctx.remainder(step, int(period))
+        elif self._fraction is not None and ctx.dtype != ctx.xp.float64:
+            # float32 cannot hold pi * t / T_max past a few thousand steps (3.1: 12x the
+            # float32 tolerance at step 1,132): the angle is pi * x / p with x = t * q mod 2p,
+            # taken in integers on the period 2p / gcd(2, q). float64 keeps torch's arithmetic.
+            p, q = self._fraction
+            steps = 2 * p // math.gcd(2, q)
+            if reaches(ctx, step, steps):
+                step = ctx.remainder(step, steps)
+            x = ctx.remainder(step * q, 2 * p) if q > 1 else step
+            return 0.5 + 0.5 * ctx.xp.cos(ctx.float(x) * (math.pi / p))
         return 0.5 + 0.5 * ctx.xp.cos(ctx.float(step) * (math.pi / self.T_max))
 
     def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
@@ -121,6 +154,41 @@ class CosineAnnealingLR(Schedule):
 
     def _course_changes(self, n: int) -> list[float]:
         return [float(x) for x in np.arange(1, n / self.T_max) * self.T_max]
+
+
+def _fraction(T_max: float) -> tuple[int, int] | None:
+    """``(p, q)`` where a float ``T_max`` is the float of ``p / q`` (``q <= 2**15``, ``p * q
+    < 2**30``: the folded phase ``t * q mod 2p`` fits an int32), else None."""
+    if not isinstance(T_max, float):
+        return None
+    fraction = Fraction(T_max).limit_denominator(2**15)
+    p, q = fraction.numerator, fraction.denominator
+    if float(fraction) != T_max or p * q >= 2**30:
+        return None
+    return p, q
+
+
+# Troughs searched for torch's division by zero: the first ones are where it happens.
+_TROUGHS = 4096
+
+
+def _torch_divides_by_zero(T_max: float, p: int, q: int) -> int | None:
+    """The step at which torch's recursion for ``T_max = p / q`` raises ZeroDivisionError
+    (None: none within the first troughs).
+
+    Troughs (``(t - 1) / T_max`` odd) fall on whole steps only for an odd ``q``, at ``t - 1 =
+    p * (2j + 1)``. At each, torch takes its additive branch where ``(t - 1 - T_max) % (2 *
+    T_max) == 0`` in floats, and otherwise divides by ``1 + cos(pi * (t - 1) / T_max)``: this
+    is torch's own arithmetic, as its ``get_lr`` does it (checked live in the tests)."""
+    if q % 2 == 0:
+        return None
+    for j in range(_TROUGHS):
+        epoch = p * (2 * j + 1) + 1
+        if (epoch - 1 - T_max) % (2 * T_max) == 0:
+            continue
+        if 1 + math.cos(math.pi * (epoch - 1) / T_max) == 0.0:
+            return epoch
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +223,7 @@ class CosineAnnealingWarmRestarts(Schedule):
 
     # Every torch step sets the lr from the epoch since the last restart.
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "absolute"
+    _real_steps = True
     _torch_attributes = ("T_0", "T_mult", "eta_min")
     _lr_arguments = ("base_lr", "eta_min")
     _hyperparameters = ("base_lr", "eta_min")
@@ -196,7 +265,51 @@ class CosineAnnealingWarmRestarts(Schedule):
             cycle = searchsorted(ctx, starts, step) - 1
             since = step - ctx.gather(starts[bits], cycle, dtype=step.dtype)
             period = ctx.gather(periods, cycle)
-        return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, ctx.float(since) / period)
+        t_cur = ctx.float(since)
+        if ctx.fraction is not None:  # a real-valued epoch: the cycle is its whole part's
+            t_cur = t_cur + ctx.fraction
+        return anneal_cos(ctx, ctx.const(self.base_lr), self.eta_min, t_cur / period)
+
+    def _cycle(self, epoch: int) -> tuple[int, int]:
+        """The (start, length) of the period holding the whole epoch ``epoch`` (on the host)."""
+        if self.T_mult == 1:
+            return epoch - epoch % self.T_0, self.T_0
+        start, period = 0, self.T_0
+        while start + period <= epoch:
+            start, period = start + period, period * self.T_mult
+        return start, period
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        arguments = super()._from_torch(scheduler)
+        # torch keeps the cycle it is in (T_cur, T_i) beside last_epoch: a scheduler rebuilt
+        # with last_epoch= starts a cycle of its own (T_cur = last_epoch), which no schedule of
+        # the epoch gives. A real-valued epoch (step(epoch + i / iters)) stands at T_cur.
+        epoch, t_cur, t_i = scheduler.last_epoch, float(scheduler.T_cur), scheduler.T_i
+        schedule = cls(**arguments)
+        start, period = schedule._cycle(max(epoch, 0))
+        real = start + t_cur
+        whole = round(real)
+        if abs(real - whole) <= 1e-9 * max(1.0, real):
+            real = whole
+        if t_i != period or not 0 <= t_cur < t_i or math.floor(real) != epoch:
+            raise ValueError(
+                f"from_torch cannot express CosineAnnealingWarmRestarts with T_cur={t_cur!r}, "
+                f"T_i={t_i!r} at last_epoch={epoch}: no epoch reaches that state from the "
+                f"start (at epoch {epoch} the period is {period} steps from epoch {start}). "
+                "torch gets there when built with last_epoch= (its T_cur restarts from it) "
+                "or stepped to a restart at an epoch whose log rounds down"
+            )
+        if real != epoch:
+            warnings.warn(
+                f"the CosineAnnealingWarmRestarts was last stepped to the real epoch {real!r} "
+                f"(T_cur={t_cur!r}): its lr is schedule({real!r}), not schedule({epoch}), and "
+                "its next step() goes to epoch "
+                f"{real + 1!r}; step lrfun.torch.Scheduler with the same epochs",
+                UserWarning,
+                stacklevel=4,
+            )
+        return arguments
 
     def _course_changes(self, n: int) -> list[float]:
         restarts: list[float] = []

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import dis
+import inspect
+import types
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Literal, cast
 
@@ -53,9 +56,9 @@ def call_user_function(ctx: Ctx, fn: Fn, step: Any, name: str) -> Any:
             out = fn(step)
         except Exception as error:
             raise TypeError(
-                f"{name} {fn!r} failed on a traced step array ({error}); inside jit/compile it "
-                "must use array operations (e.g. jnp.where instead of if/else), or pass "
-                "horizon=N where the schedule takes one"
+                f"{name} {fn!r} failed on a traced step array ({error}); inside jit, vmap or "
+                "torch.compile it must use array operations (e.g. jnp.where instead of "
+                "if/else), or pass horizon=N where the schedule takes one"
             ) from error
         return xp.broadcast_to(xp.asarray(out, dtype=ctx.dtype, device=ctx.device), step.shape)
     return ctx.from_host(_per_step(fn, host_values(step)))
@@ -90,7 +93,7 @@ def _per_group(ctx: Ctx, step: Any, fns: Fn | Sequence[Fn], each: Callable[..., 
 
 
 class _Factors(Node):
-    """MultiplicativeLR's functions as a node of the host simulation (:mod:`lrfun._chain`):
+    """MultiplicativeLR's functions as a node of the host simulation (``lrfun._chain``):
     step ``k`` multiplies each column's running product by ``float(fn(k))``, called with the
     Python int ``k`` as torch calls it, in torch's order. The simulation keeps the products
     in blocks and checkpoints within lrfun's budget, behind its lock."""
@@ -148,7 +151,7 @@ class _UserFunctions(Schedule, register=False):
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
-        lr_lambda = check.callables("lr_lambda", self.lr_lambda)
+        lr_lambda = self._checked_functions(self.lr_lambda)
         if self.horizon is not None:
             check.integer("horizon", self.horizon, minimum=0)
         self._set(
@@ -167,6 +170,10 @@ class _UserFunctions(Schedule, register=False):
                 f"{type(self).__name__}'s lr_lambda is tabulated on the host for jit/compile",
                 "evaluate with concrete steps",
             )
+
+    def _checked_functions(self, value: Any) -> Any:
+        """``lr_lambda`` checked: a callable, or a non-empty list of them (one per group)."""
+        return check.callables("lr_lambda", value)
 
     def _fns(self) -> tuple[Fn, ...]:
         fns = self.lr_lambda
@@ -247,43 +254,109 @@ class LambdaLR(_UserFunctions):
         return ctx.const(self.base_lr) * _per_group(ctx, step, self.lr_lambda, each)
 
 
-def _constant(fn: Fn) -> float | None:
-    """The value of a function that ignores its argument (``lambda e: 0.95``), else None."""
-    try:
-        probe = fn(np.arange(1, 4))
-        if np.ndim(probe) == 0 and float(probe) == float(fn(1)) == float(fn(7)):
-            return float(probe)
-    except Exception:  # a function of Python ints only: not constant as far as we can tell
+# The instructions of a function whose whole body is ``return <constant>``: CPython compiles
+# it to a load of the constant and a return (3.11: LOAD_CONST, RETURN_VALUE; 3.12-3.13:
+# RETURN_CONST; 3.14: LOAD_CONST or LOAD_SMALL_INT, RETURN_VALUE), after RESUME.
+_NO_OPS = frozenset({"RESUME", "NOP", "CACHE"})
+_LOADS = frozenset({"LOAD_CONST", "LOAD_SMALL_INT"})
+
+
+def _constant(fn: Any) -> float | None:
+    """The factor of a constant ``lr_lambda``, else None: a number given for it, or a
+    function whose whole body is ``return <number>`` (``lambda e: 0.95``), read from its
+    code without calling it.
+
+    Nothing else is taken for constant: no finite set of calls proves a function constant
+    (``lambda e: 0.5 if e in (30, 60) else 1.0`` answers 1.0 at every step but two), and a
+    function is only ever called with what torch passes it, one Python int per step. A
+    function that reads anything (its argument, a global, a closure cell, a default) is
+    multiplied out step by step, as torch does.
+    """
+    if isinstance(fn, _Factor):
+        return fn.value
+    if not isinstance(fn, types.FunctionType):
         return None
-    return None
+    try:
+        inspect.signature(fn).bind(0)  # torch calls it with one positional int
+    except (TypeError, ValueError):
+        return None
+    ops = [i for i in dis.get_instructions(fn) if i.opname not in _NO_OPS]
+    if len(ops) == 1 and ops[0].opname == "RETURN_CONST":
+        value = ops[0].argval
+    elif len(ops) == 2 and ops[0].opname in _LOADS and ops[1].opname == "RETURN_VALUE":
+        value = ops[0].argval
+    else:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int past float's range: torch's product overflows too
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Factor:
+    """A constant factor given as a number for ``lr_lambda``: the function of the step torch
+    is given in its place (the live reference, the host simulations)."""
+
+    value: float
+
+    def __call__(self, epoch: Any) -> float:
+        return self.value
+
+
+def _factor_or_function(name: str, value: Any) -> Any:
+    """One of MultiplicativeLR's ``lr_lambda``: a callable, or a finite number (a constant
+    factor, kept as a float)."""
+    if callable(value):
+        return value
+    if isinstance(value, bool) or not (
+        isinstance(value, (int, float)) or getattr(value, "shape", None) == ()
+    ):
+        raise TypeError(
+            f"{name} must be callable or a number (a constant factor), got {check._shown(value)}"
+        )
+    return float(check.real(name, value))
 
 
 @dataclasses.dataclass(frozen=True)
 class MultiplicativeLR(_UserFunctions):
     """Multiplies the lr by ``lr_lambda(t)`` at every step ``t >= 1``.
 
-    ``lr(t) = base_lr * prod(lr_lambda(k) for k in 1..t)``. A constant factor
-    (``lambda e: 0.95``) has the closed form ``base_lr * 0.95 ** t`` and works everywhere.
+    ``lr(t) = base_lr * prod(lr_lambda(k) for k in 1..t)``. A constant factor has the closed
+    form ``base_lr * 0.95 ** t`` and works everywhere (jit, vmap, compile, at any step): given
+    as a number (``lr_lambda=0.95``, lrfun's own form, which configs hold; torch's scheduler
+    is given ``lambda e: 0.95`` for it), or a function whose whole body is ``return
+    <number>`` (``lambda e: 0.95``), which lrfun reads from its code without calling it.
     Any other function is multiplied out on the host, calling it with Python ints as torch
     does: concrete steps are computed from step 0, a block of steps at a time, within lrfun's
     memory budget (a step past 10**8 calls of the function is refused); traced steps (jit,
     compile) read a table built at construction up to ``horizon`` steps, and give NaN past it.
 
+    A function is never called with anything torch would not pass it, and never taken for
+    constant because some calls agree: ``lambda e: 0.5 if np.isin(e, [30, 60]).any() else
+    1.0`` halves the lr at steps 30 and 60, as in torch. A factor read from a closure or a
+    default (``lambda e: gamma``) is multiplied out like any function: pass the number.
+
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
-      lr_lambda: a function of the step, or a list of them (one per param group).
+      lr_lambda: a function of the step or a finite number (a constant factor), or a list
+        of them (one per param group).
       horizon: (keyword, lrfun only) steps to tabulate up front for traced evaluation of a
         non-constant ``lr_lambda`` (at most 2**22 - 1 for one function, as LambdaLR's).
       start_lr: (keyword) the group's lr when torch's scheduler took its first step, where it
         differs from ``base_lr`` (built after another scheduler ran; ``from_torch`` reads it):
         the factors multiply it.
 
-    >>> MultiplicativeLR(1.0, lambda e: 0.5)(3)
-    0.125
+    >>> MultiplicativeLR(1.0, lambda e: 0.5)(3), MultiplicativeLR(1.0, 0.5)(3)
+    (0.125, 0.125)
     """
 
     _reference = TORCH
 
+    # Numbers too (constant factors): a widening of the base class's field.
+    lr_lambda: Fn | float | Sequence[Fn | float]  # type: ignore[assignment]
     start_lr: float | Sequence[float] | None = dataclasses.field(default=None, kw_only=True)
     _constants: tuple[float | None, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
@@ -306,6 +379,35 @@ class MultiplicativeLR(_UserFunctions):
         )
         self._build_tables()
 
+    def _checked_functions(self, value: Any) -> Any:
+        """``lr_lambda`` checked: a callable or a number, or a non-empty list of them."""
+        if isinstance(value, (list, tuple)):
+            if not value:
+                raise ValueError(f"lr_lambda must not be empty, got {check._shown(value)}")
+            return tuple(_factor_or_function(f"lr_lambda[{i}]", v) for i, v in enumerate(value))
+        return _factor_or_function("lr_lambda", value)
+
+    def _fns(self) -> tuple[Fn, ...]:
+        # A number stands for the constant function torch would be given.
+        return tuple(fn if callable(fn) else _Factor(fn) for fn in super()._fns())
+
+    def _live_arguments(self) -> dict[str, Any]:
+        arguments = super()._live_arguments()
+        fns = self._fns()
+        arguments["lr_lambda"] = list(fns) if isinstance(self.lr_lambda, tuple) else fns[0]
+        return arguments
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        arguments = super()._from_torch(scheduler)
+        # The live object of a factor given as a number holds it as a number again.
+        fns = arguments["lr_lambda"]
+        if isinstance(fns, list):
+            arguments["lr_lambda"] = [fn.value if isinstance(fn, _Factor) else fn for fn in fns]
+        elif isinstance(fns, _Factor):
+            arguments["lr_lambda"] = fns.value
+        return arguments
+
     def _products(self) -> Simulation:
         """The products ``lr_lambda(1) * ... * lr_lambda(k)`` of every function (a column
         each), multiplied one step after another as torch multiplies the lr: a simulation
@@ -326,7 +428,7 @@ class MultiplicativeLR(_UserFunctions):
     def _products_at(self, ctx: Ctx, step: Any, i: int) -> Any:
         """Function ``i``'s running product at ``step``: traced steps read the horizon's
         table; concrete ones are simulated as far as the highest (refused past
-        :data:`lrfun._chain.MAX_MAPS` calls of the functions)."""
+        ``lrfun._chain.MAX_MAPS`` calls of the functions)."""
         if is_traced(step):
             return self._tabulated(ctx, step, i)
         products = self._products()
@@ -336,7 +438,7 @@ class MultiplicativeLR(_UserFunctions):
             last,
             products,
             self._what(i),
-            "use a constant factor (lambda e: 0.95: a closed form, at any step)",
+            "pass a constant factor as a number (lr_lambda=0.95: a closed form, at any step)",
             "calls of the functions",
         )
         steps, inverse = np.unique(host, return_inverse=True)
@@ -361,7 +463,9 @@ class MultiplicativeLR(_UserFunctions):
             sign = 1.0 if constant >= 0 else ctx.where(step % 2 == 0, 1.0, -1.0)
             return sign * power(ctx, abs(constant), ctx.float(step))
 
-        return _per_group(ctx, step, self.lr_lambda, each)
+        # a plain local, not a cast() call: dynamo cannot trace a partial passed through it
+        fns: Any = self.lr_lambda
+        return _per_group(ctx, step, fns, each)
 
     def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
         fns = self._fns() * (groups // len(self._fns()))

@@ -50,9 +50,12 @@ class CyclicLR(Schedule):
       gamma: ``exp_range``'s decay per step, >= 0.
       scale_fn: a function of the cycle or step replacing ``mode``.
       scale_mode: ``'cycle'`` or ``'iterations'``, used with ``scale_fn``.
-      cycle_momentum: whether momentum cycles (then :meth:`momentum` gives it).
-      base_momentum: the lower momentum, in [0, 1] (a sequence: one per param group).
-      max_momentum: the upper momentum, in [0, 1] (a sequence: one per param group).
+      cycle_momentum: whether momentum cycles (then ``momentum`` gives it).
+      base_momentum: the lower momentum, any finite number, as torch writes it (a sequence:
+        one per param group); without ``cycle_momentum`` torch never reads it, and neither
+        does lrfun (kept as given, static in the pytree).
+      max_momentum: the upper momentum, as ``base_momentum``; ``max_momentum -
+        base_momentum`` must be finite (else torch's momentum is NaN from step 0).
 
     >>> CyclicLR(0.1, 1.0, step_size_up=4)(2), CyclicLR(0.1, 1.0, step_size_up=4).momentum(4)
     (0.55, 0.8)
@@ -85,8 +88,8 @@ class CyclicLR(Schedule):
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
         max_lr = check.lr_values("max_lr", self.max_lr)
-        base_m = check.lr_values("base_momentum", self.base_momentum, high=1.0)
-        max_m = check.lr_values("max_momentum", self.max_momentum, high=1.0)
+        cycle = check.boolean("cycle_momentum", self.cycle_momentum)
+        base_m, max_m = momentum_bounds(cycle, self.base_momentum, self.max_momentum)
         up = _cycle_length("step_size_up", self.step_size_up, positive=True)
         down = (
             up
@@ -104,9 +107,9 @@ class CyclicLR(Schedule):
             mode=check.choice("mode", self.mode, _MODES) if self.scale_fn is None else self.mode,
             gamma=check.real("gamma", self.gamma, low=0.0),
             scale_mode=check.choice("scale_mode", self.scale_mode, ("cycle", "iterations")),
-            cycle_momentum=check.boolean("cycle_momentum", self.cycle_momentum),
+            cycle_momentum=cycle,
             _groups=check.group_count(
-                base_lr=base_lr, max_lr=max_lr, base_momentum=base_m, max_momentum=max_m
+                base_lr=base_lr, max_lr=max_lr, **_momentum_groups(cycle, base_m, max_m)
             ),
             _down=down,
         )
@@ -114,6 +117,9 @@ class CyclicLR(Schedule):
     @property
     def cycles_momentum(self) -> bool:
         return self.cycle_momentum
+
+    def _tree_leaves(self) -> tuple[str, ...]:
+        return _momentum_leaves(self)
 
     @property
     def _writes_group_keys(self) -> bool:
@@ -251,9 +257,11 @@ class OneCycleLR(Schedule):
       pct_start: a float in [0, 1]: the fraction of steps rising. A value that makes a phase
         zero steps long (torch then divides by zero) is rejected.
       anneal_strategy: ``'cos'`` or ``'linear'``.
-      cycle_momentum: whether momentum cycles (then :meth:`momentum` gives it).
-      base_momentum: the momentum at the peak lr, in [0, 1] (a sequence: one per group).
-      max_momentum: the momentum at the lowest lr, in [0, 1] (a sequence: one per group).
+      cycle_momentum: whether momentum cycles (then ``momentum`` gives it).
+      base_momentum: the momentum at the peak lr, any finite number, as torch writes it (a
+        sequence: one per group); without ``cycle_momentum`` never read (kept as given).
+      max_momentum: the momentum at the lowest lr, as ``base_momentum``; ``max_momentum -
+        base_momentum`` must be finite (torch's anneal overflows to inf or NaN otherwise).
       div_factor: initial lr = max_lr / div_factor, > 0.
       final_div_factor: final lr = initial lr / final_div_factor, > 0.
       three_phase: whether to anneal back to the initial lr before the final annealing.
@@ -298,8 +306,8 @@ class OneCycleLR(Schedule):
 
     def __post_init__(self) -> None:
         max_lr = check.lr_values("max_lr", self.max_lr)
-        base_m = check.lr_values("base_momentum", self.base_momentum, high=1.0)
-        max_m = check.lr_values("max_momentum", self.max_momentum, high=1.0)
+        cycle = check.boolean("cycle_momentum", self.cycle_momentum)
+        base_m, max_m = momentum_bounds(cycle, self.base_momentum, self.max_momentum)
         # Arguments torch ignores are checked all the same: a typo there is a typo.
         epochs = None if self.epochs is None else check.integer("epochs", self.epochs)
         per_epoch = self.steps_per_epoch
@@ -324,9 +332,12 @@ class OneCycleLR(Schedule):
         div = check.real("div_factor", self.div_factor, low=0.0, low_open=True)
         final_div = check.real("final_div_factor", self.final_div_factor, low=0.0, low_open=True)
         three = check.boolean("three_phase", self.three_phase)
-        # The lrs the bounds derive must be numbers too (max_lr / 1e-320 is inf).
+        # The lrs the bounds derive must be numbers too (max_lr / 1e-320 is inf). Checked on
+        # concrete values only: a traced div_factor (jax.grad through the schedule) or a
+        # tensor has no number to check, as check.real keeps it.
+        concrete = isinstance(div, float) and isinstance(final_div, float)
         for peak in max_lr if isinstance(max_lr, tuple) else (max_lr,):
-            if isinstance(peak, float):
+            if concrete and isinstance(peak, float):
                 initial = peak / div
                 if not (math.isfinite(initial) and math.isfinite(peak - initial)):
                     raise ValueError(
@@ -362,14 +373,14 @@ class OneCycleLR(Schedule):
             anneal_strategy=check.choice(
                 "anneal_strategy", self.anneal_strategy, ("cos", "linear")
             ),
-            cycle_momentum=check.boolean("cycle_momentum", self.cycle_momentum),
+            cycle_momentum=cycle,
             div_factor=div,
             final_div_factor=final_div,
             three_phase=three,
             epochs=epochs,
             steps_per_epoch=per_epoch,
             total_steps=None if self.total_steps is None else total,
-            _groups=check.group_count(max_lr=max_lr, base_momentum=base_m, max_momentum=max_m),
+            _groups=check.group_count(max_lr=max_lr, **_momentum_groups(cycle, base_m, max_m)),
             _total=total,
             _starts=starts,
             _ends=ends,
@@ -378,6 +389,9 @@ class OneCycleLR(Schedule):
     @property
     def cycles_momentum(self) -> bool:
         return self.cycle_momentum
+
+    def _tree_leaves(self) -> tuple[str, ...]:
+        return _momentum_leaves(self)
 
     _sets_initial_lr: ClassVar[bool] = True
 
@@ -474,6 +488,61 @@ class OneCycleLR(Schedule):
         low, high = ctx.const(self.base_momentum), ctx.const(self.max_momentum)
         points = (high, low, high, high) if self.three_phase else (high, low, high)
         return self._phases(ctx, step, points)
+
+
+_MOMENTA = ("base_momentum", "max_momentum")
+
+
+def momentum_bounds(cycle: bool, base: Any, top: Any) -> tuple[Any, Any]:
+    """CyclicLR's and OneCycleLR's ``(base_momentum, max_momentum)``.
+
+    Where momentum cycles, torch writes whatever it computes from them into the groups (its
+    own tests use bounds 1..5 and 1..22; SGD runs with momentum 1.5, Adam's step divides by
+    ``1 - beta1 ** t``): any finite numbers are taken, one or one per group, and only a pair
+    whose difference overflows is refused (torch's momentum is then NaN from step 0). Where
+    it does not cycle, torch never reads them: they are kept as given (a list as a tuple),
+    unchecked.
+    """
+    if not cycle:
+        return _as_given(base), _as_given(top)
+    base_m = check.lr_values("base_momentum", base, low=-math.inf)
+    max_m = check.lr_values("max_momentum", top, low=-math.inf)
+    pairs = (
+        zip(base_m, max_m, strict=True)
+        if isinstance(base_m, tuple) and isinstance(max_m, tuple) and len(base_m) == len(max_m)
+        else [
+            (b, m)
+            for b in (base_m if isinstance(base_m, tuple) else (base_m,))
+            for m in (max_m if isinstance(max_m, tuple) else (max_m,))
+        ]
+    )
+    for b, m in pairs:
+        if isinstance(b, float) and isinstance(m, float) and not math.isfinite(m - b):
+            raise ValueError(
+                f"max_momentum - base_momentum must be finite, got {m!r} - {b!r}: torch's "
+                "momentum would be NaN from step 0"
+            )
+    return base_m, max_m
+
+
+def _as_given(value: Any) -> Any:
+    """An argument torch never reads, kept as given (a list as a tuple: hashable, as the
+    static data of a pytree must be)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _momentum_groups(cycle: bool, base: Any, top: Any) -> dict[str, Any]:
+    """The momentum bounds that count param groups: none where torch never reads them."""
+    return {"base_momentum": base, "max_momentum": top} if cycle else {}
+
+
+def _momentum_leaves(schedule: Schedule) -> tuple[str, ...]:
+    """The pytree leaves of a momentum-cycling schedule: the momentum bounds are static data
+    where momentum does not cycle (they may be anything then: torch never reads them)."""
+    names = schedule._hyperparameters
+    if schedule.cycles_momentum:
+        return names
+    return tuple(name for name in names if name not in _MOMENTA)
 
 
 def _pct_start(end_step: float, total: int) -> float:

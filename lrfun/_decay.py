@@ -37,6 +37,8 @@ class _Decay(Schedule, register=False):
     start_lr: float | Sequence[float] | None = dataclasses.field(default=None, kw_only=True)
 
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "factor"
+    # torch's update reads only the group's lr: a group added mid-run decays from its own.
+    _continues_added_groups = True
 
     def __post_init__(self) -> None:
         base_lr = check.lr_values("base_lr", self.base_lr)
@@ -92,7 +94,8 @@ class StepLR(_Geometric):
       base_lr: the optimizer's lr (a sequence: one per param group).
       start_lr: (keyword) the group's lr at torch's first step where it is not ``base_lr``
         (built after another scheduler ran; ``from_torch`` reads it): the factor scales it.
-      step_size: steps between decays, a positive integer.
+      step_size: steps between decays, a positive integer (a whole float, ``2.0``, is its
+        integer, as torch runs it).
       gamma: the decay factor, >= 0.
 
     >>> StepLR(0.1, step_size=2, gamma=0.5)(4)
@@ -111,7 +114,7 @@ class StepLR(_Geometric):
     def __post_init__(self) -> None:
         super().__post_init__()
         self._set(
-            step_size=check.integer("step_size", self.step_size),
+            step_size=check.integer("step_size", self.step_size, whole=True),
             gamma=check.real("gamma", self.gamma, low=0.0),
         )
 
@@ -142,7 +145,8 @@ class MultiStepLR(_Geometric):
       base_lr: the optimizer's lr (a sequence: one per param group).
       start_lr: (keyword) the group's lr at torch's first step where it is not ``base_lr``
         (built after another scheduler ran; ``from_torch`` reads it): the factor scales it.
-      milestones: non-negative integer steps.
+      milestones: non-negative integer steps (whole floats, ``[2.0, 5.0]``, are their
+        integers, as torch's Counter finds them).
       gamma: the decay factor, >= 0.
 
     >>> MultiStepLR(1.0, milestones=[2, 5, 5], gamma=0.5)(5)

@@ -2,7 +2,7 @@
 
 ``transformers.optimization.GreedyLR`` (``get_scheduler("greedy", ...)``) raises the lr after
 a run of improvements and cuts it after a plateau, and resets itself after lingering at the
-floor. Here it is a :class:`~lrfun._plateau.Machine` beside ReduceLROnPlateau: the state is a
+floor. Here it is a ``Machine`` beside ReduceLROnPlateau: the state is a
 NamedTuple of arrays, each update is ``where``-selection (jittable, no Python branch on
 values), and in float64 every decision and every lr is transformers' own.
 """
@@ -29,7 +29,7 @@ __all__ = ["GreedyLR", "GreedyState"]
 
 
 class GreedyState(NamedTuple):
-    """The state of a :class:`GreedyLR` machine (a pytree of arrays)."""
+    """The state of a [``GreedyLR``][lrfun.hf.GreedyLR] machine (a pytree of arrays)."""
 
     lr: Any  # the lr now: shape () or (groups,)
     best: Any  # the best metric seen (+inf in min mode, -inf in max mode before any)
@@ -93,7 +93,7 @@ class GreedyLR(Machine):
         most 2**22 (the window, kept in the state, within half of lrfun's host budget).
       reset_start: cuts at the floor before the reset, an integer in [0, 2**31 - 2].
       current_lr: (keyword, like the nine below) where a stepped transformers scheduler
-        stands, for :meth:`init` to start there (``lrfun.from_torch`` reads them); by
+        stands, for ``init`` to start there (``lrfun.from_torch`` reads them); by
         default a fresh scheduler's. Its group lrs.
       best: its best metric.
       num_bad_epochs: its bad epochs in a row.
@@ -155,7 +155,7 @@ class GreedyLR(Machine):
         base_lr = check.lr_values("base_lr", self.base_lr)
         min_lr = check.lr_values("min_lr", self.min_lr)
         max_lr = check.lr_values("max_lr", self.max_lr)
-        counter = dict(minimum=0, maximum=COUNTER_MAX)
+        counter: dict[str, Any] = dict(minimum=0, maximum=COUNTER_MAX)
         self._set(
             base_lr=base_lr,
             min_lr=min_lr,
@@ -274,7 +274,7 @@ class GreedyLR(Machine):
     @classmethod
     def _set_torch_state(cls, scheduler: Any, state: dict[str, Any]) -> None:
         """Puts a live transformers GreedyLR where the keyword options say (the inverse of
-        :meth:`_from_torch`)."""
+        ``_from_torch``)."""
         groups = scheduler.optimizer.param_groups
         for key, value in state.items():
             if key == "current_lr":
@@ -389,7 +389,10 @@ class GreedyLR(Machine):
 
         lr = state.lr
         floor, ceiling = lrs(self.min_lr), lrs(self.max_lr)
-        raised = xp.minimum(lr / self.factor, ceiling)
+        # The factor as an operand no compiler folds: XLA turns a division by a constant into
+        # a product with its reciprocal, one ulp off transformers' lr / factor in 28% of lrs,
+        # which can flip a later cut's `> eps` or the floor test, and so a reset.
+        raised = xp.minimum(lr / (lr * 0.0 + self.factor), ceiling)
         cut = xp.maximum(lr * self.factor, floor)
         new_lr = xp.where(raising & (raised - lr > self.eps), raised, lr)
         new_lr = xp.where(cutting & (lr - cut > self.eps), cut, new_lr)
@@ -432,7 +435,7 @@ class GreedyLR(Machine):
         )
 
     def _host_trajectory(self, metrics: np.ndarray) -> np.ndarray:
-        """:meth:`_update` on Python numbers, the same float64 operations in the same order
+        """``_update`` on Python numbers, the same float64 operations in the same order
         (transformers' own ``step`` is this loop), with the window as transformers keeps it:
         the values seen, oldest first (at most ``window_size``, never a buffer of that
         size). The lrs are kept only where they change."""

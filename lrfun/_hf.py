@@ -6,18 +6,18 @@ transformers builds each of its schedules as a torch ``LambdaLR`` whose ``lr_lam
 the partial's keywords (beside ``base_lr``), written once against the array API from a few
 shared pieces:
 
-* phases: :func:`_phase` selects the piece that holds before a step boundary (warmup,
+* phases: ``_phase`` selects the piece that holds before a step boundary (warmup,
   stable, decay, tail) with ``where``, never a Python branch on the step;
 * warmup shapes: the linear ramp ``t / max(1, W)`` most schedules share, and WSD's linear,
-  cosine and 1-sqrt ramps (:data:`_WARMUP_SHAPES`);
-* decay shapes: the half cosine with ``num_cycles`` (:func:`_cosine`), WSD's linear, cosine
-  and 1-sqrt decays (:data:`_DECAY_SHAPES`), the floor ``f * (1 - m) + m``
-  (:func:`_floored`), and the exact step differences they are fractions of
-  (:func:`_since`, :func:`_until`).
+  cosine and 1-sqrt ramps (``_WARMUP_SHAPES``);
+* decay shapes: the half cosine with ``num_cycles`` (``_cosine``), WSD's linear, cosine
+  and 1-sqrt decays (``_DECAY_SHAPES``), the floor ``f * (1 - m) + m``
+  (``_floored``), and the exact step differences they are fractions of
+  (``_since``, ``_until``).
 
 Every piece keeps transformers' arithmetic order (the numerator of a fraction taken in
 integers first) but one: the cosines take their whole turns off before the ``pi``
-(:func:`_cosine`), so that float32 keeps its accuracy past the total. In float64 the results
+(``_cosine``), so that float32 keeps its accuracy past the total. In float64 the results
 are transformers' own up to a few ulps.
 """
 
@@ -127,7 +127,7 @@ def _cosine(ctx: Ctx, num_cycles: Any, since: Any, span: int) -> Any:
 
 
 def _turns_end(num_cycles: Any, end: int) -> int | None:
-    """:meth:`Schedule._float32_steps` of a cosine that keeps turning past ``end``: every
+    """``Schedule._float32_steps`` of a cosine that keeps turning past ``end``: every
     step when float32 holds ``num_cycles`` exactly, else ``end`` (past it the rounding of
     ``num_cycles`` to float32 shifts the phase by a fraction that grows with the step)."""
     exact = isinstance(num_cycles, float) and float(np.float32(num_cycles)) == num_cycles
@@ -175,6 +175,10 @@ class _Transformers(Schedule, register=False):
 
     Registered as ``hf.<Class>``: configs and specs name them so (``lrfun.from_config``,
     ``lrfun plot "hf.CosineWithWarmup(0.1, 10, 100)" --torch``).
+
+    ``num_warmup_steps`` and ``num_training_steps`` may be whole floats (``10.0``), taken as
+    their integers: transformers compares the step with them and divides by them, which
+    gives the integer's values.
     """
 
     base_lr: float | Sequence[float]
@@ -217,7 +221,10 @@ class _Transformers(Schedule, register=False):
         self._set(
             base_lr=base_lr,
             _groups=check.group_count(base_lr=base_lr),
-            num_warmup_steps=check.integer("num_warmup_steps", self.num_warmup_steps, minimum=0),
+            # A whole float (10.0) is its integer: transformers compares and divides by it.
+            num_warmup_steps=check.integer(
+                "num_warmup_steps", self.num_warmup_steps, minimum=0, whole=True
+            ),
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
@@ -247,7 +254,7 @@ class _Transformers(Schedule, register=False):
 
 
 def _training_steps(value: Any) -> int:
-    return check.integer("num_training_steps", value, minimum=0)
+    return check.integer("num_training_steps", value, minimum=0, whole=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,6 +419,13 @@ class CosineWithHardRestarts(_Transformers):
         span = float(max(1, t - w))
         if ctx.dtype == ctx.xp.float64:  # transformers' arithmetic
             phase = (self.num_cycles * (_since(ctx, step, w) / span)) % 1.0
+        elif self._whole_cycles() is not None and reaches(ctx, step, w + int(span) - 1):
+            # A whole num_cycles c: the phase's numerator c * k mod span in integers, k held
+            # below the span (past it the lr is 0). float32 holds no step past 2**24: k
+            # rounded up to the span made the step before it a restart (the peak, 3e7 steps:
+            # 0.1 where transformers gives 2.7e-16).
+            k = ctx.minimum(step, w + int(span) - 1) - w
+            phase = ctx.float(ctx.remainder(k * self._whole_cycles(), int(span))) / span
         else:
             # The remainder of the numerator: at a restart (num_cycles * k a multiple of
             # the span) it is exactly 0, where float32 (and XLA's reciprocal) can give
@@ -421,6 +435,14 @@ class CosineWithHardRestarts(_Transformers):
         # transformers' `progress >= 1.0`, decided in integers (the same for a correctly
         # rounded quotient; XLA's reciprocal gives 55 / 55 = 0.99999994)
         return _phase(ctx, step, w + max(1, t - w), lambda: _nonnegative(ctx, wave), lambda: 0.0)
+
+    def _whole_cycles(self) -> int | None:
+        """``num_cycles`` as an int where it is a whole float whose products with every step
+        of the span fit the step's int32 (``c * span < 2**31``), else None."""
+        c, span = self.num_cycles, max(1, self.num_training_steps - self.num_warmup_steps)
+        if not isinstance(c, float) or not c.is_integer() or c * span >= 2**31:
+            return None
+        return int(c)
 
     def _course_changes(self, n: int) -> list[float]:
         w, t, cycles = self.num_warmup_steps, self.num_training_steps, self.num_cycles
@@ -568,12 +590,12 @@ class InverseSqrt(_Transformers):
 class CosineWarmupWithMinLr(_Transformers):
     """transformers' ``cosine_warmup_with_min_lr``: a warmup that reaches ``base_lr`` one
     step early, then a cosine down to ``base_lr * min_lr_rate`` that is one step ahead of
-    :class:`CosineWithWarmup`'s.
+    [``CosineWithWarmup``][lrfun.hf.CosineWithWarmup]'s.
 
     Warmup (``t < W``): ``(t + 1) / max(1, W)``, or, with ``warmup_lr_rate`` r, ``r + (1 - r)
     * t / max(1, W - 1)``. Then ``max(0, c * (1 - m) + m)`` with ``c = 0.5 * (1 + cos(pi *
     num_cycles * 2 * p))`` and ``p = (t - W + 1) / max(1, T - W)``: the floor is reached at
-    step ``T - 1`` and, as in :class:`CosineWithWarmup`, the wave goes on past it (in
+    step ``T - 1`` and, as in ``CosineWithWarmup``, the wave goes on past it (in
     float32 within tolerance while ``num_cycles * p <= 8``, as there).
 
     Args:

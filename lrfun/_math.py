@@ -99,7 +99,7 @@ def reaches(ctx: Ctx, step: Any, n: int) -> bool:
 
 
 def searchsorted(ctx: Ctx, tables: ByWidth, step: Any) -> Any:
-    """How many of the sorted boundaries (from :func:`integer_tables`) are <= ``step``: one
+    """How many of the sorted boundaries (from ``integer_tables``) are <= ``step``: one
     lookup, whatever their number, so the traced graph does not grow with them."""
     xp = ctx.xp
     boundaries = tables[xp.iinfo(step.dtype).bits]

@@ -1,7 +1,7 @@
 """ReduceLROnPlateau as a pure state machine: ``init``, ``update(state, metric)``, ``lr``.
 
-The metric-driven machines (this one, and transformers' GreedyLR in :mod:`lrfun._greedy`)
-share :class:`Machine`: how a metric enters an update, the trajectory over a metric
+The metric-driven machines (this one, and transformers' GreedyLR in ``lrfun._greedy``)
+share ``Machine``: how a metric enters an update, the trajectory over a metric
 sequence, and the one check of a state restored from a checkpoint, which both adapters
 (``lrfun.torch.PlateauScheduler``, ``lrfun.optax``) call.
 """
@@ -30,7 +30,7 @@ _HOST = Ctx(SCALARS, float, None)
 
 
 class PlateauState(NamedTuple):
-    """The state of a :class:`ReduceLROnPlateau` machine (a pytree of arrays)."""
+    """The state of a ``ReduceLROnPlateau`` machine (a pytree of arrays)."""
 
     lr: Any  # the lr now: shape () or (groups,)
     best: Any  # the best metric seen (+inf in min mode, -inf in max mode before any)
@@ -72,6 +72,26 @@ def _host_number(value: Any) -> Any:
     if check._is_tensor(value) and not check._traced(value):
         return float(value)
     return value
+
+
+def _min_lrs(scheduler: Any) -> Any:
+    """The lr floor of a live ReduceLROnPlateau, one per group it now has.
+
+    Groups added after construction (``optimizer.add_param_group``) get its scalar
+    ``min_lr`` at the next cut, where torch extends ``min_lrs``; a list ``min_lr`` cannot be
+    extended, and torch raises there.
+    """
+    groups = len(scheduler.optimizer.param_groups)
+    if len(scheduler.min_lrs) == groups:
+        return per_group(scheduler.min_lrs)
+    default = getattr(scheduler, "default_min_lr", None)
+    if default is None:
+        raise ValueError(
+            f"the optimizer has {groups} param groups, but the ReduceLROnPlateau was built "
+            f"with min_lr for {len(scheduler.min_lrs)} (a group was added after construction, "
+            "and a list min_lr cannot be extended: torch raises at its next cut)"
+        )
+    return per_group([float(default)] * groups)
 
 
 def _per_group_lr(machine: Machine, value: Any) -> Any:
@@ -219,7 +239,7 @@ class Machine(Configurable, register=False):
         return self._host_trajectory(values.reshape(-1))
 
     def _host_trajectory(self, metrics: np.ndarray) -> np.ndarray:
-        """:meth:`trajectory` on the host, float64: ``(n + 1[, groups])``.
+        """``trajectory`` on the host, float64: ``(n + 1[, groups])``.
 
         Here ``update`` runs on the state ``_host`` gives (Python numbers where the machine
         has that path); each machine of lrfun's own replaces it by its update rule written
@@ -335,7 +355,7 @@ class ReduceLROnPlateau(Machine):
       cooldown: updates to wait after a cut, an integer in [0, 2**31 - 2].
       min_lr: the floor (a sequence: one per param group), >= 0.
       eps: cuts of at most this much are skipped, >= 0.
-      best: (keyword) the best metric a stepped torch scheduler has seen, for :meth:`init`
+      best: (keyword) the best metric a stepped torch scheduler has seen, for ``init``
         to start there (``from_torch`` reads it and the three below); by default a fresh
         scheduler's.
       num_bad_epochs: (keyword) its bad epochs since the last improvement.
@@ -409,7 +429,7 @@ class ReduceLROnPlateau(Machine):
             "threshold": scheduler.threshold,
             "threshold_mode": scheduler.threshold_mode,
             "cooldown": scheduler.cooldown,
-            "min_lr": per_group(scheduler.min_lrs),
+            "min_lr": _min_lrs(scheduler),
             "eps": scheduler.eps,
             # where it stands: its next step continues from here
             "best": None if scheduler.best == scheduler.mode_worse else float(scheduler.best),
@@ -460,7 +480,7 @@ class ReduceLROnPlateau(Machine):
         return PlateauState(lr, best, bad, counter, state.last_epoch + 1)
 
     def _host_trajectory(self, metrics: np.ndarray) -> np.ndarray:
-        """:meth:`_update` on Python numbers, the same float64 operations in the same order
+        """``_update`` on Python numbers, the same float64 operations in the same order
         (torch's own ``step`` is this loop). The decisions do not depend on the lrs, so the
         groups' lrs are touched only at a cut, and kept only where they change."""
         lrs, floors = self._floats(self.base_lr), self._floats(self.min_lr)

@@ -1,31 +1,33 @@
 """Live references: what a schedule is proven against, and the trajectory it records.
 
-Every schedule class names its reference (``_reference``): a :class:`LiveScheduler` -- an
+Every schedule class names its reference (``_reference``): a ``LiveScheduler`` -- an
 object built on a real torch optimizer and stepped as its library steps it (torch's own
 schedulers, transformers', a library author's ``LRScheduler`` subclass) -- or a
-:class:`FunctionReference`, a plain function of the step (another framework's schedule
+``FunctionReference``, a plain function of the step (another framework's schedule
 function, a formula from a paper). The reference is built from the schedule object itself:
 each node builds its own live object (``Configurable._live``), composites their children
 first, in torch's order. Configs (``{"name": ..., **arguments}``) are accepted wherever a
-schedule is, and built with :func:`lrfun.from_config` first.
+schedule is, and built with [``lrfun.from_config``][lrfun.from_config] first.
 
 torch is imported only when a live reference runs, so importing this module stays light.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import math
 import operator
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import numpy as np
 
+from lrfun._progress import STEP_BLOCK, step_reporter
 from lrfun._validate import _shown
 
 if TYPE_CHECKING:
@@ -90,8 +92,8 @@ class Trajectory:
 class Reference:
     """What a schedule class is proven against: its ``_reference``.
 
-    Subclasses say how to record a trajectory (:meth:`trajectory`) and whether a live object
-    is one of theirs (:meth:`holds`, which :func:`lrfun.from_torch` asks).
+    Subclasses say how to record a trajectory (``trajectory``) and whether a live object
+    is one of theirs (``holds``, which ``lrfun.from_torch`` asks).
     """
 
     # Declared by each subclass (a dataclass field there).
@@ -194,7 +196,7 @@ class LiveScheduler(Reference):
         if self.package is not None:
             return self.package
         top = self.path(type(None)).split(".")[0] if self.target is not None else self.module
-        found = importlib.metadata.packages_distributions().get(str(top).split(".")[0], [])
+        found = _distributions().get(str(top).split(".")[0], [])
         return found[0] if found else self.name
 
     def resolve(self, cls: type) -> Callable[..., Any]:
@@ -439,6 +441,8 @@ def _record(
     if momentum is not None:
         assert momentum_of is not None  # momentum is recorded exactly when it is read
         momentum[0] = [float(momentum_of(g)) for g in groups]
+    # a command's progress bar, when one listens (lrfun._progress): told every block of steps
+    report = step_reporter()
     for row, args in enumerate(step_args, start=1):
         opt.step()
         sched.step(*args)
@@ -446,6 +450,10 @@ def _record(
         if momentum is not None:
             assert momentum_of is not None
             momentum[row] = [float(momentum_of(g)) for g in groups]
+        if report is not None and not row % STEP_BLOCK:
+            report(STEP_BLOCK)
+    if report is not None and len(step_args) % STEP_BLOCK:
+        report(len(step_args) % STEP_BLOCK)
     lr.flags.writeable = False
     if momentum is not None:
         momentum.flags.writeable = False
@@ -576,3 +584,10 @@ def broadcast(key: str, value: Any, groups: int) -> list[float]:
     if len(values) != groups:
         raise ValueError(f"{key} has {len(values)} values for {groups} param groups")
     return [float(v) for v in values]
+
+
+@functools.cache
+def _distributions() -> Mapping[str, list[str]]:
+    """The installed distributions of each top-level package: a walk of every installed
+    distribution's files (seconds), so it is done once."""
+    return importlib.metadata.packages_distributions()

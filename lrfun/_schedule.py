@@ -4,7 +4,7 @@ A schedule class is the one home of everything known about its schedule: its clo
 (``_lr``, ``_momentum``), torch's chainable update (``_chain_maps``) and how that combines in
 a ChainedScheduler (``chain``), the steps where its course changes (``_course_changes``), how
 it is read off a live torch scheduler (``_from_torch``) and a gallery example. Composites, the
-plot, the spec grammar and :func:`~lrfun.from_torch` ask the class; the registry of names
+plot, the spec grammar and [``from_torch``][lrfun.from_torch] ask the class; the registry of names
 below is filled by the classes as they are defined.
 """
 
@@ -63,7 +63,7 @@ _MISSING = object()
 
 
 class Cache:
-    """Host values a schedule's definition fixes, each built on first use (:meth:`get`).
+    """Host values a schedule's definition fixes, each built on first use (``get``).
 
     The one mutable object a schedule may hold, made in its constructor: filling it never
     changes what the schedule computes, only how soon. Every lazily built table of a
@@ -107,7 +107,7 @@ class Cache:
 @dataclasses.dataclass(frozen=True)
 class Configurable:
     """An immutable object described by its constructor arguments (a frozen dataclass whose
-    init fields are the arguments): ``to_config()`` / :func:`from_config` round-trip it.
+    init fields are the arguments): ``to_config()`` / ``from_config`` round-trip it.
 
     Subclasses are registered under their class name (the name torch gives the scheduler),
     prefixed by their family's ``_namespace`` (``"hf."`` for transformers' schedules, your
@@ -225,7 +225,7 @@ class Configurable:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
 
     def to_config(self) -> dict[str, Any]:
-        """A JSON-safe dict that :func:`from_config` turns back into an equal object.
+        """A JSON-safe dict that ``from_config`` turns back into an equal object.
 
         Raises:
           TypeError: an argument is a Python callable (LambdaLR, MultiplicativeLR, a CyclicLR
@@ -307,7 +307,7 @@ class Configurable:
 
     def _torch_object(self, optimizer: Any) -> Any:
         """The live scheduler of this schedule on ``optimizer`` (the reference's class with
-        :meth:`_live_arguments`); a class whose object takes other arguments overrides it."""
+        ``_live_arguments``); a class whose object takes other arguments overrides it."""
         reference = self._reference
         if not isinstance(reference, LiveScheduler):
             raise ValueError(
@@ -337,7 +337,7 @@ class Configurable:
     @classmethod
     def _recognise(cls, obj: object) -> Configurable | None:
         """The schedule a live object is, where it is one of this class's reference (what
-        :func:`lrfun.from_torch` asks every registered class), else None."""
+        [``lrfun.from_torch``][lrfun.from_torch] asks every registered class), else None."""
         reference = cls._reference
         if reference is None or not reference.holds(obj, cls):
             return None
@@ -420,7 +420,7 @@ class Schedule(Configurable, register=False):
 
     def __call__(self, step: Step) -> Any:
         """The lr after ``step`` scheduler steps (see the class docstring for types)."""
-        return evaluate(self._lr, self._step_like(step), self._groups)
+        return evaluate(self._lr, self._step_like(step), self._groups, real=self._real_steps)
 
     def _step_like(self, step: Any) -> Any:
         """A Python step as an array of the namespace a hyperparameter lives in, when one is
@@ -459,6 +459,16 @@ class Schedule(Configurable, register=False):
 
     # -- torch's object, step by step ---------------------------------------------------------
 
+    # Whether torch steps this schedule at real-valued epochs (``step(epoch + i / iters)``,
+    # documented for CosineAnnealingWarmRestarts): a float step is then that epoch, where
+    # every other schedule takes the whole number below it.
+    _real_steps: ClassVar[bool] = False
+    # Whether torch's step continues a param group added after construction
+    # (``optimizer.add_param_group``) from the lr it was added with, by ``_chain_maps`` read
+    # off that lr alone; torch's other schedulers raise at such a group (their per-group
+    # lists are as long as the groups at construction).
+    _continues_added_groups: ClassVar[bool] = False
+
     # Constructing the torch scheduler overwrites the group's initial_lr (OneCycleLR), where
     # the others only set it when no scheduler has.
     _sets_initial_lr: ClassVar[bool] = False
@@ -487,7 +497,7 @@ class Schedule(Configurable, register=False):
 
     def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:
         """torch's ``get_lr`` at the own epochs ``epochs`` (int64, epoch 0 first) as affine
-        maps of the group's lr, one row per epoch (see :mod:`lrfun._chain`); by default the
+        maps of the group's lr, one row per epoch (see ``lrfun._chain``); by default the
         closed form overwrites the lr."""
         return ChainMaps.absolute(self, epochs, groups)
 
@@ -604,12 +614,13 @@ def from_config(config: Mapping[str, Any]) -> Configurable:
       The schedule.
 
     Raises:
-      ValueError: unknown name; dicts and lists nested more than :data:`MAX_CONFIG_DEPTH`
+      ValueError: unknown name; dicts and lists nested more than ``MAX_CONFIG_DEPTH``
         deep; TypeError/ValueError: a bad argument (naming it).
 
     >>> from_config({"name": "StepLR", "base_lr": 0.1, "step_size": 10})(10)
     0.010000000000000002
     """
+    from lrfun._suggest import did_you_mean
     from lrfun._validate import _shown
 
     if not isinstance(config, Mapping):
@@ -630,12 +641,18 @@ def from_config(config: Mapping[str, Any]) -> Configurable:
     name = kwargs.pop("name", None)
     cls = registered(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValueError(f"config name must be one of {', '.join(names())}; got {_shown(name)}")
+        suggestion = did_you_mean(name, names())
+        raise ValueError(
+            f"config name must be one of {', '.join(names())}; got {_shown(name)}"
+            + (f" ({suggestion})" if suggestion else "")
+        )
     fields = {f.name for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(str(key) for key in set(kwargs) - fields)
     if unknown:
+        suggestion = did_you_mean(unknown[0], sorted(fields))
         raise ValueError(
-            f"{name} has no argument {_shown(unknown[0])} (it takes {sorted(fields)})"
+            f"{name} has no argument {_shown(unknown[0])} "
+            + (f"({suggestion})" if suggestion else f"(it takes {sorted(fields)})")
         )
     return cls(**kwargs)
 

@@ -5,8 +5,8 @@ A spec is one call of a schedule class with literal arguments, e.g.
 ``SequentialLR([LinearLR(0.1, 0.01, total_iters=5), StepLR(0.1, 30)], milestones=[5])``;
 or ``@path.json``: a file holding a ``to_config()`` dict (a regular file of at most
 1 MiB, without repeated keys). The text is parsed with
-:func:`ast.parse` and the tree is checked node by node: nothing is evaluated, looked up or
-imported, so a spec can never run code. Every failure is a :class:`SpecError` with one line
+``ast.parse`` and the tree is checked node by node: nothing is evaluated, looked up or
+imported, so a spec can never run code. Every failure is a ``SpecError`` with one line
 naming what was wrong and where.
 
 Grammar (anything else is rejected)::
@@ -19,7 +19,7 @@ Grammar (anything else is rejected)::
     schedulers argument of SequentialLR / ChainedScheduler := "[" spec, ... "]"
 
 A NAME of transformers' schedules is ``hf.<Class>`` (``hf.CosineWithWarmup(0.1, 10, 100)``);
-a FUNCTION is one of :mod:`lrfun.hf`'s ``get_*`` functions, called as in Python
+a FUNCTION is one of [``lrfun.hf``][lrfun.hf]'s ``get_*`` functions, called as in Python
 (``hf.get_scheduler('cosine', 0.1, num_warmup_steps=10, num_training_steps=100)``), whose
 ``scheduler_specific_kwargs`` may be a dict literal with string keys.
 
@@ -32,15 +32,18 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import inspect
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from lrfun._compose import _Composite
 from lrfun._schedule import Configurable, classes, from_config, registered
+from lrfun._suggest import did_you_mean
 from lrfun._validate import PATH_SHOWN, _shown
 
 __all__ = ["MAX_CONFIG_BYTES", "SpecError", "load", "parse", "read_file", "spec_names", "to_spec"]
@@ -79,7 +82,7 @@ _KINDS: dict[type[ast.AST], str] = {
 
 
 def _functions() -> dict[str, Callable[..., Configurable]]:
-    """The functions a spec may call, by dotted name: :mod:`lrfun.hf`'s ``get_*``."""
+    """The functions a spec may call, by dotted name: [``lrfun.hf``][lrfun.hf]'s ``get_*``."""
     from lrfun import hf
 
     return {f"hf.{name}": getattr(hf, name) for name in hf.__all__ if name.startswith("get_")}
@@ -87,7 +90,7 @@ def _functions() -> dict[str, Callable[..., Configurable]]:
 
 def spec_names() -> tuple[str, ...]:
     """Every name a spec may call: the schedule classes that take no Python function, and
-    :mod:`lrfun.hf`'s ``get_*`` functions.
+    [``lrfun.hf``][lrfun.hf]'s ``get_*`` functions.
 
     >>> "StepLR" in spec_names(), "LambdaLR" in spec_names(), "hf.get_scheduler" in spec_names()
     (True, False, True)
@@ -142,7 +145,7 @@ def parse(text: str) -> Configurable:
 def load(spec: str) -> Configurable:
     """A spec, or ``@path`` to a JSON file holding a ``to_config()`` dict.
 
-    The file must be a regular file of at most :data:`MAX_CONFIG_BYTES` (1 MiB), hold one
+    The file must be a regular file of at most ``MAX_CONFIG_BYTES`` (1 MiB), hold one
     JSON object, repeat no key within an object, and hold integers in the 64-bit range.
 
     Raises:
@@ -248,7 +251,7 @@ def _short_int(value: int) -> str:
 
 
 def to_spec(schedule: Configurable) -> str:
-    """The shortest spec that :func:`parse` turns back into an equal schedule: the
+    """The shortest spec that ``parse`` turns back into an equal schedule: the
     arguments that differ from their defaults, by keyword (the first lr positionally).
 
     Raises:
@@ -340,10 +343,7 @@ class _Reader:
         if cls is None and name in _functions():
             return self.function_call(node, name)
         if cls is None:
-            raise SpecError(
-                f"unknown schedule {_shown(name)} {self.where(node.func)}; "
-                f"a spec names one of {', '.join(spec_names())}"
-            )
+            raise SpecError(_unknown_schedule(name, self.where(node.func)))
         if cls._function_argument is not None:
             raise SpecError(
                 f"{name} takes a Python function ({cls._function_argument}), which a spec "
@@ -462,14 +462,15 @@ def _dotted(node: ast.AST) -> str | None:
 
 def _construct(call: dict[str, Any]) -> Configurable:
     """Builds a parsed call (children first), turning the constructor's complaints into
-    :class:`SpecError`."""
+    [``SpecError``][lrfun.SpecError]."""
     name, kwargs = call["name"], dict(call["kwargs"])
     cls = registered(name)
     if cls is None:  # one of lrfun.hf's functions (the reader accepted nothing else)
+        function = _functions()[name]
         try:
-            return _functions()[name](*call["args"], **kwargs)
+            return function(*call["args"], **kwargs)
         except (TypeError, ValueError, ArithmeticError, NotImplementedError) as e:
-            raise SpecError(f"{name} {call['where']}: {e}") from None
+            raise SpecError(f"{name} {call['where']}: {_suggested(function, e)}") from None
     composite = issubclass(cls, _Composite)
     args = [
         [_construct(child) for child in arg] if i == 0 and composite else arg
@@ -480,12 +481,46 @@ def _construct(call: dict[str, Any]) -> Configurable:
     try:
         return cls(*args, **kwargs)
     except (TypeError, ValueError, ArithmeticError) as e:
-        raise SpecError(f"{name} {call['where']}: {_constructor_message(name, e)}") from None
+        raise SpecError(f"{name} {call['where']}: {_constructor_message(cls, e)}") from None
 
 
-def _constructor_message(name: str, e: Exception) -> str:
+def _unknown_schedule(name: str, where: str) -> str:
+    """The refusal of a name no schedule has: the close names when there are some (the
+    whole list says less than the one meant), else every name a spec may call."""
+    known = spec_names()
+    suggestion = did_you_mean(name, known)
+    if suggestion:
+        return f"unknown schedule {_shown(name)} {where}; {suggestion}"
+    return f"unknown schedule {_shown(name)} {where}; a spec names one of {', '.join(known)}"
+
+
+def _constructor_message(cls: type[Configurable], e: Exception) -> str:
     # Python's own signature errors say "__init__()"; users wrote the class name.
-    return str(e).replace(f"{name}.__init__()", name).replace("__init__()", name)
+    name = cls._name
+    text = str(e).replace(f"{cls.__name__}.__init__()", name).replace("__init__()", name)
+    return _suggested(cls, e, text)
+
+
+_UNEXPECTED = re.compile(r"got an unexpected keyword argument '([^']*)'")
+
+
+def _suggested(target: Callable[..., Any], e: Exception, text: str | None = None) -> str:
+    """``e``'s message; for an argument the class or function does not take, followed by
+    the close argument names (``total_step`` -> ``total_steps``), else by all of them."""
+    text = str(e) if text is None else text
+    found = _UNEXPECTED.search(text) if isinstance(e, TypeError) else None
+    if found is None:
+        return text
+    try:
+        taken = [
+            p.name
+            for p in inspect.signature(target).parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+    except (TypeError, ValueError):  # no signature to read: the message as it is
+        return text
+    suggestion = did_you_mean(found.group(1), taken)
+    return f"{text}; {suggestion or 'it takes ' + ', '.join(taken)}"
 
 
 def _from_config(config: Mapping[str, Any], where: str) -> Configurable:
@@ -498,7 +533,8 @@ def _from_config(config: Mapping[str, Any], where: str) -> Configurable:
     try:
         return from_config(config)
     except (TypeError, ValueError, ArithmeticError, RecursionError) as e:
-        raise SpecError(f"{where}: {_constructor_message(str(name), e)}") from None
+        message = _constructor_message(cls, e) if cls is not None else str(e)
+        raise SpecError(f"{where}: {message}") from None
 
 
 def _composite_names() -> str:

@@ -1,8 +1,8 @@
 """The live reference of any schedule or config: its trajectory and its objects.
 
 Configs (``{"name": ..., **arguments}``) are accepted wherever a schedule is, and built with
-:func:`lrfun.from_config` first; the schedule's class names its reference
-(:mod:`lrfun._reference`). torch is imported only when a live reference runs.
+[``lrfun.from_config``][lrfun.from_config] first; the schedule's class names its reference
+(``lrfun._reference``). torch is imported only when a live reference runs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ __all__ = ["Trajectory", "lr_scale", "param_groups", "torch_scheduler", "torch_t
 
 
 def _as_schedule(config: Configurable | Mapping[str, Any]) -> Configurable:
-    """A schedule object (a config is built with :func:`lrfun.from_config`)."""
+    """A schedule object (a config is built with [``lrfun.from_config``][lrfun.from_config])."""
     if isinstance(config, Configurable):
         return config
     if not isinstance(config, Mapping):
@@ -66,11 +66,11 @@ def torch_trajectory(
 ) -> Trajectory:
     """Runs a schedule's live reference for ``steps`` steps and records every group's lr.
 
-    For a :class:`LiveScheduler` (torch's own schedulers, transformers', a library's): one
+    For a ``LiveScheduler`` (torch's own schedulers, transformers', a library's): one
     tiny parameter per group gets a fixed gradient once; each step is
     ``optimizer.step(); scheduler.step()``, in the order torch asks for, so torch's
     step-order warnings never fire. Nothing is suppressed: any warning torch emits surfaces.
-    A :class:`FunctionReference` is evaluated at steps ``0..steps``.
+    A ``FunctionReference`` is evaluated at steps ``0..steps``.
 
     Args:
       config: an lrfun schedule, or its config ``{"name": ..., **arguments}``.
@@ -88,7 +88,7 @@ def torch_trajectory(
         lrs and groups still come from ``config``).
 
     Returns:
-      The :class:`Trajectory`.
+      The [``Trajectory``][parity.Trajectory].
 
     Example:
       >>> ref = torch_trajectory({"name": "StepLR", "base_lr": 1.0, "step_size": 2}, 4)
@@ -124,7 +124,7 @@ def torch_scheduler(
     tensor_lr: bool = False,
 ) -> tuple[torch.optim.Optimizer, Any]:
     """The optimizer and live scheduler a schedule (or config) describes, freshly
-    constructed (what :func:`torch_trajectory` steps; arguments as there).
+    constructed (what [``torch_trajectory``][parity.torch_trajectory] steps; arguments as there).
 
     Example:
       >>> opt, sched = torch_scheduler({"name": "StepLR", "base_lr": 1.0, "step_size": 2})

@@ -63,8 +63,8 @@ INT_MAX = 2**63 - 1
 
 
 def _shown(value: Any, limit: int | None = None) -> str:
-    """A value for an error message: its repr, cut (it may be megabytes) by :func:`cut` to
-    ``limit`` characters (default 80; a file's path gets :data:`PATH_SHOWN`).
+    """A value for an error message: its repr, cut (it may be megabytes) by ``cut`` to
+    ``limit`` characters (default 80; a file's path gets ``PATH_SHOWN``).
 
     A value whose repr fails is named by its type: the message that names the argument is
     what the caller raises, never the repr's own error."""
@@ -81,10 +81,24 @@ def _shown(value: Any, limit: int | None = None) -> str:
     return cut(text, _SHOWN if limit is None else limit)
 
 
-def integer(name: str, value: Any, *, minimum: int = 1, maximum: int = INT_MAX) -> int:
-    """An int in [minimum, maximum] as a Python int (NumPy integers too; bools and integral
-    floats are rejected, as torch rejects 2.0)."""
+def _whole_float(value: Any) -> bool:
+    """A Python or NumPy float equal to an integer (``2.0``), which torch runs as that integer
+    where it only compares, counts or divides by it."""
+    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+
+
+def integer(
+    name: str, value: Any, *, minimum: int = 1, maximum: int = INT_MAX, whole: bool = False
+) -> int:
+    """An int in [minimum, maximum] as a Python int (NumPy integers too; bools are rejected).
+
+    Integral floats are rejected unless ``whole`` is set, as torch rejects ``T_0=2.0``; with
+    ``whole`` (where torch runs ``2.0`` as 2: StepLR's ``step_size``, transformers' step
+    counts) a whole float is taken as its integer, so configs and ``from_torch`` give ints.
+    """
     words = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    if whole and _whole_float(value):
+        value = int(value)
     if not _is_int(value):
         raise TypeError(f"{name} must be {words}, got {_shown(value)}")
     if value < minimum:
@@ -111,7 +125,8 @@ def period(name: str, value: Any) -> int | float:
 
 
 def integers(name: str, values: Any, *, minimum: int = 0) -> tuple[int, ...]:
-    """A sequence of ints >= minimum, returned as a tuple."""
+    """A sequence of ints >= minimum, returned as a tuple (a whole float, ``3.0``, as its
+    integer: torch's milestones compare it equal to the step)."""
     if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
         # A string or a dict iterates, but not over integers one meant.
         raise TypeError(f"{name} must be a sequence of integers, got {_shown(values)}")
@@ -119,6 +134,8 @@ def integers(name: str, values: Any, *, minimum: int = 0) -> tuple[int, ...]:
         values = list(values)
     out = []
     for value in values:
+        if _whole_float(value):  # torch's Counter and bisect take 3.0 as 3
+            value = int(value)
         if not _is_int(value):
             raise TypeError(f"{name} must hold integers, got {_shown(value)} in {_shown(values)}")
         if value < minimum:
@@ -151,6 +168,17 @@ def _traced(value: Any) -> bool:
 def _is_tensor(value: Any) -> bool:
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(value, torch.Tensor)
+
+
+def epoch(name: str, value: Any, *, maximum: int = 2**53) -> int | float:
+    """A real-valued epoch in [0, maximum] (``step(epoch + i / iters)``): an int, or a
+    finite float (a whole one becomes its int)."""
+    if _is_int(value):
+        return integer(name, value, minimum=0, maximum=maximum)
+    number = real(name, value, low=0.0, high=float(maximum))
+    if not isinstance(number, float):  # a tensor: its number
+        number = float(number)
+    return int(number) if number.is_integer() else number
 
 
 def real(
@@ -201,7 +229,7 @@ def factor(name: str, value: Any, *, zero: bool = False) -> Any:
     """A multiplicative cut: a normal float in (0, 1), or in [0, 1) where ``zero`` allows 0.
 
     Subnormals are refused: XLA flushes them to 0, so the cut lr would differ by backend. A
-    torch tensor is checked and kept, a traced value kept unchecked (as :func:`real`).
+    torch tensor is checked and kept, a traced value kept unchecked (as ``real``).
     """
     number = real(name, value)
     if _traced(number):
@@ -270,8 +298,12 @@ def choice(name: str, value: Any, options: Sequence[Any]) -> Any:
     if not any(
         value is option or (type(value) is type(option) and value == option) for option in options
     ):
+        from lrfun._suggest import did_you_mean
+
+        suggestion = did_you_mean(value, options)
         raise ValueError(
             f"{name} must be one of {', '.join(map(repr, options))}; got {_shown(value)}"
+            + (f" ({suggestion})" if suggestion else "")
         )
     return value
 
@@ -466,7 +498,7 @@ LR, BEST, METRICS, COUNT = "lr", "best", "metrics", "count"
 
 
 class FieldSpec(NamedTuple):
-    """What :func:`state_field` accepts in one state field."""
+    """What ``state_field`` accepts in one state field."""
 
     kind: str  # LR, BEST, METRICS or COUNT
     shape: tuple[int, ...]
@@ -536,7 +568,7 @@ def state_field(
 def _state_count(
     label: str, value: Any, top: int, runs_in: Callable[[np.dtype], np.dtype] | None
 ) -> np.ndarray:
-    """A count field (see :func:`state_field`) as an int64 array."""
+    """A count field (see ``state_field``) as an int64 array."""
     dtype = np.dtype(np.int64) if _is_int(value) else None  # a Python int's
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         array = _as_array(label, value)
@@ -608,7 +640,7 @@ def length(name: str, value: int | float, *, zero: bool = False) -> int | float:
     """A length in steps (a period, a phase of a cycle), already checked as a positive
     number (or >= 0 where ``zero``), as a schedule keeps it: a whole float becomes an int (its
     phase is folded exactly). Refused: a length past an int64 (no step reaches it, and a
-    config could not hold it), and a float one shorter than :data:`SHORTEST_LENGTH` (not 0)."""
+    config could not hold it), and a float one shorter than ``SHORTEST_LENGTH`` (not 0)."""
     if isinstance(value, float):
         if value >= 2.0**63:
             raise ValueError(
@@ -647,7 +679,7 @@ def cut(text: str, limit: int = _SHOWN) -> str:
 
 
 def milestones(name: str, values: Any, *, minimum: int = 0) -> tuple[int, ...]:
-    """Milestone steps, as :func:`integers`: an iterable that refuses to be iterated (a 0-d
+    """Milestone steps, as ``integers``: an iterable that refuses to be iterated (a 0-d
     array has ``__iter__`` and raises in it) is refused by name, as any other non-sequence."""
     if not isinstance(values, (str, bytes, Mapping, Sequence, set, frozenset)) and hasattr(
         values, "__iter__"

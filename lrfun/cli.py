@@ -48,11 +48,13 @@ import numpy as np
 from lrfun import __version__
 from lrfun._check import evaluate
 from lrfun._check import rows as evaluated_rows
+from lrfun._progress import progress, reporting_steps
 from lrfun._schedule import Configurable, names
 from lrfun._spec import SpecError, load, read_file, spec_names
+from lrfun._suggest import did_you_mean
 from lrfun._validate import PATH_SHOWN, _shown, cut
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 _MAX_STEPS = 10_000_000
 # --steps x param groups, summed over the SPECs: about 80 MB of float64 per array.
@@ -66,6 +68,10 @@ _MAX_TITLE = 200
 _MAX_TABLE_ROWS = 10_000
 # An error message longer than this is cut: it is one line on a terminal.
 _MAX_MESSAGE = 1000
+# Work that runs longer than this (seconds) shows a progress bar, on a terminal's stderr.
+_PROGRESS_DELAY = 2.0
+# show --digits: a float64 has at most 17 significant digits.
+_MAX_DIGITS = 17
 
 
 class _FailureError(Exception):
@@ -84,7 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            parser.error(_unrecognized(parser, args, extras))
     except SystemExit as e:  # --help, or argparse's own usage error (already printed)
         return e.code if isinstance(e.code, int) else 2
     try:
@@ -133,7 +141,7 @@ def _discard_stdout() -> None:
 
 def _error(message: str, status: int) -> int:
     """Prints the message as one line on stderr (whitespace runs as one space, terminal
-    control characters escaped, cut to :data:`_MAX_MESSAGE`); returns ``status``."""
+    control characters escaped, cut to ``_MAX_MESSAGE``); returns ``status``."""
     text = " ".join(message.split())
     print(f"lrfun: error: {cut(_printable(text), _MAX_MESSAGE)}", file=sys.stderr)
     return status
@@ -150,13 +158,69 @@ def _printable(text: str) -> str:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its usage errors as one ``lrfun: error:`` line (no usage dump)."""
+    """argparse, with its usage errors as one ``lrfun: error:`` line (no usage dump), and a
+    did-you-mean for a mistyped command or choice."""
 
     def error(self, message: str) -> Any:  # argparse's hook: must not return
         command = self.prog.partition(" ")[2]
         where = f"{command}: " if command else ""
         _error(f"{where}{message} (see '{self.prog} --help')", 2)
         raise SystemExit(2)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse's own check of a command or a --format (Python 3.14 suggests only when
+        # asked to, and older versions never do): the close choices follow its message
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError as e:
+            suggestion = did_you_mean(value, action.choices or ())
+            if not suggestion:
+                raise
+            raise argparse.ArgumentError(action, f"{e.message}; {suggestion}") from None
+
+
+def _unrecognized(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, extras: list[str]
+) -> str:
+    """argparse's refusal of arguments no option takes, with the close options of the
+    command given (``--stesp`` -> ``--steps``)."""
+    options = _options(parser)
+    for command in _commands(parser).values():
+        if command.get_default("run") is getattr(args, "run", None):
+            options += _options(command)
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    for extra in extras:
+        option = extra.partition("=")[0]
+        suggestion = did_you_mean(option, options) if option.startswith("-") else ""
+        if suggestion:
+            return f"{message}; {suggestion}"
+    return message
+
+
+def _options(parser: argparse.ArgumentParser) -> list[str]:
+    return [option for action in parser._actions for option in action.option_strings]
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands' parsers, by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``lrfun`` command's argument parser: every command, option and help text (what
+    a reference page of the command is generated from).
+
+    Returns:
+      A new ``argparse.ArgumentParser``; its ``parse_args`` gives the namespace
+      [``main``][lrfun.cli.main] runs.
+
+    >>> sorted(build_parser().parse_args(["show", "StepLR(0.1, 3)", "--steps", "5"]).__dict__)
+    ['digits', 'every', 'format', 'imports', 'metrics', 'run', 'spec', 'steps']
+    """
+    return _parser()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -205,10 +269,19 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the lr (and momentum where cycled) per step: a table, CSV or JSON.",
         epilog=_FORMATS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        usage=_usage(f"[--every K] [--format {{{','.join(_FORMATS)}}}] SPEC"),
+        usage=_usage(f"[--every K] [--digits D] [--format {{{','.join(_FORMATS)}}}] SPEC"),
     )
     show.add_argument("spec", metavar="SPEC", help="schedule call or @config.json")
     show.add_argument("--every", type=_positive, default=1, metavar="K", help="every K-th step")
+    show.add_argument(
+        "--digits",
+        type=_digits,
+        metavar="D",
+        help=(
+            f"round every value to D significant digits, D in [1, {_MAX_DIGITS}] (default: "
+            "the exact float, every digit it needs)"
+        ),
+    )
     show.add_argument(
         "--format",
         choices=_FORMATS,
@@ -237,7 +310,8 @@ def _parser() -> argparse.ArgumentParser:
 _FORMATS = ("table", "csv", "json")
 _FORMATS_HELP = """\
 --format: table (the default) is for reading; csv and json are for programs, on stdout,
-every value written as the shortest text that reads back as the same float.
+every value written as the shortest text that reads back as the same float (--digits D
+rounds each to D significant digits first: 0.07893697913739436 is 0.07894 with --digits 4).
 
 csv: a header row, then one row per step shown: step,lr (step,lr[0],lr[1],... with several
 param groups), then momentum (momentum[0],...) where the schedule cycles momentum, then
@@ -312,6 +386,18 @@ def _positive(text: str) -> int:
         ) from None
     if not 1 <= value <= _MAX_STEPS:
         raise argparse.ArgumentTypeError(f"expected an integer in [1, {_MAX_STEPS}], got {value}")
+    return value
+
+
+def _digits(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= _MAX_DIGITS:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer in [1, {_MAX_DIGITS}], got {_shown(text)}"
+        )
     return value
 
 
@@ -453,19 +539,22 @@ def _plot(args: argparse.Namespace) -> int:
                 f"{_MAX_TORCH_STEPS:,} steps, got {rows:,}"
             )
     try:
-        if args.torch:
-            checks = [plot.against_torch(s, args.steps, metrics=metrics) for s in schedules]
-        plot.plot(
-            schedules,
-            args.steps,
-            metrics=metrics,
-            torch=args.torch,
-            checks=checks,
-            log=args.log,
-            title=args.title,
-            path=args.output,
-            **({} if args.dpi is None else {"dpi": args.dpi}),
-        )
+        # torch steps one Python call at a time (100,000 steps: seconds): a bar on a terminal
+        with progress(delay=_PROGRESS_DELAY) as bar:
+            if args.torch:
+                checks = _against_torch(plot, schedules, args.steps, metrics, bar)
+            bar.add_task(f"drawing {_markup_free(args.output)}", total=None)
+            plot.plot(
+                schedules,
+                args.steps,
+                metrics=metrics,
+                torch=args.torch,
+                checks=checks,
+                log=args.log,
+                title=args.title,
+                path=args.output,
+                **({} if args.dpi is None else {"dpi": args.dpi}),
+            )
     except (ValueError, TypeError, ArithmeticError) as e:
         raise _UsageError(str(e)) from None
     print(f"wrote {_printable(args.output)}")
@@ -482,6 +571,30 @@ def _plot(args: argparse.Namespace) -> int:
         )
         status = max(status, int(not check.passed))
     return status
+
+
+def _against_torch(
+    plot: Any, schedules: list[Configurable], steps: int | None, metrics: Any, bar: Any
+) -> list[Any]:
+    """Each schedule's check against torch, the bar told of every block of torch's steps."""
+    total = sum(evaluated_rows(s, steps, metrics) - 1 for s in schedules)
+    task = bar.add_task("running torch", total=total)
+    checks = []
+    with reporting_steps(lambda n: bar.update(task, advance=n)):
+        for s in schedules:
+            checks.append(plot.against_torch(s, steps, metrics=metrics))
+    bar.update(task, completed=total)  # OneCycleLR stops at total_steps, before the end
+    return checks
+
+
+def _markup_free(text: str) -> str:
+    """``text`` for a progress line: control characters escaped, rich's markup taken as
+    written."""
+    try:
+        from rich.markup import escape
+    except ImportError:  # no rich, no bar: the text is never shown
+        return _printable(text)
+    return escape(_printable(text))
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -506,6 +619,9 @@ def _show(args: argparse.Namespace) -> int:
         fed = np.concatenate([[np.nan], np.asarray(metrics, dtype=np.float64)])[shown]
         # None: an object array, blank at step 0 (numpy's stubs take no None here)
         fed = np.where(shown == 0, cast(Any, None), fed)
+    if args.digits is not None:
+        arrays = {name: _rounded(values, args.digits) for name, values in arrays.items()}
+        fed = None if fed is None else _rounded(fed, args.digits)
     if args.format == "json":
         _write_json(schedule, shown, arrays, fed)
         return 0
@@ -531,6 +647,17 @@ def _show(args: argparse.Namespace) -> int:
 _NO_WRAP = 10_000
 # Rows formatted and written at a time by the streaming writers.
 _BLOCK = 10_000
+
+
+def _rounded(values: np.ndarray, digits: int) -> np.ndarray:
+    """The values rounded to ``digits`` significant digits (``--digits``), each then printed
+    as the shortest text that reads back as it: ``0.07893697913739436`` to 4 digits is
+    ``0.07894``. A missing metric (None, at step 0) stays missing; nan and inf stay."""
+    if values.dtype == object:
+        items = [None if v is None else float(f"{v:.{digits}g}") for v in values.tolist()]
+        return np.array(items, dtype=object)
+    flat = [float(f"{v:.{digits}g}") for v in values.ravel().tolist()]
+    return np.array(flat, dtype=np.float64).reshape(values.shape)
 
 
 def _group_columns(name: str, values: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -665,8 +792,14 @@ def _gallery(args: argparse.Namespace) -> int:
         print("torch is not installed: no overlay picture", file=sys.stderr)
     # Unset, the library's own default applies: one definition of the gallery's resolution.
     options = {} if args.dpi is None else {"dpi": args.dpi}
-    for path in plot.gallery(args.output, torch=torch, **options):
-        print(f"wrote {_printable(str(path))}")
+    with progress(delay=_PROGRESS_DELAY) as bar:
+        task = bar.add_task("gallery", total=None)
+
+        def written(path: Path, done: int, total: int) -> None:
+            print(f"wrote {_printable(str(path))}", flush=True)
+            bar.update(task, completed=done, total=total, description=_markup_free(path.name))
+
+        plot.gallery(args.output, torch=torch, written=written, **options)
     return 0
 
 

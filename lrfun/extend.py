@@ -1,27 +1,27 @@
 """The extension contract: a schedule defined in your own module works with every lrfun tool.
 
-Define a frozen dataclass that subclasses :class:`Schedule`, name its reference, and import
+Define a frozen dataclass that subclasses ``Schedule``, name its reference, and import
 your module: the class registers under ``_namespace + class name`` (``"mylib.InverseSqrtLR"``)
-and then works, with no edit to lrfun, with configs and specs (:func:`lrfun.from_config`,
-``lrfun show "mylib.InverseSqrtLR(0.1)"``), both adapters (:class:`lrfun.torch.Scheduler`,
-:func:`lrfun.optax.inject`), :func:`lrfun.plot.plot` and ``lrfun plot --torch`` (the
-verdict names your reference), :func:`lrfun.from_torch` of your reference's objects, the
-parity harness (:func:`parity.torch_trajectory`, :func:`parity.report.check`,
-:func:`parity.strategies.configs`) and JAX (``jit``, ``vmap``: it is a pytree).
+and then works, with no edit to lrfun, with configs and specs (``lrfun.from_config``,
+``lrfun show "mylib.InverseSqrtLR(0.1)"``), both adapters (``lrfun.torch.Scheduler``,
+``lrfun.optax.inject``), ``lrfun.plot.plot`` and ``lrfun plot --torch`` (the
+verdict names your reference), ``lrfun.from_torch`` of your reference's objects, the
+parity harness ([``parity.torch_trajectory``][parity.torch_trajectory], ``parity.report.check``,
+``parity.strategies.configs``) and JAX (``jit``, ``vmap``: it is a pytree).
 
 What a schedule class gives (``docs/adding-a-schedule.md`` walks through one):
 
 ==========================  ====================================================================
 ``_namespace``              where its name lives: one identifier and a dot (``"mylib."``)
-fields, ``__post_init__``   its arguments, checked with :data:`check` (errors name the argument
+fields, ``__post_init__``   its arguments, checked with ``check`` (errors name the argument
                             and the value), normalised with ``self._set(...)``; ``_groups``
                             from ``check.group_count`` for per-group lrs
 ``_lr(ctx, step)``          the closed form, once, on the array API (``ctx.xp``): no Python
                             branch on values, no loop over steps
 ``_hyperparameters``        its float arguments: the JAX pytree leaves (the rest is static)
-``_reference``              a :class:`LiveScheduler` (a scheduler class on a torch optimizer:
+``_reference``              a ``LiveScheduler`` (a scheduler class on a torch optimizer:
                             torch's, a library's, your own ``LRScheduler`` subclass) or a
-                            :class:`FunctionReference` (a function of the step)
+                            ``FunctionReference`` (a function of the step)
 ==========================  ====================================================================
 
 Optional: ``_from_torch`` / ``_torch_attributes`` (read a live object back: by default its
@@ -29,9 +29,9 @@ Optional: ``_from_torch`` / ``_torch_attributes`` (read a live object back: by d
 from other arguments), ``_lr_arguments`` (lr-valued arguments besides ``base_lr``),
 ``_course_changes`` (steps a plot marks), ``_gallery`` (a representative spec),
 ``_strategy`` (a classmethod returning a Hypothesis strategy of configs, which
-:func:`parity.strategies.configs` then draws from) and, for a schedule torch's
+``parity.strategies.configs`` then draws from) and, for a schedule torch's
 ChainedScheduler may combine, ``chain``/``_factor``/``_chain_maps`` (torch's ``get_lr`` at
-the own epochs it is given, as :class:`ChainMaps` of the lr; :func:`epoch_grid` lays them
+the own epochs it is given, as ``ChainMaps`` of the lr; ``epoch_grid`` lays them
 out per group).
 
 >>> import dataclasses

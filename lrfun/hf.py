@@ -23,8 +23,8 @@ param groups' lrs differ; by default it is their common base lr.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, overload
 
 from lrfun import _validate as check
 from lrfun._greedy import GreedyLR, GreedyState
@@ -40,7 +40,7 @@ from lrfun._hf import (
     default_lr,
 )
 from lrfun._plateau import ReduceLROnPlateau
-from lrfun._schedule import Configurable
+from lrfun._schedule import Configurable, Schedule
 from lrfun._schedule import from_config as _from_config
 
 __all__ = [
@@ -87,7 +87,7 @@ def get_constant_schedule_with_warmup(
     base_lr: LrValue, num_warmup_steps: int
 ) -> ConstantWithWarmup:
     """transformers' ``constant_with_warmup``: a linear warmup from 0, then ``base_lr``
-    (:class:`ConstantWithWarmup`)."""
+    ([``ConstantWithWarmup``][lrfun.hf.ConstantWithWarmup])."""
     return ConstantWithWarmup(base_lr, num_warmup_steps=num_warmup_steps)
 
 
@@ -95,7 +95,7 @@ def get_linear_schedule_with_warmup(
     base_lr: LrValue, num_warmup_steps: int, num_training_steps: int
 ) -> LinearWithWarmup:
     """transformers' ``linear``: a linear warmup, then a linear decay to 0 at
-    ``num_training_steps`` (:class:`LinearWithWarmup`)."""
+    ``num_training_steps`` ([``LinearWithWarmup``][lrfun.hf.LinearWithWarmup])."""
     return LinearWithWarmup(base_lr, num_warmup_steps, num_training_steps)
 
 
@@ -103,7 +103,7 @@ def get_cosine_schedule_with_warmup(
     base_lr: LrValue, num_warmup_steps: int, num_training_steps: int, num_cycles: float = 0.5
 ) -> CosineWithWarmup:
     """transformers' ``cosine``: a linear warmup, then ``num_cycles`` cosine waves down to 0
-    at ``num_training_steps`` (:class:`CosineWithWarmup`: past that step it goes back up,
+    at ``num_training_steps`` (``CosineWithWarmup``: past that step it goes back up,
     as transformers' does)."""
     return CosineWithWarmup(base_lr, num_warmup_steps, num_training_steps, num_cycles)
 
@@ -113,7 +113,7 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
 ) -> CosineWithHardRestarts:
     """transformers' ``cosine_with_restarts``: a linear warmup, then ``num_cycles`` half
     cosines restarting at ``base_lr``, and 0 from ``num_training_steps``
-    (:class:`CosineWithHardRestarts`)."""
+    ([``CosineWithHardRestarts``][lrfun.hf.CosineWithHardRestarts])."""
     return CosineWithHardRestarts(base_lr, num_warmup_steps, num_training_steps, num_cycles)
 
 
@@ -127,7 +127,7 @@ def get_polynomial_decay_schedule_with_warmup(
     default_lr: float | None = None,
 ) -> PolynomialDecayWithWarmup:
     """transformers' ``polynomial``: a linear warmup, then a polynomial decay to ``lr_end``
-    (:class:`PolynomialDecayWithWarmup`).
+    ([``PolynomialDecayWithWarmup``][lrfun.hf.PolynomialDecayWithWarmup]).
 
     Args:
       default_lr: (keyword) the optimizer's default lr, which transformers decays from (by
@@ -146,13 +146,13 @@ def get_inverse_sqrt_schedule(
     base_lr: LrValue, num_warmup_steps: int, timescale: int | None = None
 ) -> InverseSqrt:
     """transformers' ``inverse_sqrt``: a linear warmup, then an inverse square-root decay
-    with ``timescale`` (default ``num_warmup_steps or 10_000``) (:class:`InverseSqrt`)."""
+    with ``timescale`` (default ``num_warmup_steps or 10_000``) (``InverseSqrt``)."""
     return InverseSqrt(base_lr, num_warmup_steps, timescale)
 
 
 def get_reduce_on_plateau_schedule(base_lr: LrValue, **kwargs: Any) -> ReduceLROnPlateau:
     """transformers' ``reduce_lr_on_plateau``: torch's ``ReduceLROnPlateau`` with ``kwargs``,
-    as lrfun's pure state machine (:class:`lrfun.ReduceLROnPlateau`)."""
+    as lrfun's pure state machine ([``lrfun.ReduceLROnPlateau``][lrfun.ReduceLROnPlateau])."""
     return ReduceLROnPlateau(base_lr, **kwargs)
 
 
@@ -183,8 +183,8 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     min_lr_rate: float | None = None,
     default_lr: float | None = None,
 ) -> CosineWithWarmup:
-    """transformers' ``cosine_with_min_lr``: :func:`get_cosine_schedule_with_warmup` down to
-    ``min_lr`` (or ``base_lr * min_lr_rate``) instead of 0 (:class:`CosineWithWarmup`).
+    """transformers' ``cosine_with_min_lr``: ``get_cosine_schedule_with_warmup`` down to
+    ``min_lr`` (or ``base_lr * min_lr_rate``) instead of 0 (``CosineWithWarmup``).
 
     ``min_lr`` and ``min_lr_rate`` are keywords here (transformers' ``last_epoch`` came
     before them). ``min_lr`` is taken relative to the optimizer's default lr
@@ -208,8 +208,8 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     warmup_lr_rate: float | None = None,
     default_lr: float | None = None,
 ) -> CosineWarmupWithMinLr:
-    """transformers' ``cosine_warmup_with_min_lr`` (:class:`CosineWarmupWithMinLr`):
-    arguments as in :func:`get_cosine_with_min_lr_schedule_with_warmup`, and
+    """transformers' ``cosine_warmup_with_min_lr`` (``CosineWarmupWithMinLr``):
+    arguments as in ``get_cosine_with_min_lr_schedule_with_warmup``, and
     ``warmup_lr_rate``, where the warmup starts relative to ``base_lr``."""
     rate = _min_lr_rate(base_lr, min_lr, min_lr_rate, default_lr)
     return CosineWarmupWithMinLr(
@@ -228,7 +228,7 @@ def get_wsd_schedule(
     min_lr_ratio: float = 0,
     num_cycles: float = 0.5,
 ) -> WarmupStableDecay:
-    """transformers' ``warmup_stable_decay``: warmup, stable, decay (:class:`WarmupStableDecay`).
+    """transformers' ``warmup_stable_decay``: warmup, stable, decay (``WarmupStableDecay``).
 
     Without ``num_stable_steps`` the stable phase is ``num_training_steps - num_warmup_steps
     - num_decay_steps`` steps (negative where those exceed the total: the decay then starts
@@ -274,7 +274,7 @@ def get_wsd_schedule(
 
 def get_greedy_schedule(base_lr: LrValue, **kwargs: Any) -> GreedyLR:
     """transformers' ``greedy``: its ``GreedyLR`` with ``kwargs``, as lrfun's pure state
-    machine (:class:`GreedyLR`; ``verbose`` is accepted and ignored: the machine prints
+    machine (``GreedyLR``; ``verbose`` is accepted and ignored: the machine prints
     nothing).
 
     >>> g = get_greedy_schedule(0.1, patience=0, factor=0.5)
@@ -290,7 +290,7 @@ def get_greedy_schedule(base_lr: LrValue, **kwargs: Any) -> GreedyLR:
 
 
 # transformers' SchedulerType values, in its order, and the function each names.
-_FUNCTIONS = {
+_FUNCTIONS: dict[str, Callable[..., Schedule | ReduceLROnPlateau | GreedyLR]] = {
     "linear": get_linear_schedule_with_warmup,
     "cosine": get_cosine_schedule_with_warmup,
     "cosine_with_restarts": get_cosine_with_hard_restarts_schedule_with_warmup,
@@ -311,6 +311,52 @@ TYPES: tuple[str, ...] = tuple(_FUNCTIONS)
 """transformers' scheduler type names (``SchedulerType`` values), in its order."""
 
 
+# The type names whose schedule is a function of the step (the others are metric-driven).
+_StepTypes = Literal[
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "polynomial",
+    "constant",
+    "constant_with_warmup",
+    "inverse_sqrt",
+    "cosine_with_min_lr",
+    "cosine_warmup_with_min_lr",
+    "warmup_stable_decay",
+]
+
+
+@overload
+def get_scheduler(
+    name: _StepTypes,
+    base_lr: LrValue,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: dict[str, Any] | None = None,
+    *,
+    default_lr: float | None = None,
+) -> Schedule: ...
+@overload
+def get_scheduler(
+    name: Literal["reduce_lr_on_plateau"],
+    base_lr: LrValue,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: dict[str, Any] | None = None,
+    *,
+    default_lr: float | None = None,
+) -> ReduceLROnPlateau: ...
+@overload
+def get_scheduler(
+    name: Literal["greedy"],
+    base_lr: LrValue,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: dict[str, Any] | None = None,
+    *,
+    default_lr: float | None = None,
+) -> GreedyLR: ...
+@overload
 def get_scheduler(
     name: str,
     base_lr: LrValue,
@@ -319,11 +365,22 @@ def get_scheduler(
     scheduler_specific_kwargs: dict[str, Any] | None = None,
     *,
     default_lr: float | None = None,
-) -> Any:
+) -> Schedule | ReduceLROnPlateau | GreedyLR: ...
+
+
+def get_scheduler(
+    name: str,
+    base_lr: LrValue,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: dict[str, Any] | None = None,
+    *,
+    default_lr: float | None = None,
+) -> Schedule | ReduceLROnPlateau | GreedyLR:
     """transformers' ``get_scheduler``, minus the optimizer: the schedule a type name gives.
 
     Args:
-      name: one of :data:`TYPES` (or a ``transformers.SchedulerType``).
+      name: one of ``TYPES`` (or a ``transformers.SchedulerType``).
       base_lr: the optimizer's lr (a sequence: one per param group).
       num_warmup_steps: required by every type but ``constant``, ``reduce_lr_on_plateau``
         and ``greedy``.
@@ -336,8 +393,8 @@ def get_scheduler(
         groups' common base lr.
 
     Returns:
-      An lrfun schedule, or a metric-driven machine (:class:`lrfun.ReduceLROnPlateau`,
-      :class:`GreedyLR`).
+      An lrfun schedule, or a metric-driven machine (``lrfun.ReduceLROnPlateau``,
+      [``GreedyLR``][lrfun.hf.GreedyLR]).
 
     Raises:
       ValueError: an unknown name, or a required step count missing (transformers'
@@ -348,10 +405,15 @@ def get_scheduler(
     """
     value = getattr(name, "value", name)
     if value not in _FUNCTIONS:
+        from lrfun._suggest import did_you_mean
+
+        # transformers' message, then the close type names
+        suggestion = did_you_mean(value, _FUNCTIONS)
         raise ValueError(
             f"{value} is not a valid SchedulerType, please select one of {list(_FUNCTIONS)}"
+            + (f" ({suggestion})" if suggestion else "")
         )
-    function: Any = _FUNCTIONS[value]
+    function = _FUNCTIONS[value]
     shown = f"SchedulerType.{value.upper()}"
     if value == "constant":
         return function(base_lr)
@@ -384,7 +446,7 @@ def default_lr_of(base_lr: LrValue, value: float | None) -> Any:
 
 
 def from_config(config: Mapping[str, Any]) -> Configurable:
-    """Builds a schedule from its ``to_config()`` dict: :func:`lrfun.from_config`, which
+    """Builds a schedule from its ``to_config()`` dict: ``lrfun.from_config``, which
     knows this module's schedules (named ``hf.<Class>``) as every other lrfun schedule.
 
     >>> s = get_wsd_schedule(0.1, num_warmup_steps=10, num_decay_steps=20, num_stable_steps=70)

@@ -2,12 +2,12 @@
 
 Every lrfun schedule already is an optax schedule (``optax.sgd(learning_rate=schedule)``: it
 takes optax's int32 count, traced, and returns JAX's default float). This module adds what a
-bare callable cannot express: :func:`inject` wires a schedule's lr *and* its cycled momentum
+bare callable cannot express: ``inject`` wires a schedule's lr *and* its cycled momentum
 (SGD's ``momentum``, the Adam family's ``b1``) into an optax optimizer through
 ``optax.inject_hyperparams``, so both show in the optimizer state; it also takes a
 metric-driven machine (ReduceLROnPlateau, transformers' GreedyLR), whose lr then follows the
-``value=`` passed to ``update``. :func:`reduce_on_plateau` is such a machine as a
-transformation to chain after an optimizer. :func:`check_state` checks the machine states in
+``value=`` passed to ``update``. ``reduce_on_plateau`` is such a machine as a
+transformation to chain after an optimizer. ``check_state`` checks the machine states in
 an optimizer state restored from a checkpoint before it is used (optax's own ``update`` runs
 traced, where values cannot be checked).
 
@@ -24,9 +24,17 @@ import inspect
 from collections.abc import Callable
 from typing import Any, cast
 
-import jax
-import jax.numpy as jnp
-import optax
+try:
+    import jax
+    import jax.numpy as jnp
+    import optax
+except ModuleNotFoundError as error:  # the hint, where a bare "No module named" would be
+    if error.name not in ("jax", "optax"):
+        raise
+    raise ModuleNotFoundError(
+        f"lrfun.optax needs {error.name}, which is not installed: pip install 'lrfun[jax]'",
+        name=error.name,
+    ) from error
 
 from lrfun import _validate as check
 from lrfun._plateau import Machine
@@ -57,10 +65,10 @@ def inject(
       optimizer: an optax optimizer factory taking ``learning_rate`` (``optax.sgd``,
         ``optax.adam``, ``optax.adamw``, ...).
       schedule: an lrfun schedule, or a metric-driven machine
-        (:class:`lrfun.ReduceLROnPlateau`, transformers' GreedyLR) -- then every ``update``
+        (``lrfun.ReduceLROnPlateau``, transformers' GreedyLR) -- then every ``update``
         needs ``value=`` (the metric torch's ``scheduler.step`` would get) and the lr it
         decides applies from the next update, as in torch; a state restored from a
-        checkpoint goes through :func:`check_state` first.
+        checkpoint goes through [``check_state``][lrfun.optax.check_state] first.
       group: for a schedule with one value per param group, the group to follow (optax
         gives each group its own optimizer, e.g. through ``optax.multi_transform``).
       **hyperparams: the optimizer's other arguments (numbers or schedules). When the
@@ -123,13 +131,13 @@ def reduce_on_plateau(
     over ``base_lr``, *then* steps the plateau with ``metric``, so a cut applies from the next
     update -- as torch's ``scheduler.step(loss)`` after ``optimizer.step()``. (optax's own
     ``contrib.reduce_on_plateau`` cuts one update earlier and has no ``mode='max'``.) The
-    state is the machine's (a :class:`lrfun.PlateauState`, or a GreedyLR's ``GreedyState``),
+    state is the machine's (a ``lrfun.PlateauState``, or a GreedyLR's ``GreedyState``),
     in JAX's default float; ``state.lr`` is the lr. A GreedyLR's lr may also rise above
     ``base_lr`` (the updates are then scaled up), and after a reset it is ``base_lr`` again.
-    A state restored from a checkpoint goes through :func:`check_state` first.
+    A state restored from a checkpoint goes through ``check_state`` first.
 
     Args:
-      plateau: the :class:`lrfun.ReduceLROnPlateau` or GreedyLR.
+      plateau: the [``lrfun.ReduceLROnPlateau``][lrfun.ReduceLROnPlateau] or GreedyLR.
       group: for a plateau with one lr per param group, the group this transformation
         serves.
 
@@ -182,13 +190,13 @@ def check_state(plateau: Machine, state: Any) -> Any:
     there: a cut at every update). So a state that comes back from disk goes through this
     check once, on the host, before it is used, in the dtypes JAX will run it in (float64
     and int64 values become float32 and int32 without x64); every state of the machine's
-    type in it (a :class:`lrfun.PlateauState`, or a GreedyLR's ``GreedyState``) --
-    :func:`reduce_on_plateau`'s, or :func:`inject`'s under ``hyperparams_states`` -- must
+    type in it (a [``lrfun.PlateauState``][lrfun.PlateauState], or a GreedyLR's ``GreedyState``) --
+    ``reduce_on_plateau``'s, or ``inject``'s under ``hyperparams_states`` -- must
     fit ``plateau``. The check is the machine's own ``check_state``, which the torch adapter's
     ``load_state_dict`` runs too.
 
     Args:
-      plateau: the :class:`lrfun.ReduceLROnPlateau` or GreedyLR the state is for.
+      plateau: the ``lrfun.ReduceLROnPlateau`` or GreedyLR the state is for.
       state: a whole optimizer state (any pytree holding machine states), or one machine
         state, with concrete values (JAX or NumPy arrays, or Python numbers).
 

@@ -1,7 +1,7 @@
 """Pictures of schedules: lr (and momentum) per step, milestones, torch's trajectory laid over.
 
 Needs matplotlib (``pip install lrfun[plot]``); the torch overlay also needs torch. Figures
-are built as :class:`matplotlib.figure.Figure` objects, never through pyplot, so plotting
+are built as ``matplotlib.figure.Figure`` objects, never through pyplot, so plotting
 touches no global state and needs no display.
 
 Every curve carries a ``gid`` so its data can be read back (``line.get_gid()``):
@@ -11,7 +11,10 @@ Every curve carries a ``gid`` so its data can be read back (``line.get_gid()``):
 ``momentum/{i}/{g}``       its momentum / beta1 (schedules that cycle it)
 ``torch/lr/{i}/{g}``       torch's lr (``torch=True``); ``torch/momentum/{i}/{g}`` likewise
 ``error/{i}``              ``|ours - torch| / tolerance``, the worst over groups, lr and momentum
+                           (past 200 steps, the worst of each of 200 stretches, at their
+                           first steps); the filled area below it carries the same gid
 ``tolerance``              the line at 1.0 in the error panel, and its label (a text)
+``exact``                  the text "exactly equal" in the error panel, when every error is 0
 ``metric``                 the metric fed to the metric-driven machines, at updates 1..n
 ``milestone/{i}``          a vertical line where schedule ``i`` switches, decays or restarts
 =========================  ==============================================================
@@ -21,9 +24,14 @@ panels; each is measured before the figure is sized, so none overlaps another, w
 number of schedules or the length of the title (wrapped to the figure's width). Tick labels
 carry their own exponent (``2.5e-8``), never a shared offset text above the panel.
 
+Up to ``MAX_STEPPED`` steps curves are stairs (``drawstyle="steps-post"``): the lr of
+step ``k`` holds until step ``k + 1``, so a drop is drawn where it happens, never as a ramp;
+past that, lines (a step is under a pixel). Font sizes are never set: they come from
+matplotlib's rcParams, so a style sheet or ``plt.style.context`` applies.
+
 Text is drawn as written: titles and legend labels are plain text, never math text (a ``$``
-is a dollar sign). Labels are cut to :data:`MAX_LABEL` characters, the legend lists at most
-:data:`MAX_LEGEND` curves, and values must be finite and at most ``1e300`` in magnitude
+is a dollar sign). Labels are cut to ``MAX_LABEL`` characters, the legend lists at most
+``MAX_LEGEND`` curves, and values must be finite and at most ``1e300`` in magnitude
 (matplotlib's axes cannot scale past that).
 """
 
@@ -37,9 +45,9 @@ import os
 import secrets
 import stat
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -60,6 +68,7 @@ __all__ = [
     "MAX_LEGEND",
     "MAX_MARKED",
     "MAX_MILESTONES",
+    "MAX_STEPPED",
     "WIDTH",
     "TorchCheck",
     "against_torch",
@@ -86,14 +95,22 @@ _PANEL_HEIGHT = 1.2
 # 200 dpi: 1280 px wide, sharp on a high-density screen at README widths and fine for print
 # (a paper takes the .pdf or .svg, which are vector).
 DPI = 200
-# The gallery is shown in a README three to a row (about 270 px each): 100 dpi (640 px) stays
-# sharp at twice that on high-density screens and keeps each file small.
-GALLERY_DPI = 100
-# Font sizes in points, close to a paper's caption and footnote sizes.
-_TITLE_SIZE = 10
-_LABEL_SIZE = 9
-_TEXT_SIZE = 8
-_TOLERANCE_SIZE = 7
+# The gallery page shows each picture at the documentation's full text width (about 750 px):
+# 200 dpi (1280 px) stays sharp there on a high-density screen.
+GALLERY_DPI = 200
+# Font sizes are never set: titles, labels, ticks and legends take the user's rcParams (a
+# style sheet, plt.style.context, rc_context), matplotlib's defaults otherwise.
+# Up to this many steps, curves are drawn as stairs (drawstyle "steps-post"): the lr set at
+# step k holds until step k + 1, and a line between them would draw a ramp no optimizer
+# ever saw (StepLR's drop as a diagonal). Past it a step is under a pixel wide at the
+# default size and stairs and lines look alike: plain lines, half the vertices.
+MAX_STEPPED = 1000
+# Past this many steps, the error panel draws the worst error of each of this many stretches
+# of steps: per step, a million points of rounding noise is a barcode.
+_ERROR_BINS = 200
+# The error panel's scale is linear up to this fraction of the tolerance, logarithmic above:
+# a rounding error of 1e-4 of the tolerance and exact agreement both sit at the bottom.
+_ERROR_LINEAR = 1e-3
 # At most this many legend columns: more would make each column too narrow for a spec.
 _LEGEND_COLUMNS = 3
 # The gap between the lr panel and the legend above it, in legend font sizes: more than half a
@@ -127,6 +144,7 @@ def label(schedule: Configurable, width: int = 60, limit: int = MAX_LABEL) -> st
     return textwrap.fill(text, width, break_long_words=False, subsequent_indent="  ")
 
 
+@overload
 def plot(
     schedules: Plottable | Sequence[Plottable],
     steps: int | None = None,
@@ -137,17 +155,65 @@ def plot(
     log: bool = False,
     labels: Sequence[str] | None = None,
     milestones: bool | None = None,
+    stepped: bool | None = None,
     title: str | None = None,
     figsize: tuple[float, float] | None = None,
     dpi: float = DPI,
     path: str | os.PathLike[str] | None = None,
-) -> Figure:
+    ax: None = None,
+) -> Figure: ...
+
+
+@overload
+def plot(
+    schedules: Plottable | Sequence[Plottable],
+    steps: int | None = None,
+    *,
+    metrics: Sequence[float] | np.ndarray | None = None,
+    torch: bool = False,
+    checks: Sequence[TorchCheck] | None = None,
+    log: bool = False,
+    labels: Sequence[str] | None = None,
+    milestones: bool | None = None,
+    stepped: bool | None = None,
+    title: str | None = None,
+    figsize: None = None,
+    dpi: float = DPI,
+    path: None = None,
+    ax: Axes,
+) -> Axes: ...
+
+
+def plot(
+    schedules: Plottable | Sequence[Plottable],
+    steps: int | None = None,
+    *,
+    metrics: Sequence[float] | np.ndarray | None = None,
+    torch: bool = False,
+    checks: Sequence[TorchCheck] | None = None,
+    log: bool = False,
+    labels: Sequence[str] | None = None,
+    milestones: bool | None = None,
+    stepped: bool | None = None,
+    title: str | None = None,
+    figsize: tuple[float, float] | None = None,
+    dpi: float = DPI,
+    path: str | os.PathLike[str] | None = None,
+    ax: Axes | None = None,
+) -> Figure | Axes:
     """Plots schedules over steps ``0 .. steps - 1``: one curve per schedule and param group.
 
     Panels, top to bottom: the lr; momentum / beta1 when a schedule cycles it; the metric when
     a metric-driven machine (ReduceLROnPlateau, hf.GreedyLR) is plotted; with ``torch=True``,
     the error against torch as a fraction of the parity tolerance (1.0 is the tolerance:
-    ``|ours - torch| / (atol + rtol * |torch|)``, float64 row of :data:`parity.TOLERANCES`).
+    ``|ours - torch| / (atol + rtol * |torch|)``, float64 row of ``parity.TOLERANCES``).
+
+    With ``ax``, only the lr panel is drawn, into that ``matplotlib.axes.Axes`` of the
+    caller's own figure (beside their other plots), and the Axes is returned.
+
+    Text takes its size from matplotlib's rcParams: a style sheet or ``plt.style.context``
+    applies (draw or save the figure within the same context, as matplotlib reads tick label
+    sizes when it draws).
 
     Args:
       schedules: a schedule, a metric-driven machine (ReduceLROnPlateau, hf.GreedyLR), a
@@ -158,43 +224,67 @@ def plot(
       torch: lay torch's native trajectory (run live on CPU) over each schedule and add the
         error panel. OneCycleLR cannot be stepped by torch past ``total_steps``: torch's
         curve stops there. The legend ends with "torch"; one schedule's curve is "lrfun".
-      checks: with ``torch=True``, the :func:`against_torch` results of the schedules, one
+      checks: with ``torch=True``, the ``against_torch`` results of the schedules, one
         each, when the caller has them already (the ``lrfun`` command prints their verdict).
       log: a log lr axis.
       labels: one legend label per schedule (default: each schedule's spec).
       milestones: mark where schedules decay, switch phase or restart, and where a machine
         changes the lr: faint dashed lines in the schedule's colour, behind the curves. The
-        default (None) marks them while at most :data:`MAX_MARKED` schedules are plotted
+        default (None) marks them while at most ``MAX_MARKED`` schedules are plotted
         (param groups of one schedule share its marks): with more, the lines of different
         schedules interleave and hide the curves. True marks them for any number, False
-        never. A schedule with more than :data:`MAX_MILESTONES` marks in range gets none
-        (a line every few steps says nothing the curve does not).
+        never. A schedule with more than ``MAX_MILESTONES`` marks in range gets none
+        (a line every few steps says nothing the curve does not). The legend names them
+        "milestones" ("lr changes" where only machines are marked).
+      stepped: draw the lr and momentum as stairs (``drawstyle="steps-post"``: the value
+        set at step ``k`` holds until ``k + 1``), as torch's optimizer sees them. The
+        default (None) draws stairs up to ``MAX_STEPPED`` steps and plain lines past
+        it, where a step is under a pixel wide and both look alike.
       title: the figure title, plain text (default: the label, when one schedule is
         plotted), wrapped to the figure's width.
-      figsize: inches (default: :data:`WIDTH` wide; 2.8 in for the lr panel, 1.2 in per
+      figsize: inches (default: ``WIDTH`` wide; 2.8 in for the lr panel, 1.2 in per
         further panel, plus the height of the title and legend).
-      dpi: dots per inch of the figure and of the saved raster file (default :data:`DPI`).
+      dpi: dots per inch of the figure and of the saved raster file (default ``DPI``).
       path: when given, the figure is also saved there; the format (png, svg or pdf) comes
         from the suffix. The file is replaced whole or not at all: written beside it and
         renamed over it once complete.
+      ax: draw the lr panel into this Axes instead of a new figure (every curve is labelled
+        in its legend; the momentum, metric and error panels are left out). ``figsize`` and
+        ``path`` do not apply: the figure is the caller's to size and save.
 
     Returns:
-      The :class:`matplotlib.figure.Figure`.
+      The ``matplotlib.figure.Figure``; with ``ax``, that Axes.
 
     Raises:
       ValueError: missing ``steps`` or ``metrics``, a bad ``path`` suffix, labels of the wrong
         length, a value matplotlib cannot draw (not finite, or beyond ``1e300``), torch
-        failing on the arguments (``torch=True``); TypeError: something that is not a
-        schedule; OSError: ``path`` cannot be written (naming it; what was there is kept).
+        failing on the arguments (``torch=True``), ``figsize`` or ``path`` with ``ax``;
+        TypeError: something that is not a schedule; OSError: ``path`` cannot be written
+        (naming it; what was there is kept).
 
     >>> from lrfun import StepLR
     >>> fig = plot(StepLR(0.1, step_size=3), steps=8)
     >>> line = next(line for line in fig.axes[0].lines if line.get_gid() == "lr/0/0")
     >>> float(line.get_ydata()[3])
     0.010000000000000002
+    >>> line.get_drawstyle()  # a few steps: stairs, as the optimizer sees the lr
+    'steps-post'
+    >>> from matplotlib.figure import Figure
+    >>> mine = Figure().subplots()
+    >>> plot(StepLR(0.1, step_size=3), steps=8, ax=mine) is mine
+    True
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ModuleNotFoundError as error:  # the hint, where a bare "No module named" would be
+        if error.name != "matplotlib":
+            raise
+        raise ModuleNotFoundError(
+            "lrfun.plot needs matplotlib to draw, which is not installed: "
+            "pip install 'lrfun[plot]'",
+            name=error.name,
+        ) from error
 
     items = _as_list(schedules)
     fmt = _format_of(path) if path is not None else None
@@ -213,47 +303,68 @@ def plot(
             raise ValueError(f"checks must have one entry per schedule ({len(items)})")
         refs = list(checks)
 
+    if ax is not None and (figsize is not None or path is not None):
+        raise ValueError(
+            "figsize and path apply to plot's own figure: with ax=, size and save your "
+            "figure yourself (fig.savefig)"
+        )
     has_momentum = any(c.momentum is not None for c in curves)
     has_metric = any(c.metric is not None for c in curves)
     panels = ["lr", *(["momentum"] * has_momentum), *(["metric"] * has_metric)]
     panels += ["error"] * bool(torch)
     panels_height = _LR_HEIGHT + _PANEL_HEIGHT * (len(panels) - 1)
-    fig = Figure(figsize=figsize or (WIDTH, panels_height), dpi=dpi, layout="constrained")
-    canvas = FigureCanvasAgg(fig)  # a renderer to measure the title and legend with
-    ratios = [_LR_HEIGHT / _PANEL_HEIGHT] + [1.0] * (len(panels) - 1)
-    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False, height_ratios=ratios)[:, 0]
-    ax = dict(zip(panels, axes, strict=True))
+    if ax is None:
+        fig = Figure(figsize=figsize or (WIDTH, panels_height), dpi=dpi, layout="constrained")
+        canvas = FigureCanvasAgg(fig)  # a renderer to measure the title and legend with
+        ratios = [_LR_HEIGHT / _PANEL_HEIGHT] + [1.0] * (len(panels) - 1)
+        axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False, height_ratios=ratios)
+        panel = dict(zip(panels, axes[:, 0], strict=True))
+    else:  # the caller's Axes holds the lr panel; the other panels are left out
+        panel = {"lr": ax}
     colors = [f"C{i % 10}" for i in range(len(items))]
-    several = len(items) > 1
+    several = len(items) > 1 or ax is not None  # in a caller's Axes, every curve is named
     marked = milestones if milestones is not None else len(items) <= MAX_MARKED
+    n = max(len(c.steps) for c in curves)
+    drawstyle = "steps-post" if (stepped if stepped is not None else n <= MAX_STEPPED) else None
 
     entries: list[tuple[Any, str]] = []
     torch_line = None
+    milestone_line = None
+    machines_only = True  # every mark drawn is where a machine changed the lr
     for i, (curve, name, color) in enumerate(zip(curves, names, colors, strict=True)):
         groups = curve.lr.shape[1]
         for g in range(groups):
             style = _GROUP_STYLES[g % len(_GROUP_STYLES)]
-            (line,) = ax["lr"].plot(
-                curve.steps, curve.lr[:, g], style, color=color, lw=1.4, gid=f"lr/{i}/{g}"
+            (line,) = panel["lr"].plot(
+                curve.steps,
+                curve.lr[:, g],
+                style,
+                color=color,
+                lw=1.4,
+                drawstyle=drawstyle,
+                gid=f"lr/{i}/{g}",
             )
             # one schedule is named by the title; beside torch's curve it is "lrfun"
             own = name if several else ("lrfun" if torch else "")
             text = _legend(own, g if groups > 1 else None)
             if text is not None:
                 entries.append((line, text))
-            if curve.momentum is not None:
-                ax["momentum"].plot(
+            if curve.momentum is not None and "momentum" in panel:
+                panel["momentum"].plot(
                     curve.steps,
                     curve.momentum[:, g],
                     style,
                     color=color,
                     lw=1.2,
+                    drawstyle=drawstyle,
                     gid=f"momentum/{i}/{g}",
                 )
-        if curve.metric is not None and not any(
-            line.get_gid() == "metric" for line in ax["metric"].lines
+        if (
+            curve.metric is not None
+            and "metric" in panel
+            and not any(line.get_gid() == "metric" for line in panel["metric"].lines)
         ):
-            ax["metric"].plot(
+            panel["metric"].plot(
                 np.arange(1, len(curve.metric) + 1),
                 curve.metric,
                 ".-",
@@ -265,7 +376,7 @@ def plot(
         if marked:
             for x in _milestones(items[i], curve):
                 # behind the curves (zorder 1 < 2) and faint: a guide, not data
-                ax["lr"].axvline(
+                mark = panel["lr"].axvline(
                     x,
                     color=color,
                     lw=0.7,
@@ -274,23 +385,35 @@ def plot(
                     zorder=1,
                     gid=f"milestone/{i}",
                 )
+                milestone_line = milestone_line or mark
+                machines_only = machines_only and items[i]._metric_driven
         if refs is not None:
-            torch_line = _draw_torch(ax, i, refs[i], curve, color) or torch_line
+            torch_line = _draw_torch(panel, i, refs[i], curve, color, drawstyle) or torch_line
 
-    _finish(ax, log=log, torch=torch)
-    entries = entries[:MAX_LEGEND]
-    if torch_line is not None:  # last: the schedules' entries keep the colour order
+    _finish(panel, log=log, torch=torch, own=ax is None)
+    tail: list[tuple[Any, str]] = []  # after the schedules: theirs keep the colour order
+    if torch_line is not None:
         # whose scheduler ran: torch's, transformers', a library's
         references = sorted({c.reference.reference for c in refs or []})
-        entries.append((torch_line, " / ".join(references)))
+        tail.append((torch_line, " / ".join(references)))
+    if milestone_line is not None:  # the faint dashed lines, named once (in grey: any colour)
+        tail.append((_milestone_handle(), "lr changes" if machines_only else "milestones"))
+    entries = entries[: MAX_LEGEND - len(tail)] + tail
+    if ax is not None:
+        if entries:
+            legend = ax.legend(*zip(*entries, strict=True))
+            _plain_texts(legend.get_texts())
+        if title is not None:
+            ax.set_title(title, parse_math=False, usetex=False)
+        return ax
     renderer = _renderer(canvas)
     room = 0.96 * fig.bbox.width  # pixels a line of title or legend may span
     extra = 0.0  # pixels of title and legend above the panels
     point = fig.dpi / 72  # pixels
     if entries:
-        legend = _place_legend(ax["lr"], entries, renderer, room)
-        gaps = 2 * _LEGEND_GAP * _TEXT_SIZE * point
-        extra += legend.get_window_extent(renderer).height + gaps
+        legend = _place_legend(panel["lr"], entries, renderer, room)
+        size = legend.get_texts()[0].get_fontsize()  # points, from the user's rcParams
+        extra += legend.get_window_extent(renderer).height + 2 * _LEGEND_GAP * size * point
     if title is not None:
         heading = title
     elif several:
@@ -298,13 +421,14 @@ def plot(
     else:  # the spec on as few lines as the width allows (a label is wrapped for a legend)
         heading = names[0] if labels is not None else label(items[0], width=10_000)
     if heading:
-        suptitle = fig.suptitle(heading, fontsize=_TITLE_SIZE, parse_math=False, usetex=False)
+        suptitle = fig.suptitle(heading, parse_math=False, usetex=False)
         _fit_text(suptitle, renderer, room)
-        extra += suptitle.get_window_extent(renderer).height + _TITLE_SIZE * point
+        gap = float(suptitle.get_fontsize()) * point  # a line's worth, in its own size
+        extra += suptitle.get_window_extent(renderer).height + gap
     if figsize is None:
         fig.set_size_inches(WIDTH, panels_height + extra / fig.dpi)
     if torch:
-        _label_tolerance(ax["error"], canvas)
+        _label_tolerance(panel["error"], canvas)
     if path is not None:
         _save(fig, path, fmt, dpi)
     return fig
@@ -363,7 +487,11 @@ def _save(fig: Figure, path: str | os.PathLike[str], fmt: str | None, dpi: float
 
 
 def gallery(
-    directory: str | os.PathLike[str], *, dpi: float = GALLERY_DPI, torch: bool | None = None
+    directory: str | os.PathLike[str],
+    *,
+    dpi: float = GALLERY_DPI,
+    torch: bool | None = None,
+    written: Callable[[Path, int, int], None] | None = None,
 ) -> list[Path]:
     """One PNG per schedule class that names representative settings (every registered class
     but those that take a Python function: torch's single schedules, a SequentialLR, a
@@ -373,39 +501,47 @@ def gallery(
 
     Args:
       directory: created if missing; files are named after the schedules.
-      dpi: dots per inch (default :data:`GALLERY_DPI`).
+      dpi: dots per inch (default ``GALLERY_DPI``).
       torch: draw the overlay (default: when torch is importable).
+      written: called after each file with its path, the number of files written so far
+        and the number the gallery writes (a progress bar's calls).
 
     Returns:
       The paths written.
 
     Raises:
       OSError: a file cannot be written, naming it (each file is replaced whole or not at
-        all, as :func:`plot` writes it).
+        all, as [``plot``][lrfun.plot.plot] writes it).
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for cls in classes():
-        if cls._gallery is None:
-            continue
-        name = cls.__name__
-        spec, steps = cls._gallery
-        schedule = load(spec)
-        metrics = _synthetic_loss(steps) if schedule._metric_driven else None
-        path = out / f"{name}.png"
-        plot(schedule, steps, metrics=metrics, dpi=dpi, path=path)
-        written.append(path)
     if torch is None:
         import importlib.util
 
         torch = importlib.util.find_spec("torch") is not None
+    pictured = [cls for cls in classes() if cls._gallery is not None]
+    total = len(pictured) + bool(torch)
+    paths: list[Path] = []
+
+    def done(path: Path) -> None:
+        paths.append(path)
+        if written is not None:
+            written(path, len(paths), total)
+
+    for cls in pictured:
+        assert cls._gallery is not None
+        spec, steps = cls._gallery
+        schedule = load(spec)
+        metrics = _synthetic_loss(steps) if schedule._metric_driven else None
+        path = out / f"{cls.__name__}.png"
+        plot(schedule, steps, metrics=metrics, dpi=dpi, path=path)
+        done(path)
     if torch:
         path = out / "overlay.png"
         spec, steps = _OVERLAY
         plot(load(spec), steps, torch=True, dpi=dpi, path=path, title=f"{spec} vs torch")
-        written.append(path)
-    return written
+        done(path)
+    return paths
 
 
 _OVERLAY = ("OneCycleLR(0.1, total_steps=300, three_phase=True)", 300)
@@ -500,12 +636,12 @@ def against_torch(
     """Runs torch's native scheduler for a schedule (CPU, float lrs) and compares.
 
     Args:
-      schedule: as one entry of :func:`plot`'s ``schedules``.
+      schedule: as one entry of [``plot``][lrfun.plot.plot]'s ``schedules``.
       steps: steps ``0 .. steps - 1``, capped where torch stops stepping.
       metrics: the metrics of a machine (ReduceLROnPlateau, hf.GreedyLR), one per update.
 
     Returns:
-      The :class:`TorchCheck`.
+      The [``TorchCheck``][lrfun.plot.Check].
 
     >>> from lrfun import StepLR
     >>> against_torch(StepLR(0.1, step_size=3), steps=8).passed
@@ -515,28 +651,73 @@ def against_torch(
     return check(s, _curve(s, steps, metrics))
 
 
-def _draw_torch(ax: dict[str, Axes], i: int, check: TorchCheck, curve: Curve, color: str) -> Any:
+def _draw_torch(
+    panel: dict[str, Axes],
+    i: int,
+    check: TorchCheck,
+    curve: Curve,
+    color: str,
+    drawstyle: str | None,
+) -> Any:
     """Draws torch's trajectory over schedule ``i`` and its error; returns its first lr line
     (the legend's "torch" entry)."""
     ref = check.reference
     x = curve.steps[: ref.lr.shape[0]]
     first = None
     for g in range(ref.lr.shape[1]):
-        (line,) = ax["lr"].plot(
-            x, ref.lr[:, g], ls=(0, (1, 2)), color="black", lw=1.0, gid=f"torch/lr/{i}/{g}"
+        (line,) = panel["lr"].plot(
+            x,
+            ref.lr[:, g],
+            ls=(0, (1, 2)),
+            color="black",
+            lw=1.0,
+            drawstyle=drawstyle,
+            gid=f"torch/lr/{i}/{g}",
         )
         first = first or line
-        if ref.momentum is not None and "momentum" in ax:
-            ax["momentum"].plot(
+        if ref.momentum is not None and "momentum" in panel:
+            panel["momentum"].plot(
                 x,
                 ref.momentum[:, g],
                 ls=(0, (1, 2)),
                 color="black",
                 lw=0.9,
+                drawstyle=drawstyle,
                 gid=f"torch/momentum/{i}/{g}",
             )
-    ax["error"].plot(x, check.fractions, color=color, lw=1.0, gid=f"error/{i}")
+    if "error" in panel:
+        # a filled staircase: the error of step k holds until k + 1, as the lr does
+        ex, ey = _worst_per_stretch(x, np.asarray(check.fractions, dtype=np.float64))
+        err = panel["error"]
+        err.fill_between(ex, ey, step="post", color=color, alpha=0.3, lw=0, gid=f"error/{i}")
+        err.plot(ex, ey, color=color, lw=0.8, drawstyle="steps-post", gid=f"error/{i}")
     return first
+
+
+def _worst_per_stretch(x: np.ndarray, fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The error per step, or past ``_ERROR_BINS`` steps the worst of each of that many
+    stretches of steps, at each stretch's first step (the last step closes the staircase):
+    the worst error is kept, the rounding noise between steps is not drawn as a barcode."""
+    if len(fractions) <= _ERROR_BINS:
+        return x, fractions
+    starts = np.unique(np.linspace(0, len(fractions), _ERROR_BINS, endpoint=False).astype(int))
+    worst = np.maximum.reduceat(fractions, starts)
+    return np.append(x[starts], x[-1]), np.append(worst, worst[-1])
+
+
+def _milestone_handle() -> Any:
+    """The legend's sample of a milestone line: faint, dashed, grey (each schedule's own are
+    in its colour)."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color="0.4", lw=0.7, ls=(0, (3, 3)), alpha=0.7)
+
+
+def _plain_texts(texts: Any) -> None:
+    """Labels are specs and names, never math text."""
+    for text in texts:
+        text.set_parse_math(False)
+        text.set_usetex(False)
 
 
 def _legend(name: str, group: int | None) -> str | None:
@@ -545,44 +726,63 @@ def _legend(name: str, group: int | None) -> str | None:
     return f"{name}, group {group}" if name else f"group {group}"
 
 
-def _finish(ax: dict[str, Axes], *, log: bool, torch: bool) -> None:
+def _finish(panel: dict[str, Axes], *, log: bool, torch: bool, own: bool) -> None:
+    """Scales, labels and ticks of the panels (``own``: plot's own figure, not a caller's
+    Axes, whose grid and layout are the caller's)."""
     from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
     if log:
-        ax["lr"].set_yscale("log")
-    ax["lr"].set_ylabel("lr", fontsize=_LABEL_SIZE)
-    if "momentum" in ax:
-        ax["momentum"].set_ylabel("momentum", fontsize=_LABEL_SIZE)
-    if "metric" in ax:
-        ax["metric"].set_ylabel("metric", fontsize=_LABEL_SIZE)
-    for a in ax.values():
+        panel["lr"].set_yscale("log")
+    panel["lr"].set_ylabel("lr")
+    if "momentum" in panel:
+        panel["momentum"].set_ylabel("momentum")
+    if "metric" in panel:
+        panel["metric"].set_ylabel("metric")
+    for a in panel.values():
         if a.get_yscale() == "linear":
             # each tick label carries its own exponent: matplotlib's shared "1e-5" offset
             # text sits above the panel, where the legend is
             a.yaxis.set_major_formatter(_tick_formatter())
-        a.tick_params(labelsize=_TEXT_SIZE)
-        a.grid(True, lw=0.3, alpha=0.5)
-    if torch:
-        err = ax["error"]
-        err.axhline(1.0, color="red", lw=0.8, ls="--", gid="tolerance")
-        # symlog: exact agreement (0) stays visible below the tolerance line.
-        err.set_yscale("symlog", linthresh=1e-5)
-        worst = [np.max(line.get_ydata(), initial=0.0) for line in err.lines]
-        top = max([1.0, *(float(w) for w in worst if np.isfinite(w))])
-        err.set_ylim(0.0, 3 * top)
-        err.set_yticks([0.0, 1e-4, 1e-2, 1.0, *([top] if top > 10 else [])])
-        err.tick_params(labelsize=_TEXT_SIZE)
-        err.set_ylabel("error / tol", fontsize=_LABEL_SIZE)
-    axes = list(ax.values())
+        if own:
+            a.grid(True, lw=0.3, alpha=0.5)
+    if torch and "error" in panel:
+        _finish_error(panel["error"])
+    axes = list(panel.values())
     # steps are whole numbers: integer ticks, with thousands separators instead of an offset
     axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     axes[-1].xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    axes[-1].set_xlabel("step", fontsize=_LABEL_SIZE)
-    # one column of panel names, left of the widest tick labels: a name left of narrow tick
-    # labels would reach under the wider ones of the panel above
-    fig = axes[0].get_figure(root=True)
-    assert fig is not None
-    fig.align_ylabels(axes)
+    axes[-1].set_xlabel("step")
+    if own:
+        # one column of panel names, left of the widest tick labels: a name left of narrow
+        # tick labels would reach under the wider ones of the panel above
+        fig = axes[0].get_figure(root=True)
+        assert fig is not None
+        fig.align_ylabels(axes)
+
+
+def _finish_error(err: Axes) -> None:
+    """The error panel's scale: linear up to ``_ERROR_LINEAR`` of the tolerance (exact
+    agreement sits on the axis), logarithmic above, up to the tolerance line at 1 (or the
+    worst error, when above it); "exactly equal" written across it when every error is 0."""
+    worst = [float(np.max(line.get_ydata(), initial=0.0)) for line in err.lines]
+    err.axhline(1.0, color="red", lw=0.8, ls="--", gid="tolerance")
+    top = max([1.0, *(w for w in worst if np.isfinite(w))])
+    err.set_yscale("symlog", linthresh=_ERROR_LINEAR)
+    err.set_ylim(0.0, 3 * top)
+    # three labels: a strip panel has no room for a label per decade at a large font size
+    err.set_yticks([0.0, 1e-2, 1.0, *([top] if top > 10 else [])])
+    if worst and max(worst) == 0.0:
+        err.text(
+            0.5,
+            0.5,
+            "exactly equal",
+            transform=err.transAxes,
+            ha="center",
+            va="center",
+            color="0.3",
+            gid="exact",
+        )
+    err.set_ylabel("error / tol")
 
 
 def _label_tolerance(err: Axes, canvas: FigureCanvasAgg) -> None:
@@ -600,7 +800,7 @@ def _label_tolerance(err: Axes, canvas: FigureCanvasAgg) -> None:
         ha="right",
         va="bottom",
         color="red",
-        fontsize=_TOLERANCE_SIZE,
+        fontsize="small",  # beside the rcParams' text size, not in place of it
         gid="tolerance",
     )
     fig.draw_without_rendering()  # lays the panels out: their heights are final
@@ -635,12 +835,9 @@ def _place_legend(lr: Axes, entries: list[tuple[Any, str]], renderer: Any, room:
             loc="lower center",
             bbox_to_anchor=(0.5, 1.0),
             borderaxespad=_LEGEND_GAP,
-            fontsize=_TEXT_SIZE,
             frameon=False,
         )
-        for text in legend.get_texts():  # labels are specs and names, never math text
-            text.set_parse_math(False)
-            text.set_usetex(False)
+        _plain_texts(legend.get_texts())
         return legend
 
     for columns in range(min(len(handles), _LEGEND_COLUMNS), 0, -1):
@@ -669,7 +866,7 @@ def _rewrap(text: str, width: int) -> str:
 
 
 def _cut(text: str) -> str:
-    """A label cut to :data:`MAX_LABEL` characters, ending in ``...`` when cut."""
+    """A label cut to ``MAX_LABEL`` characters, ending in ``...`` when cut."""
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 3] + "..."
 
 
@@ -701,7 +898,7 @@ def _formatter_class() -> type:
     from matplotlib.ticker import Formatter
 
     class _Ticks(Formatter):
-        """Tick labels with their own exponent and no offset text (see :func:`_tick_text`)."""
+        """Tick labels with their own exponent and no offset text (see ``_tick_text``)."""
 
         style, digits = "f", 0
 

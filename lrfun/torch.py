@@ -1,6 +1,6 @@
 """torch adapters: a pure lrfun schedule drives a torch optimizer through torch's own protocol.
 
-:class:`Scheduler` is an ``LRScheduler`` and :class:`PlateauScheduler` a ``ReduceLROnPlateau``,
+``Scheduler`` is an ``LRScheduler`` and ``PlateauScheduler`` a ``ReduceLROnPlateau``,
 so training loops, Lightning-style trainers and checkpoint code that know torch's schedulers
 work unchanged. The schedule is the truth: every ``step()`` writes ``schedule(last_epoch)``
 into the param groups (and the momentum / ``betas[0]`` where the schedule cycles it). There
@@ -11,7 +11,10 @@ This module imports torch; ``import lrfun`` does not.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import functools
+import itertools
 import math
 import sys
 import warnings
@@ -20,11 +23,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any, SupportsFloat, cast
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ModuleNotFoundError as error:  # the hint, where a bare "No module named" would be
+    if error.name != "torch":
+        raise
+    raise ModuleNotFoundError(
+        "lrfun.torch needs torch, which is not installed: pip install 'lrfun[torch]'",
+        name=error.name,
+    ) from error
 from torch.optim import Optimizer
+from torch.optim.lr_scheduler import EPOCH_DEPRECATION_WARNING, LRScheduler
 from torch.optim.lr_scheduler import ChainedScheduler as _TorchChained
-from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
+from torch.optim.lr_scheduler import SequentialLR as _TorchSequential
 
 from lrfun import _validate as check
 from lrfun._backend import evaluate
@@ -87,6 +100,25 @@ _STEP_ORDER_WARNING = (
 # the adapter's -- and lrfun's ChainedScheduler gives torch's values.
 _CHAINED_INIT = _TorchChained.__init__.__code__
 _CHAINED_STEP = _TorchChained.step.__code__
+# torch's SequentialLR steps its children itself (a child's step is not one of the user's),
+# and its constructor reads each child's optimizer, then resets the lrs to initial_lr.
+_SEQUENTIAL_INIT = _TorchSequential.__init__.__code__
+_CONTAINER_STEPS = (_TorchSequential.step.__code__, LRScheduler._initial_step.__code__)
+
+# The adapter that last stepped each optimizer, and when (a tick of _TICKS): torch compounds
+# two schedulers stepped on one optimizer (each updates the lr the other left), while an
+# adapter writes its schedule's lr outright, so the last one would win, silently.
+_LAST_STEP: weakref.WeakKeyDictionary[Optimizer, tuple[weakref.ref[Any], int]] = (
+    weakref.WeakKeyDictionary()
+)
+_TICKS = itertools.count()
+_TWO_MESSAGE = (
+    "two lrfun adapters step one optimizer ({first} and {second}): torch compounds two "
+    "schedulers stepped together (each updates the lr the other left), while an adapter "
+    "writes its schedule's lr outright, so the last one stepped would win, silently. Compose "
+    "the schedules in lrfun and adapt the composite: lrfun.torch.Scheduler(optimizer, "
+    "lrfun.ChainedScheduler([a, b])) gives torch's values of stepping both"
+)
 _CHAINED_MESSAGE = (
     "lrfun.torch.Scheduler cannot run inside torch.optim.lr_scheduler.ChainedScheduler: torch "
     "chains by letting each child update the lr the previous child left, while this adapter "
@@ -121,6 +153,11 @@ class Scheduler(LRScheduler):
     schedule's base lr is the truth: where a group's ``initial_lr`` (or, on a fresh
     optimizer, its ``lr``) differs from it, construction warns and the schedule's value is
     written anyway.
+
+    A param group added mid-run (``optimizer.add_param_group``) continues from its own lr
+    where torch's scheduler continues one (its decays, and a ChainedScheduler of them), and
+    is refused at the next step where torch raises. Two adapters stepping one optimizer are
+    refused (torch would compound them): compose them in ``lrfun.ChainedScheduler``.
 
     torch's containers: ``torch.optim.lr_scheduler.SequentialLR`` of adapters runs as torch's
     SequentialLR of the native schedulers (a child restarts at its milestone through
@@ -170,6 +207,15 @@ class Scheduler(LRScheduler):
         _warn_if_base_differs(optimizer, schedule)
         self.schedule = schedule
         self._momentum_key = _momentum_key(optimizer) if schedule.cycles_momentum else None
+        # The param groups the schedule drives: those of construction (or of a loaded state).
+        # Groups added since continue from their own lr as torch's scheduler continues them.
+        self._width = len(optimizer.param_groups)
+        # The real epoch last stepped to, where it was not a whole one (warm restarts).
+        self._real: float | None = None
+        # The last step torch's object can take (OneCycleLR's total_steps): past it torch
+        # raises, the error that tells a trainer its step count is wrong.
+        self._limit = schedule._torch_steps() if schedule._leaves() == (schedule,) else None
+        self._born = next(_TICKS)
         # The evaluated stretch: rows of per-group values for steps _start, _start + 1, ...
         self._start: int
         self._lr_rows: list[list[float]]
@@ -184,6 +230,12 @@ class Scheduler(LRScheduler):
         # changes anything (it sets each group's initial_lr, then steps).
         self._optimizer = optimizer
         self._check_step(0, *self._values(0))
+        if any(leaf._sets_initial_lr for leaf in schedule._leaves()):
+            # torch's OneCycleLR writes its own initial_lr (max_lr / div_factor), which a
+            # SequentialLR resets the lrs to; the schedule says what torch's group holds.
+            initial = _row(_host_lr(schedule._initial_lr), self._width, schedule)
+            for group, lr in zip(optimizer.param_groups, initial, strict=True):
+                group["initial_lr"] = lr
         super().__init__(optimizer)
 
     def __repr__(self) -> str:
@@ -195,33 +247,55 @@ class Scheduler(LRScheduler):
     @property
     def optimizer(self) -> Optimizer:
         """The torch optimizer whose param groups this scheduler writes."""
-        if sys._getframe(1).f_code is _CHAINED_INIT:
+        caller = sys._getframe(1)
+        if caller.f_code is _CHAINED_INIT:
             raise TypeError(_CHAINED_MESSAGE)
+        if caller.f_code is _SEQUENTIAL_INIT:
+            _check_sequential(caller.f_locals.get("schedulers"), caller.f_locals.get("milestones"))
         return self._optimizer
 
     @optimizer.setter
     def optimizer(self, optimizer: Optimizer) -> None:
         self._optimizer = optimizer
 
-    def step(self, epoch: int | None = None) -> None:
+    def step(self, epoch: float | None = None) -> None:
         """Advances one step (or jumps to step ``epoch``) and writes its lrs.
 
         Args:
           epoch: optional: the step to jump to (torch deprecates this argument for its
-            recursive schedulers; here every step has a closed form, so a jump is exact).
+            recursive schedulers and warns, as here; every step has a closed form, so a jump
+            is exact). A schedule torch steps at real epochs (CosineAnnealingWarmRestarts:
+            ``step(epoch + i / iters)``) takes a real one, without the warning, as torch's;
+            a ``step()`` after it goes one epoch further (2.3, then 3.3).
 
         Raises:
           ValueError: the step's lr (or momentum) is more than a group's tensor lr holds
-            (float16: 65504, float32: 3.4e38); nothing changes (not even ``last_epoch``).
+            (float16: 65504, float32: 3.4e38), or the step is past the last one torch's
+            scheduler takes (OneCycleLR's ``total_steps``: torch's "Tried to step N times");
+            nothing changes (not even ``last_epoch``).
+          RuntimeError: another adapter steps the same optimizer (torch would compound the
+            two: compose them in an lrfun ChainedScheduler), or a param group added since
+            construction is one torch's scheduler cannot continue (torch raises too).
         """
-        if sys._getframe(1).f_code is _CHAINED_STEP:
+        caller = sys._getframe(1).f_code
+        if caller is _CHAINED_STEP:
             raise TypeError(_CHAINED_MESSAGE)
         if epoch is not None:
-            epoch = check.integer("epoch", epoch, minimum=0, maximum=check.MAX_STEP)
+            if self.schedule._real_steps:
+                epoch = check.epoch("epoch", epoch, maximum=check.MAX_STEP)
+            else:
+                epoch = check.integer("epoch", epoch, minimum=0, maximum=check.MAX_STEP)
+        direct = caller not in _CONTAINER_STEPS  # the user's step, not a container's
+        if direct:
+            _check_alone(self._optimizer, self)
         if self._step_count == 1 and not getattr(self._optimizer, "_opt_called", False):
             warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=2)
+        if epoch is not None and not self.schedule._real_steps:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._advance(epoch)  # may refuse the step's values: then nothing has changed
         self._step_count += 1
+        if direct:
+            _LAST_STEP[self._optimizer] = (weakref.ref(self), next(_TICKS))
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """torch's hook, which its SequentialLR calls as ``_update_lr(0)`` to restart a child
@@ -244,10 +318,23 @@ class Scheduler(LRScheduler):
                 return
         self._advance(epoch)
 
-    def _advance(self, epoch: int | None) -> None:
-        step = self.last_epoch + 1 if epoch is None else epoch
-        self._write(step)  # checks before it writes: a refused step leaves last_epoch too
-        self.last_epoch = step
+    def _advance(self, epoch: float | None) -> None:
+        if epoch is None:
+            step = self.last_epoch + 1
+            real = None if self._real is None else self._real + 1.0  # torch's T_cur + 1
+        elif isinstance(epoch, int):
+            step, real = epoch, None
+        else:
+            step, real = math.floor(epoch), epoch
+        if self._limit is not None and step > self._limit:
+            raise ValueError(
+                f"Tried to step {step} times. The specified number of total steps is "
+                f"{self._limit} (torch's {self.schedule._name} raises past its last step; "
+                "nothing was changed)"
+            )
+        # checks before it writes: a refused step leaves last_epoch too
+        self._write(step) if real is None else self._write_real(real)
+        self.last_epoch, self._real = step, real
 
     def _forget(self) -> None:
         """Drops the evaluated stretch (the values it holds no longer apply)."""
@@ -289,7 +376,7 @@ class Scheduler(LRScheduler):
     def state_dict(self) -> dict[str, Any]:
         """The scheduler's state as plain data: the step, the last lrs and the schedule's
         config (``None`` when it holds a Python callable)."""
-        return {
+        state: dict[str, Any] = {
             "last_epoch": self.last_epoch,
             "_step_count": self._step_count,
             "_last_lr": list(self._last_lr),
@@ -297,9 +384,14 @@ class Scheduler(LRScheduler):
             "schedule": _config_or_none(self.schedule),
             "restarted_from": None if self._previous is None else list(self._previous),
         }
+        if self._real is not None:
+            state["real_epoch"] = self._real
+        if len(self._optimizer.param_groups) != self._width:
+            state["schedule_groups"] = self._width
+        return state
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restores a :meth:`state_dict` and writes that step's lrs into the optimizer.
+        """Restores a ``state_dict`` and writes that step's lrs into the optimizer.
 
         Every entry is checked, and the lrs (and momenta) of the restored step evaluated,
         before anything changes: a refused state leaves the scheduler and the optimizer as
@@ -316,7 +408,7 @@ class Scheduler(LRScheduler):
             is not a config).
           ValueError: the state was written by a scheduler running a different schedule
             (delete its ``"schedule"`` entry to load it anyway), by a
-            :class:`PlateauScheduler`, or by another kind of scheduler (torch's own StepLR,
+            ``PlateauScheduler``, or by another kind of scheduler (torch's own StepLR,
             OneCycleLR, ...: entries this adapter never writes, named); an entry is out of
             range (``last_epoch`` outside [-1, 2**53], a negative ``_step_count``, lrs that
             are negative, not finite, not one per param group, or past what a group's
@@ -331,15 +423,31 @@ class Scheduler(LRScheduler):
             check.state_matches("schedule", state_dict["schedule"], current, config=True)
         check.state_known(state_dict, _SCHEDULER_ENTRIES, "lrfun.torch.Scheduler", _STEP_HINT)
         check.state_entries(state_dict, ("last_epoch", "_step_count"), (), "")
-        groups = self._optimizer.param_groups
+        every = self._optimizer.param_groups
         last_epoch = _count(state_dict, "last_epoch", minimum=-1)
         step_count = _count(state_dict, "_step_count")
+        width = self._width
+        if "schedule_groups" in state_dict:  # groups added after the saving adapter was built
+            width = check.integer(
+                "state_dict['schedule_groups']", state_dict["schedule_groups"],
+                minimum=1, maximum=len(every),
+            )
+            check.groups_fit("schedule", self.schedule.groups, width)
+        groups = every[:width]
+        real = None
+        if state_dict.get("real_epoch") is not None:
+            real = check.epoch("state_dict['real_epoch']", state_dict["real_epoch"])
+            if not self.schedule._real_steps or math.floor(real) != last_epoch:
+                raise ValueError(
+                    f"state_dict['real_epoch'] is {real!r}, which is not an epoch of "
+                    f"last_epoch={last_epoch} for {self.schedule._name}"
+                )
         base_lrs: list[Any] = self.base_lrs
         if "base_lrs" in state_dict:
             base_lrs = _numbers(state_dict, "base_lrs", len(groups), low=0.0)
             _check_row("state_dict['base_lrs'][{}]", base_lrs, None, groups)
         if "_last_lr" in state_dict:
-            _numbers(state_dict, "_last_lr", len(groups))  # checked only: the step's are written
+            _numbers(state_dict, "_last_lr", len(every))  # checked only: the step's are written
         previous = state_dict.get("restarted_from")
         if previous is not None:
             # The lrs the optimizer held when torch's SequentialLR restarted this schedule:
@@ -350,8 +458,11 @@ class Scheduler(LRScheduler):
         # refused state never starts an evaluation (a simulated composite can be long).
         stretch = _NOTHING
         if last_epoch >= 0:
-            stretch = self._stretch(last_epoch, previous, -1)
-            lrs, momenta = _at(stretch, last_epoch, self._momentum_key)
+            if real is None:
+                stretch = self._stretch(last_epoch, previous, -1, width)
+                lrs, momenta = _at(stretch, last_epoch, self._momentum_key)
+            else:
+                lrs, momenta = self._real_values(real, width)
             at = f"state_dict['last_epoch']={last_epoch}"
             _check_row(f"the schedule's lr at {at}", lrs, None, groups, finite=True)
             if momenta is not None:
@@ -359,14 +470,18 @@ class Scheduler(LRScheduler):
                 _check_row(what, momenta, self._momentum_key, groups, finite=True)
         # Everything checked: the state changes all at once.
         self.last_epoch, self._step_count, self.base_lrs = last_epoch, step_count, list(base_lrs)
-        self._previous = previous
+        self._previous, self._width, self._real = previous, width, real
         self._keep(stretch)
         if last_epoch >= 0:
-            self._write(last_epoch)
+            # the step's lrs into the groups the schedule drives (added ones keep theirs)
+            self._put(lrs, momenta, [float(g["lr"]) for g in every[width:]])
 
-    def _check_step(self, step: int, lrs: list[float], momenta: list[float] | None) -> None:
-        """Refuses a step's values that a group's tensor lr or momentum cannot hold."""
-        groups = self._optimizer.param_groups
+    def _check_step(
+        self, step: int, lrs: list[float], momenta: list[float] | None, width: int | None = None
+    ) -> None:
+        """Refuses a step's values that a group's tensor lr or momentum cannot hold (those of
+        the first ``width`` groups: the ones the schedule drives)."""
+        groups = self._optimizer.param_groups[:width]
         _check_row(f"the schedule's lr at step {step}", lrs, None, groups)
         if momenta is not None:
             what = f"the schedule's momentum at step {step}"
@@ -386,28 +501,36 @@ class Scheduler(LRScheduler):
         memory stays O(_CHUNK))."""
         self._keep(self._stretch(step, self._previous, self._stepwise))
 
-    def _stretch(self, step: int, previous: tuple[float, ...] | None, stepwise: int) -> _Stretch:
-        """The stretch holding ``step`` (see ``_Stretch``), for the restart ``previous``;
-        changes nothing (a load checks the values first)."""
+    def _stretch(
+        self,
+        step: int,
+        previous: tuple[float, ...] | None,
+        stepwise: int,
+        width: int | None = None,
+    ) -> _Stretch:
+        """The stretch holding ``step`` (see ``_Stretch``), for the restart ``previous`` and
+        ``width`` groups (default: the driven ones); changes nothing (a load checks the
+        values first)."""
         start = step - step % _CHUNK
+        width = self._width if width is None else width
         if start != stepwise:
             try:
-                lrs, momenta, peak = self._evaluate(np.arange(start, start + _CHUNK), previous)
+                steps = np.arange(start, start + _CHUNK)
+                lrs, momenta, peak = self._evaluate(steps, previous, width)
                 return start, lrs, momenta, stepwise, peak
             except Exception:
                 # A user function may be defined only over the steps a run reaches (a lambda
                 # indexing a list): then this stretch goes one step at a time, so an error
                 # surfaces at the step where torch would meet it.
                 stepwise = start
-        lrs, momenta, peak = self._evaluate(np.arange(step, step + 1), previous)
+        lrs, momenta, peak = self._evaluate(np.arange(step, step + 1), previous, width)
         return step, lrs, momenta, stepwise, peak
 
     def _evaluate(
-        self, steps: np.ndarray, previous: tuple[float, ...] | None
+        self, steps: np.ndarray, previous: tuple[float, ...] | None, groups: int
     ) -> tuple[list[list[float]], list[list[float]], float]:
-        """Rows of one value per param group, for each step, of lrs and momenta, and the
-        largest finite magnitude among them."""
-        groups = len(self._optimizer.param_groups)
+        """Rows of one value per driven param group (``groups`` of them), for each step, of
+        lrs and momenta, and the largest finite magnitude among them."""
         peak = 0.0
 
         def rows(values: Any) -> list[list[float]]:
@@ -441,35 +564,101 @@ class Scheduler(LRScheduler):
         else:  # kept once the step's values are known to be written
             stretch = self._stretch(step, self._previous, self._stepwise)
             lrs, momenta = _at(stretch, step, self._momentum_key)
-        groups = self._optimizer.param_groups
-        if len(groups) != len(lrs):
-            _row(lrs, len(groups), self.schedule)  # raises, naming the change
+        added = None
+        if len(self._optimizer.param_groups) != self._width:
+            added = self._added(step)  # the added groups' lrs (or a refusal)
+            self._check_step(step, [*lrs, *added], None)
         # Before any group changes: a tensor lr or momentum takes only what its dtype holds
         # (float32's fill_ would raise half-way through the groups, float16's store inf).
         # Only a stretch holding a value past the least dtype's largest needs the check: the
         # common case costs one comparison.
         if (self._peak if stretch is None else stretch[4]) > _FITS_ANY:
-            self._check_step(step, lrs, momenta)
+            self._check_step(step, lrs, momenta, self._width)
         if stretch is not None:
             self._keep(stretch)
-        for group, lr in zip(groups, lrs, strict=True):
+        self._put(lrs, momenta, added)
+
+    def _write_real(self, epoch: float) -> None:
+        """Writes the lrs at a real-valued epoch (a schedule torch steps at real epochs)."""
+        if len(self._optimizer.param_groups) != self._width:
+            self._added(math.floor(epoch))  # refuses: such schedules continue no added group
+        lrs, momenta = self._real_values(epoch, self._width)
+        self._check_step(epoch, lrs, momenta, self._width)  # type: ignore[arg-type]
+        self._put(lrs, momenta, None)
+
+    def _real_values(self, epoch: float, width: int) -> tuple[list[float], list[float] | None]:
+        """The lrs (and momenta) at a real epoch, one per group the schedule drives."""
+        lrs = _row(_host_lr(self.schedule(epoch)), width, self.schedule)
+        if self._momentum_key is None:
+            return lrs, None
+        return lrs, _row(_host_lr(self.schedule.momentum(epoch)), width, self.schedule)
+
+    def _added(self, step: int) -> list[float]:
+        """The lrs at ``step`` of the param groups added after construction: torch's update
+        of each from the lr it holds now (its decays read only the group's lr); refused
+        where torch's scheduler cannot continue such a group, or for a jump."""
+        groups = self._optimizer.param_groups
+        schedule, name = self.schedule, self.schedule._name
+        if len(groups) < self._width:
+            raise RuntimeError(
+                f"the optimizer has {len(groups)} param groups, fewer than the {self._width} "
+                f"{name} was built for (a group was removed)"
+            )
+        leaves = schedule._leaves()
+        # torch's ChainedScheduler of decays applies each one's update in turn
+        children = getattr(schedule, "schedulers", ())
+        chains = getattr(schedule, "_chains", False)
+        flat = len(leaves) == 1 or (chains and len(children) == len(leaves))
+        if not flat or not all(leaf._continues_added_groups for leaf in leaves):
+            raise RuntimeError(
+                f"a param group was added after the scheduler was built ({len(groups)} groups, "
+                f"{self._width} at construction): torch's {name} cannot continue it (its "
+                "per-group lists are as long as the groups at construction: torch raises), "
+                "and neither can this adapter. Build the scheduler after adding the group; "
+                "torch's decays (StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, "
+                "PolynomialLR) and a ChainedScheduler of them continue an added group"
+            )
+        if step != self.last_epoch + 1:
+            raise RuntimeError(
+                f"cannot jump to step {step} with param groups added after construction: "
+                f"torch's closed form of {name} has no value for them (it raises)"
+            )
+        values = [float(group["lr"]) for group in groups[self._width :]]
+        epochs = np.array([step])
+        for leaf in leaves:
+            maps = leaf._chain_maps(epochs, 1, np.zeros(1))  # a decay reads no base lr
+            a, b = float(maps.a[0, 0]), float(maps.b[0, 0])
+            values = [a * v + b if b else a * v for v in values]
+        return values
+
+    def _put(
+        self, lrs: list[float], momenta: list[float] | None, added: list[float] | None
+    ) -> None:
+        """Writes checked lrs (and momenta) into the groups the schedule drives, and the
+        added groups' lrs into theirs."""
+        groups = self._optimizer.param_groups
+        for group, lr in zip(groups[: self._width], lrs, strict=True):
             if type(group["lr"]) is float:  # the common case, without a call
                 group["lr"] = lr
             else:
                 _set(group, "lr", lr)
         if momenta is not None:
             key = self._momentum_key
-            for group, momentum in zip(groups, momenta, strict=True):
+            for group, momentum in zip(groups[: self._width], momenta, strict=True):
                 if key == "momentum" and type(group["momentum"]) is float:
                     group["momentum"] = momentum
                 else:
                     _set_momentum(group, key, momentum)
+        if added:
+            for group, lr in zip(groups[self._width :], added, strict=True):
+                _set(group, "lr", lr)
+            lrs = [*lrs, *added]
         self._last_lr = cast("list[float | torch.Tensor]", lrs)  # floats, in torch's type
 
 
 class PlateauScheduler(_TorchPlateau):
     """A torch ``ReduceLROnPlateau`` whose decisions are an lrfun metric-driven machine's:
-    :class:`lrfun.ReduceLROnPlateau`, or transformers' GreedyLR (``lrfun.hf.GreedyLR``).
+    ``lrfun.ReduceLROnPlateau``, or transformers' GreedyLR (``lrfun.hf.GreedyLR``).
 
     ``step(metric)`` is ``plateau.update`` on a host float64 state, then writes the state's
     lrs into the optimizer (a tensor lr in place). It is an instance of torch's
@@ -480,7 +669,7 @@ class PlateauScheduler(_TorchPlateau):
 
     Args:
       optimizer: the torch optimizer.
-      plateau: an :class:`lrfun.ReduceLROnPlateau` or a GreedyLR (the lr its state starts
+      plateau: an ``lrfun.ReduceLROnPlateau`` or a GreedyLR (the lr its state starts
         from is written into the optimizer at construction).
 
     Example:
@@ -508,6 +697,9 @@ class PlateauScheduler(_TorchPlateau):
         for name in self._SETTINGS:
             setattr(self, name, getattr(plateau, name))
         self.state = plateau._host(plateau.check_state(plateau.init()))
+        self._width = len(optimizer.param_groups)
+        # A min_lr per group (torch's list) cannot be extended to an added group.
+        self._floors = isinstance(getattr(plateau, "min_lr", None), tuple)
         lrs = self._lrs()
         _check_row("the plateau's lr", lrs, None, optimizer.param_groups)  # before any write
         self.base_lrs = cast("list[float | torch.Tensor]", lrs)  # floats, in torch's type
@@ -549,16 +741,38 @@ class PlateauScheduler(_TorchPlateau):
             raise TypeError("PlateauScheduler.step takes no epoch: the state counts its steps")
         if type(metrics) is not float and isinstance(metrics, torch.Tensor):
             metrics = metrics.detach()  # a loss with its graph: only the value is wanted
-        state = self.plateau.update(self.state, host_metric(metrics))
-        lrs = _row(_host_lr(state.lr), len(self.optimizer.param_groups), self.plateau)
+        plateau, state = self._grown()
+        state = plateau.update(state, host_metric(metrics))
+        lrs = _row(_host_lr(state.lr), len(self.optimizer.param_groups), plateau)
         # A GreedyLR may raise the lr past what a tensor lr holds: refused before any change.
         _check_row("the plateau's lr", lrs, None, self.optimizer.param_groups)
-        self.state, self.last_epoch = state, int(state.last_epoch)
+        self.plateau, self.state, self.last_epoch = plateau, state, int(state.last_epoch)
         self._step_count += 1
         self._write(lrs)
 
+    def _grown(self) -> tuple[Machine, Any]:
+        """The machine and state for param groups added since construction: torch's
+        ReduceLROnPlateau continues each from its own lr, with its scalar ``min_lr`` (a
+        list cannot be extended: torch raises, and so does this)."""
+        groups, plateau = self.optimizer.param_groups, self.plateau
+        driven = self._width if plateau.groups is None else plateau.groups
+        if len(groups) == driven:
+            return plateau, self.state
+        if len(groups) < driven or plateau._name != "ReduceLROnPlateau" or self._floors:
+            why = "one per group" if plateau._name == "ReduceLROnPlateau" else "what it is"
+            raise RuntimeError(
+                f"the optimizer has {len(groups)} param groups, and {plateau!r} drives "
+                f"{driven} (a group was added or removed after construction): torch cannot "
+                f"extend its min_lr, {why} (it raises), and neither can this adapter"
+            )
+        current = _row(_host_lr(self.state.lr), driven, plateau)
+        lrs = [*current, *(float(group["lr"]) for group in groups[driven:])]
+        grown = dataclasses.replace(plateau, base_lr=tuple(lrs))  # type: ignore[call-arg]
+        state = grown._host(grown.check_state(self.state._replace(lr=np.asarray(lrs))))
+        return grown, state
+
     def get_last_lr(self) -> list[float | torch.Tensor]:
-        """The lrs last written, typed like the groups' lrs (as :meth:`Scheduler.get_last_lr`)."""
+        """The lrs last written, typed like the groups' lrs (as ``Scheduler.get_last_lr``)."""
         return _typed(self.optimizer, self._last_lr)
 
     def state_dict(self) -> dict[str, Any]:
@@ -578,7 +792,7 @@ class PlateauScheduler(_TorchPlateau):
         }
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restores a :meth:`state_dict` and writes its lrs into the optimizer.
+        """Restores a ``state_dict`` and writes its lrs into the optimizer.
 
         Every entry is checked before anything changes (the state fields by the machine's
         own ``check_state``): a refused state leaves the scheduler and the optimizer as they
@@ -589,7 +803,7 @@ class PlateauScheduler(_TorchPlateau):
             that is not an integer, an lr or ``best`` that is not a number, a ``"plateau"``
             that is not a config).
           ValueError: the state belongs to a different machine or configuration (delete its
-            ``"plateau"`` entry to load it anyway), to a :class:`Scheduler`, or to another
+            ``"plateau"`` entry to load it anyway), to a ``Scheduler``, or to another
             kind of scheduler (torch's own ReduceLROnPlateau: entries this adapter never
             writes, named); an entry is missing or out of range (``last_epoch`` outside [0,
             2**53], a counter outside [0, 2**31 - 2], an lr that is negative, not finite or
@@ -633,6 +847,47 @@ class PlateauScheduler(_TorchPlateau):
         self._last_lr = cast("list[float | torch.Tensor]", lrs)  # floats, in torch's type
 
 
+def _check_alone(optimizer: Optimizer, adapter: Any) -> None:
+    """Refuses a step of ``adapter`` where another live adapter has stepped the same
+    optimizer since ``adapter`` was built (the two would overwrite each other, see
+    ``_LAST_STEP``). An adapter built after another one stopped stepping takes over."""
+    last = _LAST_STEP.get(optimizer)
+    if last is None:
+        return
+    other, tick = last[0](), last[1]
+    if other is not None and other is not adapter and tick > adapter._born:
+        raise RuntimeError(_TWO_MESSAGE.format(first=repr(other), second=repr(adapter)))
+
+
+def _check_sequential(schedulers: Any, milestones: Any) -> None:
+    """Refuses torch's SequentialLR over adapters where it would reset the lrs to an
+    ``initial_lr`` that a later OneCycleLR wrote (torch's OneCycleLR rewrites it): torch's
+    first scheduler then continues from that lr, while its adapter writes its schedule's."""
+    if not isinstance(schedulers, (list, tuple)) or not isinstance(milestones, (list, tuple)):
+        return
+    first = schedulers[bisect.bisect_right(list(milestones), 0)] if schedulers else None
+    if not isinstance(first, Scheduler):
+        return
+    schedule = first.schedule
+    if schedule._with_start(1.0 if schedule.groups is None else (1.0,) * schedule.groups) is None:
+        return  # its first lr does not depend on the lr it finds
+    expected = _row(_host_lr(schedule._initial_lr), first._width, schedule)
+    found = [group.get("initial_lr") for group in first._optimizer.param_groups[: first._width]]
+    for index, (have, want) in enumerate(zip(found, expected, strict=True)):
+        if have is None or isinstance(have, torch.Tensor):
+            continue
+        if math.isclose(have, want, rel_tol=1e-12):
+            continue
+        raise TypeError(
+            f"torch's SequentialLR resets the lrs to the groups' initial_lr ({have!r} in param "
+            f"group {index}, written by a later scheduler such as OneCycleLR), and its first "
+            f"scheduler continues from there; the adapter of {schedule!r} writes its own lrs "
+            f"(from {want!r}), so the two would differ. Compose in lrfun and adapt the "
+            "composite: lrfun.torch.Scheduler(optimizer, lrfun.SequentialLR([...], "
+            "milestones)) gives torch's values"
+        )
+
+
 def _check_row(
     what: str,
     values: Sequence[float],
@@ -642,7 +897,7 @@ def _check_row(
     finite: bool = False,
 ) -> None:
     """Refuses values, one per param group, that the group's lr (``key`` None), momentum or
-    beta1 cannot take as the number they are (see :func:`_unfit`). ``what`` names the values
+    beta1 cannot take as the number they are (see ``_unfit``). ``what`` names the values
     (``{}``: the group's index)."""
     found = _unfit(values, key, groups, finite=finite)
     if found is not None:
@@ -824,7 +1079,9 @@ _PLATEAU_KEYS = ("lr", "best", "num_bad_epochs", "cooldown_counter", "plateau")
 # state fields; "min_lrs" is torch's, checked against the plateau's floor). Any other entry
 # is another kind of scheduler's: torch's own save their settings ("gamma", "T_0", ...), and
 # would otherwise load into an adapter running any schedule.
-_SCHEDULER_ENTRIES = ("last_epoch", "_step_count", "_last_lr", *_SCHEDULER_KEYS)
+_SCHEDULER_ENTRIES = (
+    "last_epoch", "_step_count", "_last_lr", "real_epoch", "schedule_groups", *_SCHEDULER_KEYS
+)
 _PLATEAU_ENTRIES = ("last_epoch", "_step_count", "_last_lr", "plateau", "min_lrs")
 _STEP_HINT = "; to carry its step over, load {'last_epoch': n, '_step_count': n + 1}"
 

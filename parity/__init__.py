@@ -1,8 +1,8 @@
 """parity: prove a learning-rate schedule against the installed torch, live.
 
-:func:`torch_trajectory` runs torch's native scheduler on a real optimizer and records every
-group's lr (and momentum/beta1 where torch cycles it); :func:`assert_close` holds your
-values to lrfun's one tolerance policy (:data:`TOLERANCES`). To check your own schedule::
+``torch_trajectory`` runs torch's native scheduler on a real optimizer and records every
+group's lr (and momentum/beta1 where torch cycles it); ``assert_close`` holds your
+values to lrfun's one tolerance policy (``TOLERANCES``). To check your own schedule::
 
     import numpy as np
     from parity import assert_close, torch_trajectory
@@ -11,10 +11,10 @@ values to lrfun's one tolerance policy (:data:`TOLERANCES`). To check your own s
     assert_close(my_fn(np.arange(101)), ref, dtype="float64")
 
 The tolerance policy and the comparison live in lrfun (``lrfun.compare``); parity adds the
-live references, the Hypothesis strategies (:mod:`parity.strategies`), every backend
-(:mod:`parity.backends`) and the report (``python -m parity``). It needs torch and
+live references, the Hypothesis strategies (``parity.strategies``), every backend
+(``parity.backends``) and the report (``python -m parity``). It needs torch and
 hypothesis (``pip install 'lrfun[parity]'``); importing it imports neither: only calling
-:func:`torch_trajectory` imports torch.
+[``torch_trajectory``][parity.torch_trajectory] imports torch.
 """
 
 import importlib.util

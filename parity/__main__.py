@@ -20,7 +20,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from lrfun._progress import progress
 from lrfun._schedule import registered
+from lrfun._suggest import did_you_mean
 from lrfun._validate import cut
 from lrfun.cli import _discard_stdout, _printable
 from lrfun.extend import import_schedules
@@ -118,47 +120,6 @@ def _plain_table(rows: list[Row], steps: int) -> None:
         print("  ".join(cells).rstrip())
     for verdict, text in _notes(rows):
         print(f"{verdict} {text}")
-
-
-class _PlainProgress:
-    """rich's Progress, as far as the report uses it: a line on stderr per step of work."""
-
-    def __init__(self) -> None:
-        self.done: dict[int, int] = {}
-        self.totals: dict[int, int] = {}
-
-    def __enter__(self) -> _PlainProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def add_task(self, description: str, total: int) -> int:
-        task = len(self.totals)
-        self.totals[task], self.done[task] = total, 0
-        return task
-
-    def update(self, task: int, advance: int, description: str) -> None:
-        self.done[task] += advance
-        width = len(str(self.totals[task]))
-        print(
-            f"[{self.done[task]:>{width}}/{self.totals[task]}] {description}",
-            file=sys.stderr,
-            flush=True,
-        )
-
-
-def _progress() -> Any:
-    """rich's transient progress bar, or plain progress lines where rich is not installed."""
-    try:
-        from rich.console import Console
-        from rich.progress import Progress
-    except ImportError:
-        return _PlainProgress()
-    # on stderr, as the plain lines: stdout holds the report alone; and only on a terminal
-    # (elsewhere rich leaves an empty line behind)
-    console = Console(stderr=True)
-    return Progress(transient=True, console=console, disable=not console.is_terminal)
 
 
 def _between(low: int, high: int) -> Callable[[str], int]:
@@ -283,9 +244,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(e))
     for name in args.schedule or []:
         if name not in choices and getattr(registered(name), "_strategy", None) is None:
+            suggestion = did_you_mean(name, choices)
             parser.error(
-                f"argument --schedule: invalid choice: {name!r} (choose from "
-                f"{', '.join(choices)}, or a registered schedule with a _strategy)"
+                f"argument --schedule: invalid choice: {name!r} "
+                + (f"({suggestion}) " if suggestion else "")
+                + f"(choose from {', '.join(choices)}, or a registered schedule with a "
+                "_strategy)"
             )
     found = present()
     if args.device == "all":
@@ -300,16 +264,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         rows = run(names, steps=args.steps, examples=args.examples, devices=devices)
     else:
-        with _progress() as progress:
+        # plain lines on stderr where rich is missing: the report runs for minutes
+        with progress(plain=True) as bar:
             total = sum(1 if n in ("ReduceLROnPlateau", "hf") else args.examples + 1 for n in names)
             total += "LambdaLR" in names and "cpu" in devices  # the traced-lambda rows
-            task = progress.add_task("parity", total=total)
+            task = bar.add_task("parity", total=total)
             rows = run(
                 names,
                 steps=args.steps,
                 examples=args.examples,
                 devices=devices,
-                advance=lambda name: progress.update(task, advance=1, description=name),
+                advance=lambda name: bar.update(task, advance=1, description=name),
             )
     try:
         if args.json:

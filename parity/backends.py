@@ -1,10 +1,10 @@
 """Evaluate a schedule on every array backend: Python numbers, NumPy, JAX (float32 and x64)
 and torch (float32 and float64 steps) on a device.
 
-Each :class:`Backend` takes any callable of the step (an lrfun schedule, or your own
+Each ``Backend`` takes any callable of the step (an lrfun schedule, or your own
 function written against the array API) and a NumPy array of steps, evaluates it in that
 backend, checks the result's dtype and device, and returns float64 NumPy values to compare
-with :func:`parity.assert_close` at the backend's ``dtype``.
+with [``parity.assert_close``][parity.assert_close] at the backend's ``dtype``.
 """
 
 from __future__ import annotations

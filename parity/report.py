@@ -3,7 +3,7 @@
 ``python -m parity`` prints one row per schedule x backend x reference (torch with float lrs,
 torch with tensor lrs) x device: the steps and how many values were checked, the worst error
 as a fraction of the tolerance, and whether every value passed. LambdaLR adds the traced-lambda
-rows (:func:`traced_lambda_rows`): one of them is a known miss, measured and shown, which the
+rows (``traced_lambda_rows``): one of them is a known miss, measured and shown, which the
 README documents and which fails the report only past twice its documented size.
 """
 
@@ -313,7 +313,7 @@ def transformers_rows(steps: int, device: str = "cpu") -> list[Row]:
 
     Returns:
       One row per type and backend, named ``hf:<type>``, its reference the transformers
-      version run; ``hf:greedy`` is :data:`HF_GREEDY`'s machine fed its metrics.
+      version run; ``hf:greedy`` is ``HF_GREEDY``'s machine fed its metrics.
     """
     import torch
     import transformers
@@ -408,9 +408,10 @@ def representative(name: str) -> dict[str, Any]:
         raise ValueError(f"name must be one of {', '.join(lrfun_names())}; got {name!r}")
     if cls._gallery is not None:
         return parse(cls._gallery[0]).to_config()
-    # A schedule that multiplies by it every step gets a constant factor; one that scales the
-    # base lr by it, a decay of the step.
-    fn = strategies.constant(0.95) if cls.chain == "factor" else strategies.geometric(0.99)
+    # A schedule that multiplies by it every step gets a constant factor (a number: the
+    # closed form, as the docs recommend); one that scales the base lr by it, a decay of the
+    # step.
+    fn = 0.95 if cls.chain == "factor" else strategies.geometric(0.99)
     return {"name": name, "base_lr": 0.1, cls._function_argument: fn}
 
 

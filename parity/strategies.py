@@ -1,7 +1,7 @@
 """Hypothesis strategies for valid scheduler configurations, edges included.
 
 A config is ``{"name": <torch scheduler name>, **arguments}`` with lrfun's arguments (torch's,
-``optimizer`` replaced by ``base_lr``); :func:`parity.torch_trajectory` runs it in torch and
+``optimizer`` replaced by ``base_lr``); ``parity.torch_trajectory`` runs it in torch and
 ``lrfun.from_config`` builds it in lrfun. The strategies cover the whole valid range of every
 argument -- gamma=1, factor=1, step_size=1, T_max=1, tiny and huge lrs, one to three param
 groups -- so a library author can point them at their own implementation::
@@ -455,7 +455,7 @@ def _hf_base(
 
 
 def hf_default_lr(call: Config) -> float:
-    """The optimizer's default lr of an :func:`hf_calls` call (what transformers reads)."""
+    """The optimizer's default lr of an ``hf_calls`` call (what transformers reads)."""
     base = call["base_lr"]
     if call["default_lr"] is not None:
         return float(call["default_lr"])
@@ -476,7 +476,7 @@ def hf_calls(
     "default_lr", "num_warmup_steps", "num_training_steps", "kwargs" (the
     scheduler_specific_kwargs), "steps" (a horizon past every phase)}`` with the edges: no
     warmup, warmup = total, warmup past the total, every type-specific argument or its
-    default, one to three param groups. :func:`hf_schedule` builds it in lrfun.
+    default, one to three param groups. ``hf_schedule`` builds it in lrfun.
     """
     base, default = draw(_hf_base(groups))
     config: Config = {"name": name, "base_lr": base, "default_lr": default}
@@ -528,7 +528,7 @@ def hf_calls(
 
 
 def hf_schedule(call: Config) -> Any:
-    """lrfun's schedule for an :func:`hf_calls` call (``lrfun.hf.get_scheduler``)."""
+    """lrfun's schedule for an ``hf_calls`` call (``lrfun.hf.get_scheduler``)."""
     return lrfun.hf.get_scheduler(
         call["name"],
         call["base_lr"],
@@ -552,7 +552,7 @@ def _hf_configs(
     cls: Any, groups: st.SearchStrategy[int | None] | None = None
 ) -> st.SearchStrategy[Config]:
     """Configs of one of transformers' schedule classes (``hf.<Class>``): the classes of the
-    :func:`hf_calls` of the types that build it."""
+    ``hf_calls`` of the types that build it."""
     return (
         st.sampled_from(cls._types)
         .flatmap(lambda name: hf_calls(name, groups))
@@ -636,8 +636,8 @@ HF_NAMES = tuple(n for n in lrfun_names("hf.") if issubclass(registered(n), lrfu
 def configs(
     name: str, *, groups: int | None = None, exact32: bool = False
 ) -> st.SearchStrategy[Config]:
-    """Valid configs of the torch scheduler ``name`` (one of :data:`NAMES`, or
-    ``"ReduceLROnPlateau"``), or of one of transformers' schedules (:data:`HF_NAMES`,
+    """Valid configs of the torch scheduler ``name`` (one of ``NAMES``, or
+    ``"ReduceLROnPlateau"``), or of one of transformers' schedules (``HF_NAMES``,
     ``"hf.CosineWithWarmup"``, ...; and ``"hf.GreedyLR"``, its metric-driven machine).
 
     Args:
@@ -699,7 +699,7 @@ def start_lrs(config: Config) -> st.SearchStrategy[Any]:
 
 
 def any_config() -> st.SearchStrategy[Config]:
-    """A valid config of any of torch's single schedulers (:data:`NAMES`)."""
+    """A valid config of any of torch's single schedulers (``NAMES``)."""
     return st.sampled_from(NAMES).flatmap(configs)
 
 

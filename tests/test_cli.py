@@ -622,3 +622,137 @@ def test_output_to_a_full_disk_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         "lrfun: error: cannot write to standard output: No space left on device"
     ]
+
+
+# --- did you mean, --digits, progress ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "meant"),
+    [
+        (["show", "OneCyclLR(0.1, total_steps=10)", "--steps", "3"], "'OneCycleLR'"),
+        (["show", "onecyclelr(0.1, total_steps=10)", "--steps", "3"], "'OneCycleLR'"),
+        (["show", "OneCycleLR(0.1, total_step=10)", "--steps", "3"], "'total_steps'"),
+        (["show", "StepLR(0.1, 3, lr=0.1)", "--steps", "3"], "'base_lr'"),
+        (["show", "hf.get_schedular('cosine', 0.1, 1, 9)", "--steps", "3"], "'hf.get_scheduler'"),
+        (["show", "hf.get_scheduler('cosin', 0.1, 1, 9)", "--steps", "3"], "'cosine'"),
+        (["show", "CyclicLR(0.1, 1.0, mode='triangle')", "--steps", "3"], "'triangular'"),
+        (["shwo", "StepLR(0.1, 3)", "--steps", "3"], "'show'"),
+        (["show", "StepLR(0.1, 3)", "--stesp", "3"], "'--steps'"),
+        (["show", "StepLR(0.1, 3)", "--steps", "3", "--format", "tabel"], "'table'"),
+        (["plot", "StepLR(0.1, 3)", "--steps", "3", "-o", "x.png", "--tourch"], "'--torch'"),
+    ],
+)
+def test_a_mistyped_name_suggests_the_close_one(
+    args: list[str], meant: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert f"did you mean {meant}" in err
+    # the name meant, not every name a spec can call
+    assert "hf.get_wsd_schedule" not in err
+
+
+def test_a_name_close_to_none_lists_them_all(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "StepLR(0.1, 3, bogus=1)", "--steps", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean" not in err
+    assert "it takes base_lr, step_size, gamma, start_lr" in err
+
+
+def test_the_library_suggests_too() -> None:
+    from lrfun._spec import parse
+
+    with pytest.raises(ValueError, match=r"did you mean 'OneCycleLR'\?"):
+        lrfun.from_config({"name": "OneCyclLR", "max_lr": 0.1, "total_steps": 10})
+    with pytest.raises(ValueError, match=r"StepLR has no argument 'gama' \(did you mean 'gamma'"):
+        lrfun.from_config({"name": "StepLR", "base_lr": 0.1, "step_size": 3, "gama": 0.5})
+    with pytest.raises(ValueError, match=r"did you mean 'total_steps'\?"):
+        parse("OneCycleLR(0.1, total_step=10)")
+    with pytest.raises(ValueError, match=r"did you mean 'cosine'\?"):
+        lrfun.hf.get_scheduler("cosin", 0.1, num_warmup_steps=1, num_training_steps=9)
+    with pytest.raises(ValueError, match=r"got 'triangle' \(did you mean 'triangular'"):
+        lrfun.CyclicLR(0.1, 1.0, mode="triangle")
+
+
+def test_show_rounds_to_digits(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = "OneCycleLR(0.1, total_steps=100)"
+    schedule = lrfun.OneCycleLR(0.1, total_steps=100)
+    assert main(["show", spec, "--steps", "100", "--every", "20", "--digits", "4"]) == 0
+    rows = _table(capsys.readouterr().out)
+    ks = np.arange(0, 100, 20)
+    assert [r[1] for r in rows] == [repr(float(f"{v:.4g}")) for v in schedule(ks).tolist()]
+    assert rows[1][1] == "0.07894"  # 0.07893697913739436
+    assert main(["show", spec, "--steps", "100", "--digits", "3", "--format", "csv"]) == 0
+    columns = _csv_columns(capsys.readouterr().out)
+    assert columns["momentum"][20] == "0.872"
+    assert main(["show", spec, "--steps", "3", "--digits", "2", "--format", "json"]) == 0
+    expected = [float(f"{v:.2g}") for v in schedule(np.arange(3)).tolist()]
+    assert _strict_json(capsys.readouterr().out)["lr"] == expected
+    plateau = ["show", "ReduceLROnPlateau(0.1)", "--metrics", "1.23456,1", "--digits", "2"]
+    assert main([*plateau, "--format", "csv"]) == 0
+    assert _csv_columns(capsys.readouterr().out)["metric"] == ["", "1.2", "1.0"]
+    for bad in ("0", "18", "x"):
+        assert main(["show", spec, "--steps", "3", "--digits", bad]) == 2
+        assert "--digits: expected an integer in [1, 17]" in capsys.readouterr().err
+
+
+def _terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """stderr as a terminal, for the progress bar, and no delay before it shows."""
+    from rich.console import Console
+
+    import lrfun._progress
+    import lrfun.cli
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    monkeypatch.setattr(lrfun._progress, "_console", lambda: console)
+    monkeypatch.setattr(lrfun.cli, "_PROGRESS_DELAY", 0.0)
+    return screen
+
+
+def test_progress_shows_on_a_terminal_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("rich")
+    args = ["plot", "StepLR(0.1, 3)", "--steps", "3000", "--torch", "-o", str(tmp_path / "a.png")]
+    assert main(args) == 0
+    assert capsys.readouterr().err == ""  # captured: no terminal, no bar
+    screen = _terminal(monkeypatch)
+    assert main(args) == 0
+    assert "running torch" in screen.getvalue() and "drawing" in screen.getvalue()
+    out, err = capsys.readouterr()
+    assert err == "" and out.startswith("wrote ")  # stdout holds the output alone
+    gallery = tmp_path / "gallery"
+    assert main(["gallery", "-o", str(gallery), "--no-torch", "--dpi", "20"]) == 0
+    assert "GreedyLR.png" in screen.getvalue()  # each picture named as it is drawn
+
+
+def test_torch_steps_are_reported_in_blocks() -> None:
+    from lrfun._progress import STEP_BLOCK, reporting_steps
+    from lrfun._trajectory import torch_trajectory
+
+    reported: list[int] = []
+    with reporting_steps(reported.append):
+        torch_trajectory(lrfun.StepLR(0.1, 3), 2 * STEP_BLOCK + 5)
+    assert reported == [STEP_BLOCK, STEP_BLOCK, 5]
+    torch_trajectory(lrfun.StepLR(0.1, 3), 10)  # outside the block: nobody is told
+    assert reported == [STEP_BLOCK, STEP_BLOCK, 5]
+
+
+def test_a_short_task_shows_no_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("rich")
+    import time
+
+    from lrfun._progress import progress
+
+    screen = _terminal(monkeypatch)
+    with progress(delay=60.0) as bar:  # over before the delay: nothing drawn
+        bar.update(bar.add_task("quick", total=1), advance=1)
+    assert "quick" not in screen.getvalue()
+    with progress(delay=0.05) as bar:
+        task = bar.add_task("slow", total=2)
+        time.sleep(0.3)
+        bar.update(task, advance=2)
+    assert "slow" in screen.getvalue()

@@ -77,6 +77,7 @@ def test_several_schedules_share_the_axes_with_a_legend() -> None:
         "StepLR([0.1, 0.05], step_size=30), group 1",
         "CosineAnnealingLR(0.1, T_max=40)",
         "OneCycleLR(0.1, total_steps=100)",
+        "milestones",  # the faint dashed lines, named once
     ]
 
 
@@ -338,10 +339,11 @@ def test_long_labels_wrap_inside_the_figure() -> None:
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     # cut to MAX_LABEL characters (ending in ...), then wrapped: the characters are kept
     cut = ["x" * 197 + "...", ("y " * 150)[:197] + "..."]
-    assert [t.replace("\n", "").replace(" ", "") for t in texts] == [
+    assert texts[-1] == "milestones"
+    assert [t.replace("\n", "").replace(" ", "") for t in texts[:-1]] == [
         c.replace(" ", "") for c in cut
     ]
-    assert all(len(t.splitlines()) > 1 for t in texts)
+    assert all(len(t.splitlines()) > 1 for t in texts[:-1])
 
 
 def test_default_size_and_resolution(tmp_path: Path) -> None:
@@ -446,3 +448,119 @@ def test_a_failed_save_keeps_the_file_that_was_there(
     plot(lrfun.StepLR(0.2, 3), 10, path=good)  # a save that succeeds replaces it whole
     assert good.read_bytes() != before and imread(good).ndim == 3
     assert stat.S_IMODE(os.stat(good).st_mode) == 0o640  # with the permissions it had
+
+
+# --- stairs, a caller's Axes, the user's style, the error panel ----------------------------
+
+
+def _line(fig_or_ax, gid: str):
+    axes = fig_or_ax.axes if hasattr(fig_or_ax, "subplots") else [fig_or_ax]
+    return next(line for a in axes for line in a.lines if line.get_gid() == gid)
+
+
+@pytest.mark.parametrize("spec", ["StepLR(0.1, 10)", "OneCycleLR(0.1, total_steps=40)"])
+def test_a_few_steps_are_drawn_as_stairs(spec: str) -> None:
+    # the lr set at step k holds until step k + 1: a ramp between them never happens
+    fig = plot(spec, 40, torch=True)
+    assert _line(fig, "lr/0/0").get_drawstyle() == "steps-post"
+    assert _line(fig, "torch/lr/0/0").get_drawstyle() == "steps-post"
+    assert _line(fig, "error/0").get_drawstyle() == "steps-post"
+    if spec.startswith("OneCycleLR"):
+        assert _line(fig, "momentum/0/0").get_drawstyle() == "steps-post"
+
+
+def test_many_steps_are_drawn_as_lines_unless_asked() -> None:
+    steps = lrfun.plot.MAX_STEPPED + 1  # a step under a pixel: stairs and lines look alike
+    assert _line(plot("StepLR(0.1, 100)", steps), "lr/0/0").get_drawstyle() == "default"
+    stairs = plot("StepLR(0.1, 100)", steps, stepped=True)
+    assert _line(stairs, "lr/0/0").get_drawstyle() == "steps-post"
+    lines = plot("StepLR(0.1, 100)", 10, stepped=False)
+    assert _line(lines, "lr/0/0").get_drawstyle() == "default"
+
+
+def test_plot_draws_into_the_axes_given() -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    mine, other = fig.subplots(1, 2)
+    other.plot([0, 1], [0, 1], gid="theirs")
+    schedule = lrfun.OneCycleLR(0.1, total_steps=30)
+    returned = plot([schedule, "StepLR(0.1, 10)"], 30, ax=mine, torch=True, title="mine")
+    assert returned is mine
+    assert len(fig.axes) == 2  # no panel added: momentum and error need axes of their own
+    np.testing.assert_array_equal(_line(mine, "lr/0/0").get_ydata(), schedule(np.arange(30)))
+    assert _line(mine, "torch/lr/1/0").get_drawstyle() == "steps-post"
+    assert [line.get_gid() for line in other.lines] == ["theirs"]
+    texts = [t.get_text() for t in mine.get_legend().get_texts()]
+    assert texts[:2] == ["OneCycleLR(0.1, total_steps=30)", "StepLR(0.1, step_size=10)"]
+    assert mine.get_title() == "mine"
+    # one schedule in a caller's Axes is named too: the Axes may hold other curves
+    alone = Figure().subplots()
+    plot("StepLR(0.1, 10)", 30, ax=alone, milestones=False)
+    assert [t.get_text() for t in alone.get_legend().get_texts()] == ["StepLR(0.1, step_size=10)"]
+    with pytest.raises(ValueError, match="size and save your figure yourself"):
+        plot("StepLR(0.1, 10)", 30, ax=Figure().subplots(), path="x.png")
+
+
+def test_the_users_font_sizes_are_kept() -> None:
+    style = {
+        "font.size": 13.0,
+        "axes.labelsize": 17.0,
+        "xtick.labelsize": 11.0,
+        "ytick.labelsize": 12.0,
+        "legend.fontsize": 9.0,
+        "figure.titlesize": 19.0,
+    }
+    with matplotlib.rc_context(style):
+        fig = plot(["StepLR(0.1, 10)", "OneCycleLR(0.1, total_steps=40)"], 40, title="mine")
+        fig.draw_without_rendering()  # tick labels are made as the figure is drawn
+        lr = fig.axes[0]
+        assert lr.yaxis.label.get_fontsize() == 17.0
+        assert fig.axes[-1].xaxis.label.get_fontsize() == 17.0
+        assert {t.get_fontsize() for t in lr.get_yticklabels()} == {12.0}
+        assert {t.get_fontsize() for t in fig.axes[-1].get_xticklabels()} == {11.0}
+        assert {t.get_fontsize() for t in lr.get_legend().get_texts()} == {9.0}
+        assert fig._suptitle.get_fontsize() == 19.0
+    _assert_nothing_overlaps(fig)  # the layout measured the user's sizes
+
+
+@pytest.mark.parametrize(
+    ("spec", "named"),
+    [("StepLR(0.1, 10)", True), ("ExponentialLR(0.1, 0.9)", False)],
+)
+def test_milestone_lines_have_a_legend_entry(spec: str, named: bool) -> None:
+    texts = [t.get_text() for t in plot(spec, 40).axes[0].get_legend().get_texts()] if named else []
+    assert texts == (["milestones"] if named else [])
+    if not named:  # no marks, no legend at all for one schedule
+        assert plot(spec, 40).axes[0].get_legend() is None
+    unmarked = plot([spec, "StepLR(0.2, 5)"], 40, milestones=False)
+    assert "milestones" not in [t.get_text() for t in unmarked.axes[0].get_legend().get_texts()]
+
+
+def test_the_error_panel_draws_the_worst_error_per_stretch() -> None:
+    from lrfun.plot import against_torch
+
+    steps = 5000
+    schedule = lrfun.CosineAnnealingLR(0.1, T_max=700)
+    fig = plot(schedule, steps, torch=True)
+    x, y = _lines(fig, "error/0")["error/0"]
+    assert len(y) <= 201 and x[0] == 0 and x[-1] == steps - 1
+    # the worst error survives the stretches: the panel's top is the verdict's
+    assert y.max() == against_torch(schedule, steps).worst_fraction
+    err = fig.axes[-1]
+    assert err.get_yscale() == "symlog"
+    assert err.get_ylim()[0] == 0.0 and err.get_ylim()[1] > 1.0  # the tolerance line in sight
+    assert any(c.get_gid() == "error/0" for c in err.collections)  # filled below the line
+    assert not [t for t in err.texts if t.get_gid() == "exact"]
+
+
+def test_an_exact_match_says_so() -> None:
+    fig = plot("ConstantLR(0.1, 0.5, 4)", 20, torch=True)
+    err = fig.axes[-1]
+    assert _lines(fig, "error/0")["error/0"][1].max() == 0.0
+    assert [t.get_text() for t in err.texts if t.get_gid() == "exact"] == ["exactly equal"]
+
+
+def test_a_machines_marks_are_named_lr_changes() -> None:
+    fig = plot(lrfun.ReduceLROnPlateau(0.1, patience=0), metrics=[3.0, 2.0, 2.0, 2.0])
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["lr changes"]

@@ -120,7 +120,7 @@ def test_specs_build_the_schedule_written(text: str, expected: Configurable) -> 
         ("StepLR(0.1, step_size=3, step_size=4)", "got argument 'step_size' twice"),
         ("StepLR(0.1, bogus=3)", "StepLR got an unexpected keyword argument 'bogus'"),
         ("StepLR(0.1, step_size=0)", "step_size must be a positive integer, got 0"),
-        ("StepLR(0.1, step_size=2.0)", "step_size must be a positive integer, got 2.0"),
+        ("StepLR(0.1, step_size=2.5)", "step_size must be a positive integer, got 2.5"),
         ("ExponentialLR(1e400, 0.5)", "base_lr must be a finite number"),
         ("StepLR(0.1, [StepLR(0.1, 2)])", "only ChainedScheduler/SequentialLR's schedulers"),
         ("SequentialLR(StepLR(0.1, 2), [])", "schedulers must be a list of schedule calls"),

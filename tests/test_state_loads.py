@@ -841,6 +841,14 @@ class AdapterStates(RuleBasedStateMachine):
             return lrs, None
         return lrs, np.broadcast_to(self.schedule.momentum(model), (self.groups,)).tolist()
 
+    def _past_last_step(self, model: Any) -> bool:
+        """Whether torch's scheduler raises at step ``model`` (OneCycleLR past total_steps):
+        the adapter refuses such a step as torch does."""
+        if self.plateau or self.schedule._leaves() != (self.schedule,):
+            return False
+        limit = self.schedule._torch_steps()
+        return limit is not None and model > limit
+
     def _refused(self, action: Callable[[], Any]) -> None:
         before = snapshot(self.sched)
         with pytest.raises((TypeError, ValueError)):
@@ -869,7 +877,7 @@ class AdapterStates(RuleBasedStateMachine):
             step: Callable[[], Any] = lambda: self.sched.step(metric)  # noqa: E731
         else:
             model, step = self.model + 1, self.sched.step
-        if _fits(self._values(model)[0], self.dtype):
+        if _fits(self._values(model)[0], self.dtype) and not self._past_last_step(model):
             step()
             self.model = model
         else:
@@ -879,7 +887,7 @@ class AdapterStates(RuleBasedStateMachine):
     @rule(epoch=st.integers(0, 200))
     def jump(self, epoch: int) -> None:
         self.opt.step()
-        if _fits(self._values(epoch)[0], self.dtype):
+        if _fits(self._values(epoch)[0], self.dtype) and not self._past_last_step(epoch):
             self.sched.step(epoch)
             self.model = epoch
         else:

@@ -352,12 +352,27 @@ def test_bad_arguments(make: Any, error: type[Exception], words: str) -> None:
 
 
 def test_group_added_after_construction() -> None:
-    opt = _sgd(lrs=[0.1, 0.2])
+    # torch's StepLR continues an added group from its own lr; so does the adapter
+    opt, native = _sgd(lrs=[0.1, 0.2]), _sgd(lrs=[0.1, 0.2])
     sched = lrfun.torch.Scheduler(opt, lrfun.StepLR([0.1, 0.2], 2))
+    reference = torch.optim.lr_scheduler.StepLR(native, 2)
+    for o in (opt, native):
+        o.add_param_group({"params": [torch.zeros(1)], "lr": 0.5})
+    for _ in range(5):
+        opt.step(), native.step(), sched.step(), reference.step()
+        assert [g["lr"] for g in opt.param_groups] == pytest.approx(
+            [g["lr"] for g in native.param_groups], rel=1e-12
+        )
+
+
+def test_group_added_to_a_schedule_torch_cannot_continue() -> None:
+    opt = _sgd()
+    sched = lrfun.torch.Scheduler(opt, lrfun.OneCycleLR(0.1, total_steps=10))
     opt.add_param_group({"params": [torch.zeros(1)]})
     opt.step()
-    with pytest.raises(RuntimeError, match="a group was added"):
+    with pytest.raises(RuntimeError, match="a param group was added"):
         sched.step()
+    assert sched.last_epoch == 0
 
 
 def test_step_epoch_jumps_to_the_closed_form() -> None:

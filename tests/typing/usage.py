@@ -129,3 +129,13 @@ def optax_adapter() -> None:
 def plots() -> None:
     figure = lrfun.plot.plot([lrfun.StepLR(0.1, 30), "CosineAnnealingLR(0.1, T_max=100)"], 200)
     assert_type(figure, Figure)
+
+
+def transformers_types() -> None:
+    # The type name says what get_scheduler gives: a schedule, or a metric-driven machine.
+    cosine = lrfun.hf.get_scheduler("cosine", 0.1, num_warmup_steps=10, num_training_steps=100)
+    assert_type(cosine, lrfun.Schedule)
+    assert_type(cosine(3), float)
+    plateau = lrfun.hf.get_scheduler("reduce_lr_on_plateau", 0.1)
+    assert_type(plateau, lrfun.ReduceLROnPlateau)
+    assert_type(lrfun.hf.get_scheduler("greedy", 0.1), lrfun.hf.GreedyLR)
