@@ -288,10 +288,11 @@ class CosineAnnealingWarmRestarts(Schedule):
         epoch, t_cur, t_i = scheduler.last_epoch, float(scheduler.T_cur), scheduler.T_i
         schedule = cls(**arguments)
         start, period = schedule._cycle(max(epoch, 0))
-        real = start + t_cur
-        whole = round(real)
-        if abs(real - whole) <= 1e-9 * max(1.0, real):
-            real = whole
+        # torch's T_cur is the real epoch less the period's start (a whole number): adding it
+        # back gives that epoch (to the rounding of one float subtraction, never past floor)
+        real: float = start + t_cur
+        if t_cur.is_integer():
+            real = start + int(t_cur)
         if t_i != period or not 0 <= t_cur < t_i or math.floor(real) != epoch:
             raise ValueError(
                 f"from_torch cannot express CosineAnnealingWarmRestarts with T_cur={t_cur!r}, "
