@@ -382,7 +382,7 @@ def test_two_adapters_built_on_one_optimizer_are_refused_at_their_first_steps() 
     ours.step()
     warmup.step()
     before = _lrs(ours)
-    with pytest.raises(RuntimeError, match="lrfun.ChainedScheduler"):
+    with pytest.raises(RuntimeError, match=r"lrfun\.ChainedScheduler"):
         decay.step()
     assert _lrs(ours) == before and decay.last_epoch == 0
 
