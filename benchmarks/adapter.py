@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks._common import Row, interleaved
+from benchmarks._common import Row, paired
 from parity.strategies import constant, geometric
 
 __all__ = ["CONFIGS", "agree", "run"]
@@ -111,14 +111,14 @@ def run(tiny: bool = False) -> list[Row]:
         else:
             native, ours = _pair(CONFIGS[name])
             target = "<= 0.5"
-        seconds = interleaved({"torch": native, "lrfun": ours}, number=number, repeat=repeat)
-        detail = {f"{who}_us_per_step": t * 1e6 for who, t in seconds.items()}
+        timings = paired({"torch": native, "lrfun": ours}, number=number, repeat=repeat)
+        detail = timings.detail(unit=1e6, suffix="_us_per_step")
         rows.append(
-            Row(
+            Row.paired(
                 "adapter",
                 name,
                 "step() time, lrfun / torch",
-                seconds["lrfun"] / seconds["torch"],
+                timings.ratio("lrfun", "torch"),
                 target,
                 detail,
             )

@@ -11,15 +11,17 @@ eager); the fourth compiles forward, backward (``torch.func``) and update togeth
 graphs compiled (a recompile is any after the first one per compiled function; the first
 optimizer step also compiles once more, as it creates the momentum buffers) and the loop's
 wall time (compiles included: they are what a changing lr costs) against the native
-float-lr loop.
+float-lr loop: the four ways run in turn, in a rotating order, over several rounds, each from
+a reset compiler, and a ratio is the median of the rounds' ratios.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from typing import Any
 
-from benchmarks._common import Row
+from benchmarks._common import Ratio, Row, rounds
 
 __all__ = ["run"]
 
@@ -125,7 +127,7 @@ def run(tiny: bool = False) -> list[Row]:
     import torch
 
     steps, backend = (6, "eager") if tiny else (STEPS, "inductor")
-    results = {}
+    results: dict[str, list[tuple[int, float, list[float]]]] = {way: [] for way in WAYS}
     if backend == "inductor":
         import torch._inductor.config as inductor_config
 
@@ -135,25 +137,37 @@ def run(tiny: bool = False) -> list[Row]:
         inductor_config.fx_graph_cache = False
         torch.compile(lambda t: t + 1)(torch.zeros(1))  # inductor's one-time start-up
     try:
-        for way in WAYS:
-            torch._dynamo.reset()
-            if way == "lrfun fullgraph step":
-                results[way] = _fullgraph_loop(steps, backend)
-            else:
-                results[way] = _optimizer_loop(way, steps, backend)
+        for i in range(rounds(1 if tiny else 3)):
+            shift = i % len(WAYS)
+            for way in WAYS[shift:] + WAYS[:shift]:
+                torch._dynamo.reset()
+                if way == "lrfun fullgraph step":
+                    results[way].append(_fullgraph_loop(steps, backend))
+                else:
+                    results[way].append(_optimizer_loop(way, steps, backend))
     finally:
         if backend == "inductor":
             inductor_config.fx_graph_cache = cache
-    base = results["native, float lr"][1]
+    base = [seconds for _, seconds, _ in results["native, float lr"]]
     rows = []
-    for way, (graphs, seconds, lrs) in results.items():
-        detail = {"graphs": graphs, "seconds": seconds, "steps": steps, "lrs": lrs}
+    for way, runs in results.items():
+        graphs, _, lrs = runs[0]
+        seconds = [s for _, s, _ in runs]
+        detail = {
+            "graphs": graphs,
+            "graphs_per_round": [g for g, _, _ in runs],
+            "seconds": statistics.median(seconds),
+            "rounds_s": seconds,
+            "steps": steps,
+            "lrs": lrs,
+        }
         # The optimizer-step ways compile twice by construction (momentum buffers created on
         # the first step); the fullgraph step compiles once.
         expected = 1 if way == "lrfun fullgraph step" else 2
         target = f"== {expected}" if way.startswith("lrfun") else ""
         rows.append(Row("compiled_loop", way, "graphs compiled", graphs, target, detail))
+        ratio = Ratio.of([s / b for s, b in zip(seconds, base, strict=True)])
         rows.append(
-            Row("compiled_loop", way, "wall time / native float lr", seconds / base, "", detail)
+            Row.paired("compiled_loop", way, "wall time / native float lr", ratio, "", detail)
         )
     return rows

@@ -3,17 +3,19 @@
 MultiStepLR is one ``searchsorted`` over its milestones, so its lowered graph is the same at
 every count; ``optax.piecewise_constant_schedule`` unrolls one branch per boundary. A
 50-piece SequentialLR is compared with ``optax.join_schedules`` over the same pieces.
+Compile times (trace, lower and compile a fresh jit of the step function) are taken in
+turns, lrfun and optax alternating, over several rounds; a speed-up is the median of the
+rounds' ratios.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from benchmarks._common import Row
+from benchmarks._common import Ratio, Row, paired
 
 __all__ = ["run"]
 
@@ -24,16 +26,27 @@ TINY_COUNTS = (3, 10)
 OPTAX_MAX_COUNT = 1_000
 
 
-def lowered(fn: Callable[[Any], Any]) -> tuple[int, float]:
-    """(lines of the lowered StableHLO, seconds to trace, lower and compile) for a step."""
+def lines(fn: Callable[[Any], Any]) -> int:
+    """Lines of the lowered StableHLO of ``fn`` for a step."""
     import jax
     import jax.numpy as jnp
 
-    start = time.perf_counter()
-    lowering = jax.jit(fn).lower(jnp.int32(0))
-    lines = len(lowering.as_text().splitlines())
-    lowering.compile()
-    return lines, time.perf_counter() - start
+    return len(jax.jit(fn).lower(jnp.int32(0)).as_text().splitlines())
+
+
+def compiled(fn: Callable[[Any], Any]) -> Any:
+    """``fn`` traced, lowered and compiled for a step, afresh: a new function object each
+    time, so no cache of JAX's (traces, lowerings, executables) answers a later round."""
+    import jax
+    import jax.numpy as jnp
+
+    return jax.jit(lambda step: fn(step)).lower(jnp.int32(0)).compile()
+
+
+def _compile_detail(timings: Any) -> dict[str, Any]:
+    detail: dict[str, Any] = {f"{who}_compile_s": timings.median(who) for who in timings.seconds}
+    detail["rounds_compile_s"] = dict(timings.seconds)
+    return detail
 
 
 def multistep_pair(count: int) -> tuple[Any, Any]:
@@ -87,46 +100,62 @@ def same_values(ours: Any, theirs: Any, steps: int) -> bool:
 def run(tiny: bool = False) -> list[Row]:
     """The graph-size and compile-time rows."""
     counts = TINY_COUNTS if tiny else COUNTS
+    repeat = 1 if tiny else 3
     rows: list[Row] = []
     lines_at: dict[int, int] = {}
-    lowered(lambda step: step + 1)  # the first compile of a process pays JAX's own start-up
+    compiled(lambda step: step + 1)  # the first compile of a process pays JAX's own start-up
     for count in counts:
         ours, theirs = multistep_pair(count)
-        lines, seconds = lowered(ours)
-        lines_at[count] = lines
-        detail: dict[str, Any] = {"lrfun_lines": lines, "lrfun_compile_s": seconds}
+        lines_at[count] = lines(ours)
+        detail: dict[str, Any] = {"lrfun_lines": lines_at[count]}
         case = f"MultiStepLR, {count:,} milestones"
-        rows.append(Row("graph", case, "lrfun lowered lines", lines, f"== {lines_at[counts[0]]}"))
+        rows.append(
+            Row("graph", case, "lrfun lowered lines", lines_at[count], f"== {lines_at[counts[0]]}")
+        )
         if count <= OPTAX_MAX_COUNT:
-            their_lines, their_seconds = lowered(theirs)
-            detail |= {"optax_lines": their_lines, "optax_compile_s": their_seconds}
-            rows.append(Row("graph", case, "optax lowered lines", their_lines, "", detail))
+            detail["optax_lines"] = lines(theirs)
+            timings = paired(
+                {"lrfun": lambda ours=ours: compiled(ours), "optax": lambda t=theirs: compiled(t)},
+                repeat=repeat,
+            )
+            detail |= _compile_detail(timings)
+            rows.append(
+                Row("graph", case, "optax lowered lines", detail["optax_lines"], "", detail)
+            )
             target = ">= 20" if count == 1_000 else ""
             rows.append(
-                Row(
+                Row.paired(
                     "graph",
                     case,
                     "compile speed-up vs optax (x)",
-                    their_seconds / seconds,
+                    timings.ratio("optax", "lrfun"),
                     target,
                     detail,
                 )
             )
         else:
-            rows.append(Row("graph", case, "lrfun compile (s)", seconds, "", detail))
+            timings = paired({"lrfun": lambda ours=ours: compiled(ours)}, repeat=repeat)
+            detail |= _compile_detail(timings)
+            seconds = Ratio.of(timings.seconds["lrfun"])  # the median and quartiles of seconds
+            rows.append(Row.paired("graph", case, "lrfun compile (s)", seconds, "", detail))
     pieces = 6 if tiny else 50
     ours, theirs = sequential_pair(pieces)
-    lines, seconds = lowered(ours)
-    their_lines, their_seconds = lowered(theirs)
-    detail = {
-        "lrfun_lines": lines,
-        "optax_lines": their_lines,
-        "lrfun_compile_s": seconds,
-        "optax_compile_s": their_seconds,
-    }
+    detail = {"lrfun_lines": lines(ours), "optax_lines": lines(theirs)}
+    timings = paired(
+        {"lrfun": lambda: compiled(ours), "optax": lambda: compiled(theirs)}, repeat=repeat
+    )
+    detail |= _compile_detail(timings)
     case = f"SequentialLR, {pieces} pieces"
-    rows.append(Row("graph", case, "lowered lines, lrfun / optax", lines / their_lines, "", detail))
+    ratio = detail["lrfun_lines"] / detail["optax_lines"]
+    rows.append(Row("graph", case, "lowered lines, lrfun / optax", ratio, "", detail))
     rows.append(
-        Row("graph", case, "compile speed-up vs optax (x)", their_seconds / seconds, "", detail)
+        Row.paired(
+            "graph",
+            case,
+            "compile speed-up vs optax (x)",
+            timings.ratio("optax", "lrfun"),
+            "",
+            detail,
+        )
     )
     return rows

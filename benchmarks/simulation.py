@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -29,7 +28,7 @@ from unittest import mock
 
 import numpy as np
 
-from benchmarks._common import Row, interleaved
+from benchmarks._common import Row, paired
 
 __all__ = ["COMPOSITES", "run", "solvers", "values"]
 
@@ -90,7 +89,8 @@ COMPOSITES: dict[str, Callable[[], Any]] = {
 }
 
 
-def _torch_seconds_per_step(steps: int) -> float:
+def _torch_stepping(steps: int) -> None:
+    """torch's own composite, made and stepped ``steps`` times."""
     import torch
 
     p = torch.nn.Parameter(torch.zeros(1))
@@ -99,11 +99,9 @@ def _torch_seconds_per_step(steps: int) -> float:
     sched = S.ChainedScheduler(
         [S.CyclicLR(opt, 0.01, 0.1, 3), S.CosineAnnealingLR(opt, 1000, eta_min=0.001)]
     )
-    start = time.perf_counter()
     for _ in range(steps):
         opt.step()
         sched.step()
-    return (time.perf_counter() - start) / steps
 
 
 def _loop(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -203,17 +201,17 @@ def _compared(tiny: bool) -> list[Row]:
         # rounds in another order: how far that takes it is a figure.
         np.testing.assert_array_equal(values(make, step, ways["loop"]), ours)
         departure = np.abs(values(make, step, ways["blocked"]) - ours) / np.abs(ours)
-        seconds = interleaved(
+        timings = paired(
             {name: functools.partial(values, make, step, s) for name, s in ways.items()},
-            number=1,
             repeat=1 if tiny else 5,
         )
+        seconds = timings.detail()
         rows += [
-            Row(
+            Row.paired(
                 "simulation",
                 case,
                 "speed-up vs the blocked prefix composition (x)",
-                seconds["blocked"] / seconds["torch order"],
+                timings.ratio("blocked", "torch order"),
                 detail=seconds,
             ),
             Row(
@@ -222,11 +220,11 @@ def _compared(tiny: bool) -> list[Row]:
                 "blocked composition: largest relative distance from torch's order",
                 float(np.max(departure)),
             ),
-            Row(
+            Row.paired(
                 "simulation",
                 case,
                 "speed-up vs every map in the Python loop (x)",
-                seconds["loop"] / seconds["torch order"],
+                timings.ratio("loop", "torch order"),
                 detail=seconds,
             ),
         ]
@@ -239,23 +237,35 @@ def run(tiny: bool = False) -> list[Row]:
     from lrfun import _chain
 
     far = 10**5 if tiny else FAR
-    schedule = _schedule()
+    torch_steps = 2_000 if tiny else 20_000
     tracemalloc.start()
-    start = time.perf_counter()
-    lrs = schedule(np.arange(far, far + 1024))
-    seconds = time.perf_counter() - start
+    lrs = _schedule()(np.arange(far, far + 1024))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    torch_step = _torch_seconds_per_step(2_000 if tiny else 20_000)
-    case = f"ChainedScheduler(CyclicLR, CosineAnnealingLR), steps {far:.0e}..+1023"
-    detail = {"seconds": seconds, "torch_seconds_per_step": torch_step, "peak_bytes": peak}
     assert np.isfinite(lrs).all()
+    # A fresh composite every round (a composite keeps what it simulated), timed in turn
+    # with torch stepping its own.
+    timings = paired(
+        {
+            "lrfun": lambda: _schedule()(np.arange(far, far + 1024)),
+            "torch": functools.partial(_torch_stepping, torch_steps),
+        },
+        repeat=1 if tiny else 3,
+    )
+    case = f"ChainedScheduler(CyclicLR, CosineAnnealingLR), steps {far:.0e}..+1023"
+    detail = {
+        "seconds": timings.median("lrfun"),
+        "torch_seconds_per_step": timings.median("torch") / torch_steps,
+        "rounds_s": timings.detail()["rounds_s"],
+        "torch_steps_timed": torch_steps,
+        "peak_bytes": peak,
+    }
     return [
-        Row(
+        Row.paired(
             "simulation",
             case,
             "speed per step vs torch's step() (x)",
-            torch_step * far / seconds,
+            timings.ratio("torch", "lrfun", far / torch_steps),
             ">= 10",
             detail=detail,
         ),

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._common import Row, interleaved
+from benchmarks._common import Row, paired
 
 __all__ = ["pairs", "run"]
 
@@ -127,10 +127,10 @@ def run(tiny: bool = False) -> list[Row]:
                     jax.block_until_ready(p)
 
                 loops[who] = loop
-            seconds = interleaved(loops, number=1, repeat=repeat)
+            timings = paired(loops, repeat=repeat)
             case = f"{name}, {'SGD momentum' if kind == 'sgd' else 'Adam'}"
             detail = {"lrfun_ops": counts["lrfun"], "optax_ops": counts["optax"]}
-            detail |= {f"{who}_s_per_step": t / steps for who, t in seconds.items()}
+            detail |= timings.detail(unit=1 / steps, suffix="_s_per_step")
             rows.append(
                 Row(
                     "train_step",
@@ -142,11 +142,11 @@ def run(tiny: bool = False) -> list[Row]:
                 )
             )
             rows.append(
-                Row(
+                Row.paired(
                     "train_step",
                     case,
                     "step time, lrfun / optax",
-                    seconds["lrfun"] / seconds["optax"],
+                    timings.ratio("lrfun", "optax"),
                     "<= 1.02",
                     detail,
                 )

@@ -2,9 +2,11 @@
 
 lrfun evaluates ``schedule(np.arange(n))`` in NumPy (float64) and ``jax.jit`` of the same
 (float32; compile time reported apart). torch has no trajectory: its scheduler is stepped
-``n`` times (timed over 10^5 steps and scaled: a step costs the same at every step). Peak
-memory is measured against the output array: NumPy's with tracemalloc (the step array is
-the caller's and made beforehand), JAX's from the compiled program's own accounting
+``n`` times (timed over 10^5 steps of a fresh scheduler in every round and scaled: a step
+costs the same at every step). All four (NumPy, JAX, torch, the floor) take turns in every
+round; each speed-up is the median of the rounds' ratios. Peak memory is measured against
+the output array: NumPy's with tracemalloc (the step array is the caller's and made
+beforehand), JAX's from the compiled program's own accounting
 (``memory_analysis``: temporaries plus output, steps generated in the program).
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._common import Row, interleaved
+from benchmarks._common import Row, paired, rounds
 
 __all__ = ["CONFIGS", "run"]
 
@@ -54,15 +56,23 @@ CONFIGS: dict[str, dict[str, Any]] = {
 _COSINE = ("CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR")
 
 
-def _torch_seconds_per_step(config: dict[str, Any], steps: int) -> float:
+def _torch_stepping(config: dict[str, Any], steps: int, count: int) -> Any:
+    """A function that steps a fresh torch scheduler ``steps`` times, ``count`` times (the
+    schedulers are made beforehand: the timing holds only their steps)."""
     from parity import torch_scheduler
 
-    opt, scheduler = torch_scheduler(config)
-    opt.step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        scheduler.step()
-    return (time.perf_counter() - start) / steps
+    schedulers = []
+    for _ in range(count):
+        opt, scheduler = torch_scheduler(config)
+        opt.step()
+        schedulers.append(scheduler)
+
+    def step() -> None:
+        scheduler = schedulers.pop()
+        for _ in range(steps):
+            scheduler.step()
+
+    return step
 
 
 def _numpy_peak(schedule: Any, steps: np.ndarray) -> tuple[int, int]:
@@ -98,27 +108,30 @@ def run(tiny: bool = False) -> list[Row]:
         compile_s = time.perf_counter() - start
         # The floor: one pass of the schedule's own transcendental over the same steps.
         floor = np.cos if name in _COSINE else np.exp
-        seconds = interleaved(
+        timings = paired(
             {
                 "numpy": lambda schedule=schedule, steps=steps: schedule(steps),
                 "jax": lambda compiled=compiled: compiled().block_until_ready(),
                 "floor": lambda floor=floor, steps=steps: floor(steps * 1e-6),
+                "torch": _torch_stepping(config, torch_steps, rounds(repeat)),
             },
-            number=1,
             repeat=repeat,
         )
-        torch_s = _torch_seconds_per_step(config, torch_steps) * n
+        # torch's rounds step torch_steps steps: scaled to the n steps of a trajectory
+        scale = n / torch_steps
         peak, out_bytes = _numpy_peak(schedule, steps)
         memory = compiled.memory_analysis()
         jax_out = memory.output_size_in_bytes
         jax_peak = memory.temp_size_in_bytes + jax_out
         detail = {
             "steps": n,
-            "torch_s": torch_s,
-            "numpy_s": seconds["numpy"],
-            "floor_s": seconds["floor"],
+            "torch_steps_timed": torch_steps,
+            "torch_s": timings.median("torch") * scale,
+            "numpy_s": timings.median("numpy"),
+            "floor_s": timings.median("floor"),
             "floor": floor.__name__,
-            "jax_s": seconds["jax"],
+            "jax_s": timings.median("jax"),
+            "rounds_s": timings.detail()["rounds_s"],
             "jax_compile_s": compile_s,
             "numpy_peak_bytes": peak,
             "numpy_output_bytes": out_bytes,
@@ -126,27 +139,27 @@ def run(tiny: bool = False) -> list[Row]:
             "jax_output_bytes": jax_out,
         }
         rows += [
-            Row(
+            Row.paired(
                 "trajectory",
                 name,
                 "NumPy speed-up vs torch (x)",
-                torch_s / seconds["numpy"],
+                timings.ratio("torch", "numpy", scale),
                 ">= 100",
                 detail,
             ),
-            Row(
+            Row.paired(
                 "trajectory",
                 name,
                 "jax.jit speed-up vs torch (x)",
-                torch_s / seconds["jax"],
+                timings.ratio("torch", "jax", scale),
                 ">= 100" if "999" in name else ">= 300",
                 detail,
             ),
-            Row(
+            Row.paired(
                 "trajectory",
                 name,
                 f"NumPy time / one np.{floor.__name__} pass",
-                seconds["numpy"] / seconds["floor"],
+                timings.ratio("numpy", "floor"),
                 "<= 2",
                 detail,
             ),

@@ -37,6 +37,10 @@ from lrfun._spec import SpecError
 # lrfun.hf imports neither transformers nor torch.
 from lrfun import hf  # isort: skip
 
+# optax's schedules register themselves (as optax.<Class>) the same way; their module imports
+# neither jax nor optax (lrfun.optax, which does, exposes them under optax's names).
+from lrfun import _optax_family  # noqa: F401  # isort: skip
+
 __all__ = [
     "TOLERANCES",
     "ChainedScheduler",

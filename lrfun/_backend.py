@@ -34,7 +34,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import array_api_compat
-import array_api_compat.numpy as np_xp
 import numpy as np
 
 if TYPE_CHECKING:
@@ -61,8 +60,10 @@ __all__ = [
     "device_of",
     "evaluate",
     "host_values",
+    "is_numpy",
     "is_traced",
     "namespace",
+    "numpy_namespace",
     "table_end",
 ]
 
@@ -187,6 +188,28 @@ def _compiling() -> bool:
     return torch is not None and torch.compiler.is_compiling()
 
 
+# array-api-compat's NumPy namespace, imported on first use: importing it imports NumPy's
+# testing and f2py packages (a third of ``import lrfun`` otherwise).
+_numpy_xp: Any = None
+
+
+def numpy_namespace() -> Any:
+    """array-api-compat's NumPy namespace (the one Python numbers are evaluated in),
+    imported on the first call."""
+    global _numpy_xp
+    if _numpy_xp is None:
+        import array_api_compat.numpy
+
+        _numpy_xp = array_api_compat.numpy
+    return _numpy_xp
+
+
+def is_numpy(xp: Any) -> bool:
+    """Whether ``xp`` is array-api-compat's NumPy namespace (never imports it: a namespace
+    that is not imported yet is not ``xp``)."""
+    return xp is sys.modules.get("array_api_compat.numpy")
+
+
 def _is_jax(xp: Any) -> bool:
     return getattr(xp, "__name__", "") == "jax.numpy"
 
@@ -233,7 +256,7 @@ def _prepare(step: Any, real: bool = False) -> tuple[Ctx, Any, Any, bool]:
         step = np.asarray(step)
     elif not hasattr(step, "dtype"):
         raise TypeError(f"step must be a Python number or an array, got {type(step).__name__}")
-    xp = np_xp if python else namespace(step)
+    xp = numpy_namespace() if python else namespace(step)
     device = device_of(step)
     dtype = np.float64 if python else _float_dtype(xp, step, device)
     integral = xp.__array_namespace_info__().default_dtypes(device=device)["integral"]
@@ -260,7 +283,7 @@ def _prepare(step: Any, real: bool = False) -> tuple[Ctx, Any, Any, bool]:
         # cannot compare uint64 values before it).
         nan = step < 0
     # NumPy takes the bound as a scalar (no array of zeros); traced namespaces get an array.
-    step = np.maximum(step, 0) if xp is np_xp else xp.maximum(step, xp.zeros_like(step))
+    step = np.maximum(step, 0) if is_numpy(xp) else xp.maximum(step, xp.zeros_like(step))
     return Ctx(xp, dtype, device, fraction), step, nan, python
 
 

@@ -460,17 +460,28 @@ class SequentialLR(_Composite):
             ]
         return changes
 
+    def _check_live(self, obj: Any) -> None:
+        # The running child continues from its own epoch: one stepped before it was wrapped
+        # (torch's reset undoes one step of each) runs ahead of what the composite says. Only
+        # a single child is checked: torch's bookkeeping of nested containers runs its own
+        # epochs a step apart.
+        epoch, milestones = obj.last_epoch, list(obj._milestones)
+        index = bisect.bisect_right(milestones, epoch)
+        child = obj._schedulers[index]
+        since = epoch - (milestones[index - 1] if index else 0)
+        if not hasattr(child, "_schedulers") and child.last_epoch != since:
+            raise ValueError(
+                f"from_torch cannot express a SequentialLR whose running schedulers[{index}] "
+                f"stands at epoch {child.last_epoch} where the composite's step gives {since} "
+                "(it was stepped before the SequentialLR was built): lrfun's SequentialLR "
+                "starts each schedule at its milestone"
+            )
+
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
-        # The running child continues from its own epoch: one stepped before it was wrapped
-        # (torch's reset undoes one step of each) runs ahead of what the composite says.
-        epoch, milestones = scheduler.last_epoch, list(scheduler._milestones)
-        index = bisect.bisect_right(milestones, epoch)
-        since = epoch - (milestones[index - 1] if index else 0)
-        _check_epochs(scheduler._schedulers[index], since, f"schedulers[{index}]")
         return {
             "schedulers": [read(c, alone=False) for c in scheduler._schedulers],
-            "milestones": milestones,
+            "milestones": list(scheduler._milestones),
         }
 
 
@@ -534,37 +545,18 @@ class ChainedScheduler(_Composite):
     def _course_changes(self, n: int) -> list[float]:
         return [x for child in self.schedulers for x in child._course_changes(n)]
 
-    @classmethod
-    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+    def _check_live(self, obj: Any) -> None:
         # Children stepped in step with each other: one stepped before it was wrapped runs
-        # ahead of the others, which this composite cannot say.
-        epochs = _leaf_epochs(scheduler)
+        # ahead of the others, which this composite cannot say (single children only: torch's
+        # bookkeeping of nested containers runs their epochs a step apart).
+        epochs = [c.last_epoch for c in obj._schedulers if not hasattr(c, "_schedulers")]
         if len(set(epochs)) > 1:
             raise ValueError(
                 f"from_torch cannot express a ChainedScheduler whose schedulers stand at "
                 f"different epochs {epochs} (one was stepped before the chain was built): "
                 "lrfun's ChainedScheduler steps its schedules together from their first step"
             )
+
+    @classmethod
+    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
         return {"schedulers": [read(c, alone=False) for c in scheduler._schedulers]}
-
-
-def _leaf_epochs(scheduler: Any) -> list[int]:
-    """The epochs of a live composite's leaf schedulers, in order."""
-    children = getattr(scheduler, "_schedulers", None)
-    if children is None:
-        return [int(scheduler.last_epoch)]
-    return [epoch for child in children for epoch in _leaf_epochs(child)]
-
-
-def _check_epochs(child: Any, expected: int, where: str) -> None:
-    """Refuses a running child of torch's SequentialLR whose leaves are not at ``expected``."""
-    if hasattr(child, "_schedulers") and hasattr(child, "_milestones"):
-        return  # a nested SequentialLR is read (and checked) by its own class
-    epochs = _leaf_epochs(child)
-    if any(epoch != expected for epoch in epochs):
-        raise ValueError(
-            f"from_torch cannot express a SequentialLR whose running {where} stands at epoch "
-            f"{epochs[0] if len(epochs) == 1 else epochs} where the composite's step gives "
-            f"{expected} (it was stepped before the SequentialLR was built): lrfun's "
-            "SequentialLR starts each schedule at its milestone"
-        )

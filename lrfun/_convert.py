@@ -97,8 +97,10 @@ def read(scheduler: Any, *, alone: bool) -> Configurable:
             "by its own class; a subclass may step differently)"
         )
     schedule = _one(found, kind)
-    if alone and isinstance(schedule, Schedule):
-        schedule = _continued(schedule, scheduler)
+    if alone:
+        schedule._check_live(scheduler)
+        if isinstance(schedule, Schedule):
+            schedule = _continued(schedule, scheduler)
     return schedule
 
 
@@ -130,7 +132,8 @@ def _continued(schedule: Schedule, scheduler: Any) -> Schedule:
     expected = np.broadcast_to(np.asarray(schedule(step), dtype=np.float64), (width,))
     if schedule._with_start(1.0 if schedule.groups is None else (1.0,) * width) is None:
         return schedule  # torch's next step sets the lrs outright
-    if np.allclose(expected, values, rtol=1e-12, atol=0.0):
+    # within the float64 parity tolerance: torch's recursion rounds on its way there
+    if np.allclose(expected, values, rtol=1e-12, atol=1e-12 * schedule._lr_scale()):
         return schedule
     raise ValueError(
         f"from_torch cannot express {type(scheduler).__name__} at step {step} with the groups' "

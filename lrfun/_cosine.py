@@ -6,7 +6,6 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -161,6 +160,8 @@ def _fraction(T_max: float) -> tuple[int, int] | None:
     < 2**30``: the folded phase ``t * q mod 2p`` fits an int32), else None."""
     if not isinstance(T_max, float):
         return None
+    from fractions import Fraction  # here: only float periods need it
+
     fraction = Fraction(T_max).limit_denominator(2**15)
     p, q = fraction.numerator, fraction.denominator
     if float(fraction) != T_max or p * q >= 2**30:
@@ -279,15 +280,12 @@ class CosineAnnealingWarmRestarts(Schedule):
             start, period = start + period, period * self.T_mult
         return start, period
 
-    @classmethod
-    def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
-        arguments = super()._from_torch(scheduler)
+    def _check_live(self, scheduler: Any) -> None:
         # torch keeps the cycle it is in (T_cur, T_i) beside last_epoch: a scheduler rebuilt
         # with last_epoch= starts a cycle of its own (T_cur = last_epoch), which no schedule of
         # the epoch gives. A real-valued epoch (step(epoch + i / iters)) stands at T_cur.
         epoch, t_cur, t_i = scheduler.last_epoch, float(scheduler.T_cur), scheduler.T_i
-        schedule = cls(**arguments)
-        start, period = schedule._cycle(max(epoch, 0))
+        start, period = self._cycle(max(epoch, 0))
         # torch's T_cur is the real epoch less the period's start (a whole number): adding it
         # back gives that epoch (to the rounding of one float subtraction, never past floor)
         real: float = start + t_cur
@@ -310,7 +308,6 @@ class CosineAnnealingWarmRestarts(Schedule):
                 UserWarning,
                 stacklevel=4,
             )
-        return arguments
 
     def _course_changes(self, n: int) -> list[float]:
         restarts: list[float] = []

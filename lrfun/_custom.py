@@ -363,6 +363,7 @@ class MultiplicativeLR(_UserFunctions):
     # torch multiplies the lr by lr_lambda(epoch) at every step after the first; it has no
     # closed form, so SequentialLR restarts it from the lr the previous child left.
     _hyperparameters = ("base_lr", "start_lr")
+    _function_takes_numbers = True
     chain: ClassVar[Literal["factor", "affine", "absolute"]] = "factor"
     _continues: ClassVar[bool] = True
 

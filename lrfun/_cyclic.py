@@ -46,10 +46,14 @@ class CyclicLR(Schedule):
       step_size_up: steps rising, a positive integer (or a float, as torch takes it: at
         least 2**-60, below 2**63).
       step_size_down: steps falling, >= 0 (None: ``step_size_up``).
-      mode: ``'triangular'``, ``'triangular2'`` or ``'exp_range'``.
-      gamma: ``exp_range``'s decay per step, >= 0.
+      mode: ``'triangular'``, ``'triangular2'`` or ``'exp_range'`` (with a ``scale_fn``
+        torch never reads it: kept as given).
+      gamma: ``exp_range``'s decay per step, >= 0; in the other modes, or with a
+        ``scale_fn``, torch never reads it, and neither does lrfun (kept as given, static in
+        the pytree).
       scale_fn: a function of the cycle or step replacing ``mode``.
-      scale_mode: ``'cycle'`` or ``'iterations'``, used with ``scale_fn``.
+      scale_mode: ``'cycle'`` or ``'iterations'``, used with ``scale_fn``; without one
+        torch ignores it (the mode sets it) and lrfun keeps it as given.
       cycle_momentum: whether momentum cycles (then ``momentum`` gives it).
       base_momentum: the lower momentum, any finite number, as torch writes it (a sequence:
         one per param group); without ``cycle_momentum`` torch never reads it, and neither
@@ -98,15 +102,28 @@ class CyclicLR(Schedule):
         )
         if self.scale_fn is not None and not callable(self.scale_fn):
             raise TypeError(f"scale_fn must be callable or None, got {check._shown(self.scale_fn)}")
+        # torch reads mode and gamma only without a scale_fn (gamma only in exp_range), and
+        # scale_mode only with one (the mode sets it otherwise): what it never reads is kept
+        # as given, unchecked, and never computed with.
+        custom = self.scale_fn is not None
+        mode = _as_given(self.mode) if custom else check.choice("mode", self.mode, _MODES)
         self._set(
             base_lr=base_lr,
             max_lr=max_lr,
             base_momentum=base_m,
             max_momentum=max_m,
             step_size_up=up,
-            mode=check.choice("mode", self.mode, _MODES) if self.scale_fn is None else self.mode,
-            gamma=check.real("gamma", self.gamma, low=0.0),
-            scale_mode=check.choice("scale_mode", self.scale_mode, ("cycle", "iterations")),
+            mode=mode,
+            gamma=(
+                check.real("gamma", self.gamma, low=0.0)
+                if not custom and mode == "exp_range"
+                else _as_given(self.gamma)
+            ),
+            scale_mode=(
+                check.choice("scale_mode", self.scale_mode, ("cycle", "iterations"))
+                if custom
+                else _as_given(self.scale_mode)
+            ),
             cycle_momentum=cycle,
             _groups=check.group_count(
                 base_lr=base_lr, max_lr=max_lr, **_momentum_groups(cycle, base_m, max_m)
@@ -118,8 +135,14 @@ class CyclicLR(Schedule):
     def cycles_momentum(self) -> bool:
         return self.cycle_momentum
 
+    @property
+    def _reads_gamma(self) -> bool:
+        return self.scale_fn is None and self.mode == "exp_range"
+
     def _tree_leaves(self) -> tuple[str, ...]:
-        return _momentum_leaves(self)
+        # gamma is static data where torch never reads it (it may be anything then).
+        leaves = _momentum_leaves(self)
+        return leaves if self._reads_gamma else tuple(n for n in leaves if n != "gamma")
 
     @property
     def _writes_group_keys(self) -> bool:
@@ -128,6 +151,12 @@ class CyclicLR(Schedule):
     def _write(self, shared: Shared) -> None:
         if self.cycle_momentum:
             shared.momenta = self
+
+    _torch_step_error = (
+        OverflowError,
+        "torch's CyclicLR overflows at step {step} (its triangular2 scale 1 / 2.0 ** (cycle - 1) "
+        "past cycle 1024; its last step is {limit})",
+    )
 
     def _torch_steps(self) -> int | None:
         if self.mode != "triangular2" or self.scale_fn is not None:
@@ -252,7 +281,8 @@ class OneCycleLR(Schedule):
       max_lr: the peak lr (a sequence: one per param group).
       total_steps: the number of steps, a positive integer; or None with ``epochs`` and
         ``steps_per_epoch``.
-      epochs: a positive integer: with ``steps_per_epoch``, ``total_steps`` is their product.
+      epochs: a positive integer: with ``steps_per_epoch``, ``total_steps`` is their product
+        (beside ``total_steps`` torch never reads it: kept as given).
       steps_per_epoch: a positive integer (see ``epochs``).
       pct_start: a float in [0, 1]: the fraction of steps rising. A value that makes a phase
         zero steps long (torch then divides by zero) is rejected.
@@ -308,14 +338,13 @@ class OneCycleLR(Schedule):
         max_lr = check.lr_values("max_lr", self.max_lr)
         cycle = check.boolean("cycle_momentum", self.cycle_momentum)
         base_m, max_m = momentum_bounds(cycle, self.base_momentum, self.max_momentum)
-        # Arguments torch ignores are checked all the same: a typo there is a typo.
-        epochs = None if self.epochs is None else check.integer("epochs", self.epochs)
-        per_epoch = self.steps_per_epoch
-        if per_epoch is not None:
-            per_epoch = check.integer("steps_per_epoch", per_epoch)
+        # Beside total_steps torch never reads epochs and steps_per_epoch: kept as given.
+        epochs, per_epoch = _as_given(self.epochs), _as_given(self.steps_per_epoch)
         if self.total_steps is not None:
             total = check.integer("total_steps", self.total_steps)
         elif epochs is not None and per_epoch is not None:
+            epochs = check.integer("epochs", epochs)
+            per_epoch = check.integer("steps_per_epoch", per_epoch)
             total = check.integer("epochs * steps_per_epoch", epochs * per_epoch)
         else:
             raise ValueError(
@@ -431,6 +460,11 @@ class OneCycleLR(Schedule):
     def _course_changes(self, n: int) -> list[float]:
         return list(self._ends)
 
+    _torch_step_error = (
+        ValueError,
+        "Tried to step {step} times. The specified number of total steps is {limit}",
+    )
+
     def _torch_steps(self) -> int | None:
         return self._total  # torch raises when stepped past total_steps
 
@@ -526,9 +560,13 @@ def momentum_bounds(cycle: bool, base: Any, top: Any) -> tuple[Any, Any]:
 
 
 def _as_given(value: Any) -> Any:
-    """An argument torch never reads, kept as given (a list as a tuple: hashable, as the
-    static data of a pytree must be)."""
-    return tuple(value) if isinstance(value, list) else value
+    """An argument torch never reads, kept as given (a list as a tuple, a concrete 0-d
+    array as its Python number: hashable, as the static data of a pytree must be)."""
+    if isinstance(value, list):
+        return tuple(value)
+    if check._scalar_array(value) and not check._traced(value):
+        return value.item()
+    return value
 
 
 def _momentum_groups(cycle: bool, base: Any, top: Any) -> dict[str, Any]:

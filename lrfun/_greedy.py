@@ -46,7 +46,7 @@ class GreedyState(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True)
-class GreedyLR(Machine):
+class GreedyLR(Machine[GreedyState]):
     """transformers' GreedyLR: raises the lr while a metric keeps improving, cuts it on a
     plateau, transformers' decisions exactly.
 

@@ -558,7 +558,8 @@ class InverseSqrt(_Transformers):
     Args:
       base_lr: the optimizer's lr (a sequence: one per param group).
       num_warmup_steps: W, an integer >= 0.
-      timescale: a positive integer; by default ``num_warmup_steps``, or 10,000 without
+      timescale: a positive integer (a whole float is its integer); by default
+        ``num_warmup_steps``, or 10,000 without
         warmup (transformers' default).
 
     >>> s = InverseSqrt(1.0, num_warmup_steps=4)
@@ -578,7 +579,8 @@ class InverseSqrt(_Transformers):
         timescale = self.timescale
         if timescale is None:
             timescale = self.num_warmup_steps or 10_000
-        self._set(timescale=check.integer("timescale", timescale))
+        # a whole float is its integer: transformers' default is num_warmup_steps as given
+        self._set(timescale=check.integer("timescale", timescale, whole=True))
 
     def _after_warmup(self, ctx: Ctx, step: Any) -> Any:
         assert self.timescale is not None  # set by the constructor
@@ -701,10 +703,14 @@ class WarmupStableDecay(_Transformers):
     def __post_init__(self) -> None:
         super().__post_init__()
         self._set(
+            # whole floats are their integers, as transformers computes with them
+            # (get_wsd_schedule's num_training_steps=10.0 makes num_stable_steps a float)
             num_stable_steps=check.integer(
-                "num_stable_steps", self.num_stable_steps, minimum=-_INT_MAX
+                "num_stable_steps", self.num_stable_steps, minimum=-_INT_MAX, whole=True
             ),
-            num_decay_steps=check.integer("num_decay_steps", self.num_decay_steps, minimum=0),
+            num_decay_steps=check.integer(
+                "num_decay_steps", self.num_decay_steps, minimum=0, whole=True
+            ),
             warmup_type=check.choice("warmup_type", self.warmup_type, SHAPES),
             decay_type=check.choice("decay_type", self.decay_type, SHAPES),
             min_lr_ratio=check.real("min_lr_ratio", self.min_lr_ratio, low=0.0),

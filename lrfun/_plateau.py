@@ -12,18 +12,17 @@ import dataclasses
 import math
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
-import array_api_compat.numpy as np_xp
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import SCALARS, Ctx, device_of, namespace
+from lrfun._backend import SCALARS, Ctx, device_of, is_numpy, namespace, numpy_namespace
 from lrfun._reference import TORCH
 from lrfun._schedule import Configurable, per_group
 from lrfun._validate import BEST, COUNT, COUNTER_MAX, LR, MAX_STEP, FieldSpec, LrValue
 
-__all__ = ["Machine", "PlateauState", "ReduceLROnPlateau", "host_metric"]
+__all__ = ["Machine", "MachineState", "PlateauState", "ReduceLROnPlateau", "host_metric"]
 
 
 _HOST = Ctx(SCALARS, float, None)
@@ -39,10 +38,23 @@ class PlateauState(NamedTuple):
     last_epoch: Any  # updates so far
 
 
+class MachineState(Protocol):
+    """What every machine's state is: a NamedTuple of arrays whose ``lr`` field is the lr
+    now (shape () or (groups,), an array of the state's namespace)."""
+
+    @property
+    def lr(self) -> Any:
+        """The lr the state holds."""
+
+
+# The state type of a machine: ReduceLROnPlateau's PlateauState, GreedyLR's GreedyState.
+StateT = TypeVar("StateT", bound=MachineState)
+
+
 def _state_ctx(like: Any) -> tuple[Ctx, Any]:
     """The (namespace, float dtype, device) of a state built like ``like``, and its integer
     dtype: NumPy float64 by default."""
-    xp = np_xp if like is None else namespace(like)
+    xp = numpy_namespace() if like is None else namespace(like)
     device = None if like is None else device_of(like)
     info = xp.__array_namespace_info__().default_dtypes(device=device)
     dtype = info["real floating"]
@@ -94,7 +106,7 @@ def _min_lrs(scheduler: Any) -> Any:
     return per_group([float(default)] * groups)
 
 
-def _per_group_lr(machine: Machine, value: Any) -> Any:
+def _per_group_lr(machine: Machine[Any], value: Any) -> Any:
     """An lr-valued argument as the state's lr: one value, or one per param group."""
     if machine.groups is not None and not isinstance(value, tuple):
         return [value] * machine.groups  # one value per group, as torch broadcasts min_lr
@@ -102,8 +114,13 @@ def _per_group_lr(machine: Machine, value: Any) -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
-class Machine(Configurable, register=False):
+class Machine(Configurable, Generic[StateT], register=False):
     """A metric-driven lr state machine: ``init()``, ``update(state, metric)``, ``lr(state)``.
+
+    Generic in its state: a ``Machine[PlateauState]`` (ReduceLROnPlateau) takes and gives
+    ``PlateauState`` values, so a checker follows the state through ``update`` and knows its
+    fields. The lr a state holds is typed ``Any``: an array of the state's namespace (NumPy,
+    JAX, torch: ``init(like=...)``'s), or a Python float on the host.
 
     The state is a NamedTuple of arrays (``state_type``), a JAX pytree; ``update`` is pure
     and free of Python branches on values (``where``-selection), so it runs under ``jit``,
@@ -143,7 +160,7 @@ class Machine(Configurable, register=False):
         self._set_torch_state(scheduler, {k: v for k, v in state.items() if v is not None})
         return scheduler
 
-    def init(self, like: Any = None) -> Any:
+    def init(self, like: Any = None) -> StateT:
         """The state right after construction (or where the keyword arguments say it stands).
 
         Args:
@@ -164,10 +181,10 @@ class Machine(Configurable, register=False):
                 )
         return self._initial(ctx, integral)
 
-    def _initial(self, ctx: Ctx, integral: Any) -> Any:
+    def _initial(self, ctx: Ctx, integral: Any) -> StateT:
         raise NotImplementedError
 
-    def update(self, state: Any, metric: Any) -> Any:
+    def update(self, state: StateT, metric: Any) -> StateT:
         """One ``scheduler.step(metric)``: the state after seeing ``metric``.
 
         Args:
@@ -193,18 +210,19 @@ class Machine(Configurable, register=False):
                     f"metric must be one number, got an array of shape {tuple(current.shape)}"
                 )
             current = xp.reshape(current, ())
-        if xp is np_xp:
+        if is_numpy(xp):
             # NaN from inf * 0 (threshold 1, rel) or inf - inf is torch's answer too: no
             # NumPy warning.
             with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
                 return self._update(ctx, state, current)
         return self._update(ctx, state, current)
 
-    def _update(self, ctx: Ctx, state: Any, current: Any) -> Any:
+    def _update(self, ctx: Ctx, state: StateT, current: Any) -> StateT:
         raise NotImplementedError
 
-    def lr(self, state: Any) -> Any:
-        """The lr the state holds (shape () or (groups,))."""
+    def lr(self, state: StateT) -> Any:
+        """The lr the state holds (shape () or (groups,)): an array of the state's namespace
+        (a Python float for a host state of one group)."""
         return state.lr
 
     def trajectory(self, metrics: Any) -> Any:
@@ -218,7 +236,7 @@ class Machine(Configurable, register=False):
         if jax is not None and isinstance(metrics, jax.Array):
             state = self.init(like=metrics)
 
-            def body(state: Any, metric: Any) -> tuple[Any, Any]:
+            def body(state: StateT, metric: Any) -> tuple[StateT, Any]:
                 state = self.update(state, metric)
                 return state, state.lr
 
@@ -281,7 +299,7 @@ class Machine(Configurable, register=False):
         *,
         label: str = "state.{}",
         runs_in: Callable[[np.dtype], np.dtype] | None = None,
-    ) -> Any:
+    ) -> StateT:
         """Checks a state restored from a checkpoint, field by field, before it is used.
 
         ``update`` runs traced, where a corrupt value cannot be refused (a NaN ``best`` is
@@ -321,15 +339,16 @@ class Machine(Configurable, register=False):
             name: check.state_field(label.format(name), getattr(state, name), field, runs_in)
             for name, field in spec.items()
         }
-        return self.state_type(**out)
+        checked: StateT = self.state_type(**out)
+        return checked
 
-    def _host(self, state: Any) -> Any:
+    def _host(self, state: StateT) -> StateT:
         """A checked state as the torch adapter steps it on the host (NumPy float64)."""
         return state
 
 
 @dataclasses.dataclass(frozen=True)
-class ReduceLROnPlateau(Machine):
+class ReduceLROnPlateau(Machine[PlateauState]):
     """Cuts the lr by ``factor`` when a metric has stopped improving, torch's decision exactly.
 
     Each ``update(state, metric)`` is one ``scheduler.step(metric)``: the metric improves on

@@ -11,8 +11,8 @@ below is filled by the classes as they are defined.
 from __future__ import annotations
 
 import dataclasses
-import importlib.abc
 import importlib.util
+import inspect
 import keyword
 import sys
 import threading
@@ -57,6 +57,8 @@ def lambdas(fns: Sequence[Any]) -> Any:
 
 _REGISTRY: dict[str, type[Configurable]] = {}
 _pytrees: set[type[Configurable]] = set()  # classes to register with JAX
+# Each class's keyword arguments (None: it takes any), read on its first keyword call.
+_KEYWORDS: dict[type, frozenset[str] | None] = {}
 
 
 _MISSING = object()
@@ -141,6 +143,23 @@ class Configurable:
     # tuple gives one leaf per group). Every other field -- integers, modes, functions,
     # structure and what the constructor derived -- is static data.
     _hyperparameters: ClassVar[tuple[str, ...]] = ()
+
+    if not TYPE_CHECKING:
+        # Hidden from type checkers, which read each class's arguments off its own __init__.
+
+        def __new__(cls, *args, **kwargs):
+            # Python's TypeError for a mistyped keyword names no alternative: here it names
+            # the close ones. Known keywords cost a set lookup each; copies (pickle,
+            # copy.deepcopy) and JAX's unflattening call __new__ with no arguments.
+            if kwargs:
+                taken = _KEYWORDS.get(cls, _MISSING)
+                if taken is _MISSING:
+                    taken = _keywords(cls)
+                if taken is not None:
+                    for key in kwargs:
+                        if key not in taken:
+                            raise TypeError(_unexpected_keyword(cls, key))
+            return super().__new__(cls)
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -343,6 +362,12 @@ class Configurable:
             return None
         return cls(**cls._from_torch(obj))
 
+    def _check_live(self, obj: Any) -> None:
+        """Refuses (ValueError) a live object, read as this schedule by ``from_torch``, whose
+        state the schedule does not describe (only a top-level object: a composite's child
+        is its container's to say); warns where it stands somewhere the caller may not
+        expect. By default every state of the object is one of the schedule's steps."""
+
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
         """The constructor arguments read off a live object of this class's reference: by
@@ -359,6 +384,13 @@ class Configurable:
         """The most steps torch's object can take (None: no limit)."""
         return None
 
+    # What torch's object raises when stepped past ``_torch_steps()``: the exception type and
+    # its message (``{step}``: the step, ``{limit}``: the limit, ``{name}``: the class).
+    _torch_step_error: ClassVar[tuple[type[Exception], str]] = (
+        ValueError,
+        "{name} cannot be stepped past step {limit} (torch's raises there); got step {step}",
+    )
+
     def _float32_steps(self) -> int | None:
         """The last step whose float32 value lrfun promises within the float32 tolerance
         (None: every step); past it float32 carries an error that grows with the step."""
@@ -367,8 +399,11 @@ class Configurable:
     # A representative (spec, steps) for the gallery: settings recipes use, each showing what
     # the schedule is known for; None keeps the class out of the gallery.
     _gallery: ClassVar[tuple[str, int] | None] = None
-    # A constructor argument that must be a Python function: no spec or JSON can hold it.
+    # A constructor argument that takes a Python function: no spec or JSON can hold one.
     _function_argument: ClassVar[str | None] = None
+    # Whether that argument takes a number too (a constant, MultiplicativeLR's factor): specs
+    # and JSON configs then name the class, with numbers there.
+    _function_takes_numbers: ClassVar[bool] = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -546,6 +581,33 @@ class Schedule(Configurable, register=False):
         return []
 
 
+def _keywords(cls: type) -> frozenset[str] | None:
+    """The names ``cls``'s constructor takes as keywords (None where it takes ``**kwargs``),
+    cached for the class."""
+    names = _arguments(cls)
+    taken = None if names is None else frozenset(names)
+    _KEYWORDS[cls] = taken
+    return taken
+
+
+def _arguments(cls: type) -> list[str] | None:
+    """The constructor's keyword arguments in its order, or None where it takes any."""
+    parameters = list(inspect.signature(cls).parameters.values())
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _unexpected_keyword(cls: type, key: str) -> str:
+    """Python's refusal of a keyword the constructor does not take, with the close names
+    (``gama`` -> ``gamma``), or every name where none is close."""
+    from lrfun._suggest import did_you_mean
+
+    taken = _arguments(cls) or []
+    hint = did_you_mean(key, taken) or f"it takes {', '.join(taken)}"
+    return f"{cls.__name__}() got an unexpected keyword argument {key!r}; {hint}"
+
+
 def is_own(cls: type) -> bool:
     """Whether one of lrfun's modules defines ``cls`` (not a library, a test or a doctest)."""
     module = sys.modules.get(cls.__module__)
@@ -553,7 +615,11 @@ def is_own(cls: type) -> bool:
 
 
 # lrfun's own families: their names are their libraries'.
-_FAMILIES = {"": "torch's schedulers", "hf.": "transformers' schedules"}
+_FAMILIES = {
+    "": "torch's schedulers",
+    "hf.": "transformers' schedules",
+    "optax.": "optax's schedules",
+}
 
 
 def _where(cls: type) -> str:
@@ -611,7 +677,11 @@ def from_config(config: Mapping[str, Any]) -> Configurable:
         may hold callables (they cannot be JSON, but they construct).
 
     Returns:
-      The schedule.
+      The schedule. Typed ``Configurable``: which class a config builds is in its
+      ``"name"``, a value read at run time, and a config may describe a metric-driven
+      machine (``ReduceLROnPlateau``, ``hf.GreedyLR``) as well as a ``Schedule``; tell them
+      apart with ``isinstance``, or call the class itself (``lrfun.StepLR(**arguments)``)
+      where the type matters.
 
     Raises:
       ValueError: unknown name; dicts and lists nested more than ``MAX_CONFIG_DEPTH``
@@ -690,7 +760,9 @@ def _register_pytrees() -> None:
         _registered.add(cls)
 
 
-class _JaxLoader(importlib.abc.Loader):
+# The hook and the loader follow the import protocols without importlib.abc's base classes
+# (importing importlib.abc imports importlib.resources: a few percent of ``import lrfun``).
+class _JaxLoader:
     """jax's own loader, which registers lrfun's pytrees once jax's module has run."""
 
     def __init__(self, loader: Any) -> None:
@@ -707,7 +779,7 @@ class _JaxLoader(importlib.abc.Loader):
         return getattr(self._loader, name)
 
 
-class _JaxHook(importlib.abc.MetaPathFinder):
+class _JaxHook:
     """Waits for ``import jax`` (once), then wraps its loader."""
 
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
@@ -716,7 +788,8 @@ class _JaxHook(importlib.abc.MetaPathFinder):
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.loader is not None:
-            spec.loader = _JaxLoader(spec.loader)
+            # a Loader by protocol (see _JaxLoader)
+            spec.loader = _JaxLoader(spec.loader)  # type: ignore[assignment]
         return spec
 
 

@@ -89,14 +89,21 @@ def _functions() -> dict[str, Callable[..., Configurable]]:
 
 
 def spec_names() -> tuple[str, ...]:
-    """Every name a spec may call: the schedule classes that take no Python function, and
+    """Every name a spec may call: the schedule classes that take no Python function (or a
+    number in its place: ``MultiplicativeLR(0.1, lr_lambda=0.95)``), and
     [``lrfun.hf``][lrfun.hf]'s ``get_*`` functions.
 
     >>> "StepLR" in spec_names(), "LambdaLR" in spec_names(), "hf.get_scheduler" in spec_names()
     (True, False, True)
     """
-    ours = [cls._name for cls in classes() if cls._function_argument is None]
+    ours = [cls._name for cls in classes() if not _needs_function(cls)]
     return (*ours, *sorted(_functions()))
+
+
+def _needs_function(cls: type[Configurable]) -> bool:
+    """Whether the class takes an argument that only a Python function fills (LambdaLR's
+    ``lr_lambda``), which no spec or JSON holds; MultiplicativeLR's takes numbers too."""
+    return cls._function_argument is not None and not cls._function_takes_numbers
 
 
 class SpecError(ValueError):
@@ -344,7 +351,7 @@ class _Reader:
             return self.function_call(node, name)
         if cls is None:
             raise SpecError(_unknown_schedule(name, self.where(node.func)))
-        if cls._function_argument is not None:
+        if _needs_function(cls):
             raise SpecError(
                 f"{name} takes a Python function ({cls._function_argument}), which a spec "
                 "cannot hold: build it in Python"
@@ -491,14 +498,25 @@ def _unknown_schedule(name: str, where: str) -> str:
     suggestion = did_you_mean(name, known)
     if suggestion:
         return f"unknown schedule {_shown(name)} {where}; {suggestion}"
-    return f"unknown schedule {_shown(name)} {where}; a spec names one of {', '.join(known)}"
+    # lrfun's own names in full, the families' counted (hundreds of characters otherwise)
+    own = [n for n in known if "." not in n]
+    families = sorted({n.split(".", 1)[0] for n in known if "." in n})
+    counted = ", ".join(
+        f"{family}.* ({sum(n.startswith(family + '.') for n in known)} names)"
+        for family in families
+    )
+    return (
+        f"unknown schedule {_shown(name)} {where}; a spec names one of {', '.join(own)}"
+        + (f"; or a family's: {counted} ('lrfun completion --names' lists them)" if counted else "")
+    )
 
 
 def _constructor_message(cls: type[Configurable], e: Exception) -> str:
-    # Python's own signature errors say "__init__()"; users wrote the class name.
+    # Python's own signature errors say "__init__()", a refused keyword "StepLR()"; users
+    # wrote the class name.
     name = cls._name
     text = str(e).replace(f"{cls.__name__}.__init__()", name).replace("__init__()", name)
-    return _suggested(cls, e, text)
+    return _suggested(cls, e, text.replace(f"{cls.__name__}()", name))
 
 
 _UNEXPECTED = re.compile(r"got an unexpected keyword argument '([^']*)'")
@@ -509,7 +527,7 @@ def _suggested(target: Callable[..., Any], e: Exception, text: str | None = None
     the close argument names (``total_step`` -> ``total_steps``), else by all of them."""
     text = str(e) if text is None else text
     found = _UNEXPECTED.search(text) if isinstance(e, TypeError) else None
-    if found is None:
+    if found is None or text[found.end() :].startswith(";"):  # none, or already suggested
         return text
     try:
         taken = [
@@ -528,7 +546,7 @@ def _from_config(config: Mapping[str, Any], where: str) -> Configurable:
     if not isinstance(name, str):
         raise SpecError(f"{where}: 'name' must be a schedule name, got {_shown(name)}")
     cls = registered(name)
-    if cls is not None and cls._function_argument is not None:
+    if cls is not None and _needs_function(cls):
         raise SpecError(f"{where}: {name} takes a Python function, which JSON cannot hold")
     try:
         return from_config(config)

@@ -4,7 +4,8 @@ A SPEC is a schedule's constructor call as written in Python, with literal argum
 "OneCycleLR(max_lr=0.1, total_steps=1000)", "MultiStepLR([0.1, 0.01], [30, 80])",
 "SequentialLR([LinearLR(0.1, 0.01, total_iters=5), StepLR(0.1, 30)], milestones=[5])" --
 or @config.json, a file holding a schedule.to_config() dict. Specs are checked by a strict
-grammar and never evaluated. Schedules that take a Python function cannot be specified. A
+grammar and never evaluated. Schedules that take a Python function cannot be specified
+(MultiplicativeLR can, with a number for its lr_lambda: a constant factor). A
 metric-driven schedule (ReduceLROnPlateau, hf.GreedyLR) is driven by --metrics:
 comma-separated numbers or @file (numbers separated by commas or whitespace), one per update;
 it runs at about a microsecond per metric.
@@ -48,6 +49,8 @@ import numpy as np
 from lrfun import __version__
 from lrfun._check import evaluate
 from lrfun._check import rows as evaluated_rows
+from lrfun._completion import SHELLS
+from lrfun._completion import script as completion_script
 from lrfun._progress import progress, reporting_steps
 from lrfun._schedule import Configurable, names
 from lrfun._spec import SpecError, load, read_file, spec_names
@@ -304,7 +307,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     gallery.add_argument("--no-torch", action="store_true", help="skip the torch overlay")
     gallery.set_defaults(run=_gallery)
+
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh, fish)",
+        description=(
+            "Print a completion script for the shell: it completes commands, options, their\n"
+            "values and, where a SPEC goes, the schedule names (asked of 'lrfun completion\n"
+            "--names' as you type: a library's schedules, from --import, are completed too)."
+        ),
+        epilog=_COMPLETION_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="%(prog)s [-h] {bash,zsh,fish}\n       %(prog)s [-h] --names",
+    )
+    completion.add_argument("shell", nargs="?", choices=SHELLS, help="the shell")
+    completion.add_argument(
+        "--names",
+        action="store_true",
+        help="print the names a SPEC may call, one per line, instead (what the scripts ask)",
+    )
+    completion.set_defaults(run=_completion)
     return parser
+
+
+_COMPLETION_HELP = """\
+Load it:
+  bash  add to ~/.bashrc:  source <(lrfun completion bash)
+  zsh   add to ~/.zshrc, after compinit:  source <(lrfun completion zsh)
+  fish  lrfun completion fish > ~/.config/fish/completions/lrfun.fish
+"""
+
+
+def _completion(args: argparse.Namespace) -> int:
+    if args.names == (args.shell is not None):
+        raise _UsageError("completion: give a shell (bash, zsh or fish), or --names")
+    if args.names:
+        sys.stdout.write("".join(f"{name}\n" for name in spec_names()))
+    else:
+        sys.stdout.write(completion_script(args.shell, _parser()))
+    return 0
 
 
 _FORMATS = ("table", "csv", "json")

@@ -14,6 +14,11 @@ traced, where values cannot be checked).
 The count optax passes is the number of updates already applied, so update ``k`` uses
 ``schedule(k)``: the lr torch's optimizer uses after ``k`` scheduler steps.
 
+optax's schedule factories are here too, under optax's names and with optax's arguments
+(``lrfun.optax.warmup_cosine_decay_schedule(0.0, 0.1, 100, 1000)``), each returning the
+lrfun schedule equal to optax's at every step (the ``optax.`` family: configs, specs,
+plots and both adapters, like every lrfun schedule).
+
 This module imports jax and optax; ``import lrfun`` does not.
 """
 
@@ -37,10 +42,64 @@ except ModuleNotFoundError as error:  # the hint, where a bare "No module named"
     ) from error
 
 from lrfun import _validate as check
+from lrfun._optax_family import (
+    ConstantSchedule,
+    CosineDecaySchedule,
+    CosineOnecycleSchedule,
+    ExponentialDecay,
+    LinearOnecycleSchedule,
+    LinearSchedule,
+    PiecewiseConstantSchedule,
+    PiecewiseInterpolateSchedule,
+    PolynomialSchedule,
+    WarmupConstantSchedule,
+    WarmupCosineDecaySchedule,
+    WarmupExponentialDecaySchedule,
+    constant_schedule,
+    cosine_decay_schedule,
+    cosine_onecycle_schedule,
+    exponential_decay,
+    linear_onecycle_schedule,
+    linear_schedule,
+    piecewise_constant_schedule,
+    piecewise_interpolate_schedule,
+    polynomial_schedule,
+    warmup_constant_schedule,
+    warmup_cosine_decay_schedule,
+    warmup_exponential_decay_schedule,
+)
 from lrfun._plateau import Machine
 from lrfun._schedule import Schedule
 
-__all__ = ["check_state", "inject", "reduce_on_plateau"]
+__all__ = [
+    "ConstantSchedule",
+    "CosineDecaySchedule",
+    "CosineOnecycleSchedule",
+    "ExponentialDecay",
+    "LinearOnecycleSchedule",
+    "LinearSchedule",
+    "PiecewiseConstantSchedule",
+    "PiecewiseInterpolateSchedule",
+    "PolynomialSchedule",
+    "WarmupConstantSchedule",
+    "WarmupCosineDecaySchedule",
+    "WarmupExponentialDecaySchedule",
+    "check_state",
+    "constant_schedule",
+    "cosine_decay_schedule",
+    "cosine_onecycle_schedule",
+    "exponential_decay",
+    "inject",
+    "linear_onecycle_schedule",
+    "linear_schedule",
+    "piecewise_constant_schedule",
+    "piecewise_interpolate_schedule",
+    "polynomial_schedule",
+    "reduce_on_plateau",
+    "warmup_constant_schedule",
+    "warmup_cosine_decay_schedule",
+    "warmup_exponential_decay_schedule",
+]
 
 # The name each optax optimizer gives the quantity torch's schedulers cycle as momentum.
 _MOMENTUM_NAMES = ("momentum", "b1")
@@ -50,7 +109,7 @@ _MACHINE = "an lrfun.ReduceLROnPlateau or GreedyLR"  # what a plateau argument m
 
 def inject(
     optimizer: Callable[..., optax.GradientTransformation],
-    schedule: Schedule | Machine,
+    schedule: Schedule | Machine[Any],
     *,
     group: int | None = None,
     **hyperparams: Any,
@@ -120,7 +179,7 @@ def inject(
 
 
 def reduce_on_plateau(
-    plateau: Machine, *, group: int | None = None
+    plateau: Machine[Any], *, group: int | None = None
 ) -> optax.GradientTransformationExtraArgs:
     """torch's ReduceLROnPlateau (or transformers' GreedyLR) as an optax transformation:
     scales updates by lr / base_lr.
@@ -181,7 +240,7 @@ def reduce_on_plateau(
     )
 
 
-def check_state(plateau: Machine, state: Any) -> Any:
+def check_state(plateau: Machine[Any], state: Any) -> Any:
     """Checks the machine states in an optimizer state restored from a checkpoint.
 
     ``update`` runs traced (under ``jit``), where a corrupt value cannot be refused: a NaN
@@ -248,7 +307,7 @@ class _PlateauSchedule:
     """The plateau as an optax stateful schedule: the lr its state holds, stepped by the
     ``value`` extra argument after the update that used it."""
 
-    def __init__(self, plateau: Machine, index: int | None) -> None:
+    def __init__(self, plateau: Machine[Any], index: int | None) -> None:
         self.plateau = plateau
         self.index = index
 
@@ -277,7 +336,7 @@ def _pick(values: Any, index: int | None) -> Any:
     return values if index is None else values[index]
 
 
-def _group(owner: Schedule | Machine, group: int | None) -> int | None:
+def _group(owner: Schedule | Machine[Any], group: int | None) -> int | None:
     groups = owner.groups
     if groups is None:
         if group is not None:

@@ -17,6 +17,7 @@ import functools
 import itertools
 import math
 import sys
+import threading
 import warnings
 import weakref
 from collections.abc import Mapping, Sequence
@@ -41,7 +42,7 @@ from torch.optim.lr_scheduler import SequentialLR as _TorchSequential
 
 from lrfun import _validate as check
 from lrfun._backend import evaluate
-from lrfun._plateau import Machine, host_metric
+from lrfun._plateau import Machine, ReduceLROnPlateau, host_metric
 from lrfun._schedule import Schedule
 
 __all__ = ["PlateauScheduler", "Scheduler"]
@@ -103,21 +104,47 @@ _CHAINED_STEP = _TorchChained.step.__code__
 # torch's SequentialLR steps its children itself (a child's step is not one of the user's),
 # and its constructor reads each child's optimizer, then resets the lrs to initial_lr.
 _SEQUENTIAL_INIT = _TorchSequential.__init__.__code__
-_CONTAINER_STEPS = (_TorchSequential.step.__code__, LRScheduler._initial_step.__code__)
+_SEQUENTIAL_STEP = _TorchSequential.step.__code__
+_INITIAL_STEP = LRScheduler._initial_step.__code__
 
-# The adapter that last stepped each optimizer, and when (a tick of _TICKS): torch compounds
-# two schedulers stepped on one optimizer (each updates the lr the other left), while an
-# adapter writes its schedule's lr outright, so the last one would win, silently.
-_LAST_STEP: weakref.WeakKeyDictionary[Optimizer, tuple[weakref.ref[Any], int]] = (
-    weakref.WeakKeyDictionary()
-)
+
+class _Steps:
+    """Which adapter last stepped an optimizer itself (not through a container), and when
+    (a tick of ``_TICKS``): torch compounds two schedulers stepped on one optimizer (each
+    updates the lr the other left), while an adapter writes its schedule's lr outright, so
+    the last one would win, silently. One per optimizer, shared by its adapters, which
+    keep it at hand: a step reads two attributes."""
+
+    __slots__ = ("owner", "tick")
+
+    def __init__(self) -> None:
+        self.owner: weakref.ref[Any] | None = None
+        self.tick = -1
+
+
+_STEPS: weakref.WeakKeyDictionary[Optimizer, _Steps] = weakref.WeakKeyDictionary()
+_STEPS_LOCK = threading.Lock()
 _TICKS = itertools.count()
+
+
+def _steps_of(optimizer: Optimizer) -> _Steps:
+    with _STEPS_LOCK:
+        found = _STEPS.get(optimizer)
+        if found is None:
+            found = _STEPS[optimizer] = _Steps()
+        return found
 _TWO_MESSAGE = (
     "two lrfun adapters step one optimizer ({first} and {second}): torch compounds two "
     "schedulers stepped together (each updates the lr the other left), while an adapter "
-    "writes its schedule's lr outright, so the last one stepped would win, silently. Compose "
-    "the schedules in lrfun and adapt the composite: lrfun.torch.Scheduler(optimizer, "
+    "writes its schedule's lr outright, so the last one stepped would win, silently. {advice}"
+)
+_COMPOSE = (
+    "Compose the schedules in lrfun and adapt the composite: lrfun.torch.Scheduler(optimizer, "
     "lrfun.ChainedScheduler([a, b])) gives torch's values of stepping both"
+)
+_NO_COMPOSITE = (
+    "A metric-driven machine has no lrfun composite with another schedule yet: step one "
+    "adapter per optimizer (or torch's own schedulers, which compound)"
 )
 _CHAINED_MESSAGE = (
     "lrfun.torch.Scheduler cannot run inside torch.optim.lr_scheduler.ChainedScheduler: torch "
@@ -215,7 +242,9 @@ class Scheduler(LRScheduler):
         # The last step torch's object can take (OneCycleLR's total_steps): past it torch
         # raises, the error that tells a trainer its step count is wrong.
         self._limit = schedule._torch_steps() if schedule._leaves() == (schedule,) else None
-        self._born = next(_TICKS)
+        self._last = check.MAX_STEP if self._limit is None else self._limit  # one comparison
+        self._real_steps = schedule._real_steps
+        self._attach(optimizer)
         # The evaluated stretch: rows of per-group values for steps _start, _start + 1, ...
         self._start: int
         self._lr_rows: list[list[float]]
@@ -281,21 +310,29 @@ class Scheduler(LRScheduler):
         if caller is _CHAINED_STEP:
             raise TypeError(_CHAINED_MESSAGE)
         if epoch is not None:
-            if self.schedule._real_steps:
+            if self._real_steps:
                 epoch = check.epoch("epoch", epoch, maximum=check.MAX_STEP)
             else:
                 epoch = check.integer("epoch", epoch, minimum=0, maximum=check.MAX_STEP)
-        direct = caller not in _CONTAINER_STEPS  # the user's step, not a container's
-        if direct:
-            _check_alone(self._optimizer, self)
+        # the user's step, not one of torch's SequentialLR (or its construction)
+        direct = caller is not _SEQUENTIAL_STEP and caller is not _INITIAL_STEP
+        steps = self._steps
+        if direct and steps.owner is not self._ref and steps.tick > self._born:
+            _refuse_two(steps.owner, self)
         if self._step_count == 1 and not getattr(self._optimizer, "_opt_called", False):
             warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=2)
-        if epoch is not None and not self.schedule._real_steps:
+        if epoch is not None and not self._real_steps:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._advance(epoch)  # may refuse the step's values: then nothing has changed
         self._step_count += 1
         if direct:
-            _LAST_STEP[self._optimizer] = (weakref.ref(self), next(_TICKS))
+            steps.owner, steps.tick = self._ref, next(_TICKS)
+
+    def _attach(self, optimizer: Optimizer) -> None:
+        """Joins the optimizer's record of who steps it (see ``_Steps``), as a new adapter."""
+        self._ref = weakref.ref(self)
+        self._steps = _steps_of(optimizer)
+        self._born = next(_TICKS)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """torch's hook, which its SequentialLR calls as ``_update_lr(0)`` to restart a child
@@ -320,18 +357,17 @@ class Scheduler(LRScheduler):
 
     def _advance(self, epoch: float | None) -> None:
         if epoch is None:
-            step = self.last_epoch + 1
-            real = None if self._real is None else self._real + 1.0  # torch's T_cur + 1
+            step, real = self.last_epoch + 1, self._real
+            if real is not None:
+                real += 1.0  # torch's T_cur + 1
         elif isinstance(epoch, int):
             step, real = epoch, None
         else:
             step, real = math.floor(epoch), epoch
-        if self._limit is not None and step > self._limit:
-            raise ValueError(
-                f"Tried to step {step} times. The specified number of total steps is "
-                f"{self._limit} (torch's {self.schedule._name} raises past its last step; "
-                "nothing was changed)"
-            )
+        if step > self._last and self._limit is not None:
+            kind, message = self.schedule._torch_step_error
+            told = message.format(step=step, limit=self._limit, name=self.schedule._name)
+            raise kind(f"{told} (as torch raises; nothing was changed)")
         # checks before it writes: a refused step leaves last_epoch too
         self._write(step) if real is None else self._write_real(real)
         self.last_epoch, self._real = step, real
@@ -350,10 +386,13 @@ class Scheduler(LRScheduler):
     def __getstate__(self) -> dict[str, Any]:
         """What pickle, ``copy.deepcopy``, ``torch.save`` and a spawn worker take: everything
         but the evaluated stretch, which is derived (the next step evaluates it again) and
-        may be large."""
+        may be large, and the link to the optimizer's record of who steps it (a copy joins
+        its own optimizer's)."""
         state = self.__dict__.copy()
         names = ("_start", "_lr_rows", "_momentum_rows", "_stepwise", "_peak")
         state.update(zip(names, _NOTHING, strict=True))
+        for name in ("_ref", "_steps"):
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -362,6 +401,7 @@ class Scheduler(LRScheduler):
         # warning reads; a copied optimizer has lost the wrapper (an unstepped copy would warn
         # at its first step, after optimizer.step()), so it is put back.
         _note_steps(self._optimizer)
+        self._attach(self._optimizer)
 
     # Python floats only: narrower than torch's list[float | Tensor] (a list is invariant).
     def get_lr(self) -> list[float]:  # type: ignore[override]
@@ -637,14 +677,15 @@ class Scheduler(LRScheduler):
         """Writes checked lrs (and momenta) into the groups the schedule drives, and the
         added groups' lrs into theirs."""
         groups = self._optimizer.param_groups
-        for group, lr in zip(groups[: self._width], lrs, strict=True):
+        driven = groups[: self._width] if added else groups  # no copy in the common case
+        for group, lr in zip(driven, lrs, strict=True):
             if type(group["lr"]) is float:  # the common case, without a call
                 group["lr"] = lr
             else:
                 _set(group, "lr", lr)
         if momenta is not None:
             key = self._momentum_key
-            for group, momentum in zip(groups[: self._width], momenta, strict=True):
+            for group, momentum in zip(driven, momenta, strict=True):
                 if key == "momentum" and type(group["momentum"]) is float:
                     group["momentum"] = momentum
                 else:
@@ -686,7 +727,12 @@ class PlateauScheduler(_TorchPlateau):
     # The machine's settings torch's ReduceLROnPlateau keeps as attributes (where it has them).
     _SETTINGS = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps")
 
-    def __init__(self, optimizer: Optimizer, plateau: Machine) -> None:
+    # Set by ``Scheduler._attach``: this adapter's place in its optimizer's record of who steps it.
+    _ref: weakref.ref[Any]
+    _steps: _Steps
+    _born: int
+
+    def __init__(self, optimizer: Optimizer, plateau: Machine[Any]) -> None:
         # torch's own constructor is not called: it derives its state from the optimizer's
         # lrs, while here the plateau machine is the state.
         check.instance("optimizer", optimizer, Optimizer, "a torch.optim.Optimizer")
@@ -698,6 +744,7 @@ class PlateauScheduler(_TorchPlateau):
             setattr(self, name, getattr(plateau, name))
         self.state = plateau._host(plateau.check_state(plateau.init()))
         self._width = len(optimizer.param_groups)
+        Scheduler._attach(self, optimizer)  # type: ignore[arg-type]
         # A min_lr per group (torch's list) cannot be extended to an added group.
         self._floors = isinstance(getattr(plateau, "min_lr", None), tuple)
         lrs = self._lrs()
@@ -739,6 +786,9 @@ class PlateauScheduler(_TorchPlateau):
         refused (ValueError) before anything changes."""
         if epoch is not None:
             raise TypeError("PlateauScheduler.step takes no epoch: the state counts its steps")
+        steps = self._steps  # a Scheduler stepping the same optimizer too
+        if steps.owner is not self._ref and steps.tick > self._born:
+            _refuse_two(steps.owner, self)
         if type(metrics) is not float and isinstance(metrics, torch.Tensor):
             metrics = metrics.detach()  # a loss with its graph: only the value is wanted
         plateau, state = self._grown()
@@ -749,8 +799,21 @@ class PlateauScheduler(_TorchPlateau):
         self.plateau, self.state, self.last_epoch = plateau, state, int(state.last_epoch)
         self._step_count += 1
         self._write(lrs)
+        steps.owner, steps.tick = self._ref, next(_TICKS)
 
-    def _grown(self) -> tuple[Machine, Any]:
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickle and ``copy.deepcopy`` take: all but the link to the optimizer's record
+        of who steps it (a copy joins its own optimizer's)."""
+        state = self.__dict__.copy()
+        for name in ("_ref", "_steps"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        Scheduler._attach(self, self.optimizer)  # type: ignore[arg-type]
+
+    def _grown(self) -> tuple[Machine[Any], Any]:
         """The machine and state for param groups added since construction: torch's
         ReduceLROnPlateau continues each from its own lr, with its scalar ``min_lr`` (a
         list cannot be extended: torch raises, and so does this)."""
@@ -758,8 +821,9 @@ class PlateauScheduler(_TorchPlateau):
         driven = self._width if plateau.groups is None else plateau.groups
         if len(groups) == driven:
             return plateau, self.state
-        if len(groups) < driven or plateau._name != "ReduceLROnPlateau" or self._floors:
-            why = "one per group" if plateau._name == "ReduceLROnPlateau" else "what it is"
+        extends = isinstance(plateau, ReduceLROnPlateau)  # torch's: GreedyLR has no such rule
+        if len(groups) < driven or not extends or self._floors:
+            why = "one per group" if extends else "what it is"
             raise RuntimeError(
                 f"the optimizer has {len(groups)} param groups, and {plateau!r} drives "
                 f"{driven} (a group was added or removed after construction): torch cannot "
@@ -847,16 +911,16 @@ class PlateauScheduler(_TorchPlateau):
         self._last_lr = cast("list[float | torch.Tensor]", lrs)  # floats, in torch's type
 
 
-def _check_alone(optimizer: Optimizer, adapter: Any) -> None:
-    """Refuses a step of ``adapter`` where another live adapter has stepped the same
-    optimizer since ``adapter`` was built (the two would overwrite each other, see
-    ``_LAST_STEP``). An adapter built after another one stopped stepping takes over."""
-    last = _LAST_STEP.get(optimizer)
-    if last is None:
-        return
-    other, tick = last[0](), last[1]
-    if other is not None and other is not adapter and tick > adapter._born:
-        raise RuntimeError(_TWO_MESSAGE.format(first=repr(other), second=repr(adapter)))
+def _refuse_two(owner: weakref.ref[Any] | None, adapter: Any) -> None:
+    """Refuses a step of ``adapter``: another adapter has stepped the same optimizer since
+    ``adapter`` was built (the two would overwrite each other, see ``_Steps``). An adapter
+    built after another one stopped stepping takes over."""
+    other = None if owner is None else owner()
+    plateau = isinstance(other, PlateauScheduler) or isinstance(adapter, PlateauScheduler)
+    advice = _NO_COMPOSITE if plateau else _COMPOSE
+    raise RuntimeError(
+        _TWO_MESSAGE.format(first=repr(other), second=repr(adapter), advice=advice)
+    )
 
 
 def _check_sequential(schedulers: Any, milestones: Any) -> None:

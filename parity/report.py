@@ -569,6 +569,13 @@ def _plateau_rows(examples: int, devices: Sequence[str]) -> list[Row]:
     return rows
 
 
+def _on_optimizer(name: str) -> bool:
+    """Whether the reference of the class ``name`` runs on a torch optimizer (where tensor
+    lrs apply)."""
+    cls = registered(name)
+    return cls is None or cls._reference is None or cls._reference.on_optimizer
+
+
 def run(
     names: Sequence[str],
     *,
@@ -600,6 +607,8 @@ def run(
         for config in [representative(name), *_drawn(drawn, examples)]:
             for device in devices:
                 for tensor_lr in (False, True):
+                    if tensor_lr and not _on_optimizer(name):
+                        continue  # a function of the step (optax's schedules): no tensor lrs
                     n = horizon(config, min(steps, TENSOR_LR_STEPS) if tensor_lr else steps)
                     if tensor_lr and not float32_representable(config, n):
                         continue  # torch itself cannot hold these lrs in float32

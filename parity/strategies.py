@@ -47,6 +47,7 @@ __all__ = [
     "metric_sequences",
     "multiplicative_lambdas",
     "start_lrs",
+    "unit_momenta",
 ]
 
 
@@ -132,6 +133,14 @@ def multiplicative_lambdas() -> st.SearchStrategy[Callable[[Any], Any]]:
     )
 
 
+def _whole_floats(draw: st.DrawFn, values: Any) -> Any:
+    """Integer counts (one, or a list) as torch takes them: sometimes as whole floats
+    (``2.0``, ``[3.0, 5.0]``: a computed ``total / 2``), which it runs as their integers."""
+    if draw(st.integers(0, 3)) > 0:
+        return values
+    return [float(v) for v in values] if isinstance(values, list) else float(values)
+
+
 @st.composite
 def _per_group(draw: st.DrawFn, groups: int | None, values: st.SearchStrategy[float]) -> Any:
     """A scalar, or (when the config has groups) sometimes one value per group."""
@@ -170,7 +179,7 @@ def _step_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = Non
     return {
         "name": "StepLR",
         "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
-        "step_size": draw(st.one_of(st.just(1), st.integers(1, 60))),
+        "step_size": _whole_floats(draw, draw(st.one_of(st.just(1), st.integers(1, 60)))),
         "gamma": draw(_gamma),
     }
 
@@ -183,7 +192,7 @@ def _multi_step_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None
     return {
         "name": "MultiStepLR",
         "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
-        "milestones": draw(st.permutations(milestones)),
+        "milestones": _whole_floats(draw, draw(st.permutations(milestones))),
         "gamma": draw(_gamma),
     }
 
@@ -229,6 +238,28 @@ def _polynomial_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None
     }
 
 
+def _cosine_runs(T: float) -> bool:
+    """Whether torch's CosineAnnealingLR runs with this ``T_max`` (lrfun refuses, naming the
+    step, one whose recursion divides by zero there: docs/torch-quirks.md)."""
+    try:
+        lrfun.CosineAnnealingLR(1.0, T)
+    except ValueError:
+        return False
+    return True
+
+
+def _float_periods() -> st.SearchStrategy[float]:
+    """A ``T_max`` that is not a whole number, as torch takes it (``total / 2`` for an odd
+    total, ``3.1``): the float of ``p / q`` for small ``q``; with ``q`` odd, only those whose
+    troughs torch's recursion steps over."""
+    return (
+        st.tuples(st.integers(1, 300), st.sampled_from([2, 4, 5, 8, 10, 3, 20, 25]))
+        .filter(lambda pq: pq[0] % pq[1] != 0)
+        .map(lambda pq: pq[0] / pq[1])
+        .filter(_cosine_runs)
+    )
+
+
 def _eta_min() -> st.SearchStrategy[float]:
     return st.one_of(st.just(0.0), _lr)
 
@@ -240,7 +271,7 @@ def _cosine_annealing_lr(
     return {
         "name": "CosineAnnealingLR",
         "base_lr": draw(_base_lr(draw(_groups() if groups is None else groups))),
-        "T_max": draw(st.one_of(st.just(1), st.integers(1, 150))),
+        "T_max": draw(st.one_of(st.just(1), st.integers(1, 150), _float_periods())),
         "eta_min": draw(_eta_min()),
     }
 
@@ -258,11 +289,32 @@ def _cosine_annealing_warm_restarts(
     }
 
 
-def _momenta() -> st.SearchStrategy[float]:
+def _momenta(wide: bool = False) -> st.SearchStrategy[float]:
+    """Momentum bounds: in [0, 1) mostly; ``wide``, any finite ones up to 25 on either side,
+    as torch writes them into SGD's groups (its own tests use 1..5 and 1..22)."""
+    if wide:
+        return st.one_of(
+            st.sampled_from([1.0, 1.5, 5.0, 22.0, 25.0, -0.5, -25.0]), st.floats(-25.0, 25.0)
+        )
     # Below 1: Adam's bias correction divides by 1 - beta1 ** t.
     return st.one_of(
         st.sampled_from([0.0, 0.8, 0.85, 0.9, 0.95]), st.floats(0.0, 1.0, exclude_max=True)
     )
+
+
+def unit_momenta(config: Config) -> bool:
+    """Whether every momentum bound a config (or any schedule in a composite) cycles lies in
+    [0, 1). The strategies draw bounds outside it too, which torch's SGD takes as given;
+    Adam's step raises on them (its bias correction divides by ``1 - beta1 ** t``: zero at
+    beta1 = 1, past float's range for a large one), and an optimizer's updates grow without
+    bound: run such configs on SGD, and compare lrs and momenta, not updates."""
+    if "schedulers" in config:
+        return all(unit_momenta(child) for child in config["schedulers"])
+    if not config.get("cycle_momentum", False):
+        return True
+    bounds = [config.get(name, 0.0) for name in ("base_momentum", "max_momentum")]
+    values = [v for b in bounds for v in (b if isinstance(b, list) else [b])]
+    return all(0.0 <= v < 1.0 for v in values)
 
 
 @st.composite
@@ -287,6 +339,7 @@ def _cycle_lengths(draw: st.DrawFn) -> tuple[int | float, int | float | None]:
 def _cyclic_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = None) -> Config:
     groups = draw(_groups() if groups is None else groups)
     up, down = draw(_cycle_lengths())
+    wide = draw(st.integers(0, 3)) == 0  # momentum bounds outside [0, 1)
     config: Config = {
         "name": "CyclicLR",
         "base_lr": draw(_per_group(groups, _lr)),
@@ -296,8 +349,8 @@ def _cyclic_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None = N
         "mode": draw(st.sampled_from(["triangular", "triangular2", "exp_range"])),
         "gamma": draw(st.one_of(st.just(1.0), st.floats(0.9, 1.0))),
         "cycle_momentum": draw(st.booleans()),
-        "base_momentum": draw(_per_group(groups, _momenta())),
-        "max_momentum": draw(_per_group(groups, _momenta())),
+        "base_momentum": draw(_per_group(groups, _momenta(wide))),
+        "max_momentum": draw(_per_group(groups, _momenta(wide))),
     }
     if draw(st.integers(0, 3)) == 0:
         config["scale_fn"] = draw(st.sampled_from([_scale_half, _scale_inverse]))
@@ -330,6 +383,7 @@ def _one_cycle_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None 
         config["steps_per_epoch"] = draw(st.integers(1, 30))
         total = config["epochs"] * config["steps_per_epoch"]
     three_phase = draw(st.booleans())
+    wide = draw(st.integers(0, 3)) == 0  # momentum bounds outside [0, 1)
     pct = draw(
         st.one_of(st.sampled_from([0.0, 0.25, 0.3, 0.5, 1.0]), st.floats(0.0, 1.0)).filter(
             lambda p: _phases_ok(p, total, three_phase)
@@ -339,8 +393,8 @@ def _one_cycle_lr(draw: st.DrawFn, groups: st.SearchStrategy[int | None] | None 
         pct_start=pct,
         anneal_strategy=draw(st.sampled_from(["cos", "linear"])),
         cycle_momentum=draw(st.booleans()),
-        base_momentum=draw(_per_group(groups, _momenta())),
-        max_momentum=draw(_per_group(groups, _momenta())),
+        base_momentum=draw(_per_group(groups, _momenta(wide))),
+        max_momentum=draw(_per_group(groups, _momenta(wide))),
         div_factor=draw(st.one_of(st.just(25.0), st.floats(1.0, 1e3))),
         final_div_factor=draw(st.one_of(st.just(1e4), st.floats(1.0, 1e5))),
         three_phase=three_phase,
@@ -522,6 +576,8 @@ def hf_calls(
         _maybe(draw, kwargs, "num_cycles", _cycles)
     elif name not in lrfun.hf.TYPES:
         raise ValueError(f"name must be one of {', '.join(lrfun.hf.TYPES)}; got {name!r}")
+    if draw(st.integers(0, 3)) == 0:  # whole floats, as transformers computes with them
+        w, t = (None if v is None else float(v) for v in (w, t))
     config.update(num_warmup_steps=w, num_training_steps=t, kwargs=kwargs)
     config["steps"] = end + draw(st.sampled_from([0, 1, 30]) | st.integers(0, 40))
     return config
@@ -783,6 +839,7 @@ def _composite(draw: st.DrawFn, depth: int, base: Any, root: bool) -> Config:
     # milestones: 0, equal ones and ones past any horizon all occur
     points = st.one_of(st.just(0), st.integers(0, 40), st.integers(40, 400))
     milestones = sorted(draw(st.lists(points, min_size=count - 1, max_size=count - 1)))
+    milestones = _whole_floats(draw, milestones)
     # torch cannot restart a composite at a milestone: only the first active child may be one
     first = sum(m <= 0 for m in milestones)
     for i in range(first + 1, count):

@@ -86,3 +86,44 @@ def test_sweep() -> None:
 
 def test_simulation() -> None:
     _finite(simulation.run(tiny=True))
+
+
+def test_paired_rounds_take_turns_in_a_rotating_order() -> None:
+    from benchmarks._common import paired
+
+    calls: list[str] = []
+    timings = paired(
+        {name: (lambda name=name: calls.append(name)) for name in "abc"},
+        number={"a": 1, "b": 2, "c": 1},
+        repeat=4,
+    )
+    assert calls == list("abbc" + "bbca" + "cabb" + "abbc")
+    assert all(len(v) == 4 for v in timings.seconds.values())
+
+
+def test_paired_ratio_is_the_median_of_the_rounds_ratios() -> None:
+    from benchmarks._common import Ratio, Row, Timings
+
+    timings = Timings({"torch": [4.0, 9.0, 2.0, 8.0, 6.0], "lrfun": [1.0, 1.0, 1.0, 2.0, 3.0]})
+    ratio = timings.ratio("torch", "lrfun", scale=10.0)
+    assert ratio == Ratio(median=40.0, q1=20.0, q3=40.0, rounds=5)
+    row = Row.paired("b", "c", "m", ratio, ">= 30")
+    assert (row.value, row.spread, row.rounds, row.met) == (40.0, (20.0, 40.0), 5, True)
+    assert Ratio.of([3.0]) == Ratio(3.0, 3.0, 3.0, 1)
+
+
+def test_timed_rows_carry_their_spread() -> None:
+    rows = adapter.run(tiny=True)
+    assert all(r.spread is not None and r.rounds == 1 for r in rows)
+
+
+def test_the_docs_table_is_generated_from_the_results() -> None:
+    import json
+    from pathlib import Path
+
+    from benchmarks.__main__ import DOCS, markdown, with_table
+
+    payload = json.loads(Path("benchmarks/results.json").read_text())
+    page = DOCS.read_text()
+    assert with_table(page, payload) == page, "run python -m benchmarks --table"
+    assert "2-core CPU machine" in markdown(payload | {"machine": payload["machine"] | {"cpus": 2}})

@@ -10,6 +10,7 @@ import io
 import json
 import math
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -266,7 +267,8 @@ def _spec_configs() -> st.SearchStrategy[dict[str, Any]]:
 
 def _specifiable(config: dict[str, Any]) -> bool:
     """Whether a spec or JSON can hold the config: no Python function in it."""
-    own = config["name"] in spec_names() and not any(callable(v) for v in config.values())
+    values = [w for v in config.values() for w in (v if isinstance(v, list) else [v])]
+    own = config["name"] in spec_names() and not any(callable(v) for v in values)
     return own and all(_specifiable(c) for c in config.get("schedulers", []))
 
 
@@ -504,12 +506,15 @@ def test_an_unknown_name_lists_the_names_a_spec_can_use(
 ) -> None:
     assert main(["show", "NoSuchLR(0.1)", "--steps", "3"]) == 2
     err = capsys.readouterr().err.strip()
-    listed = err.split("a spec names one of ", 1)[1].split(", ")
-    assert listed == list(spec_names())
-    # the same list in the help, from the same grammar
+    listed = err.split("a spec names one of ", 1)[1].split("; or a family's", 1)[0].split(", ")
+    assert listed == [name for name in spec_names() if "." not in name]
+    for family in {name.split(".")[0] for name in spec_names() if "." in name}:
+        assert f"{family}.* (" in err
+    # every name in the help, from the same grammar
     epilog = " ".join(_help([], capsys).split())
     in_help = epilog.split("A SPEC names one of: ", 1)[1].split(". Not ", 1)[0].split(", ")
-    assert in_help == listed
+    assert in_help == list(spec_names())
+    listed = in_help
     # each name listed gets past the name check (then wants its arguments) ...
     for name in listed:
         assert main(["show", f"{name}()", "--steps", "3"]) in (0, 2)
@@ -756,3 +761,125 @@ def test_a_short_task_shows_no_bar(monkeypatch: pytest.MonkeyPatch) -> None:
         time.sleep(0.3)
         bar.update(task, advance=2)
     assert "slow" in screen.getvalue()
+
+
+# --- shell completion --------------------------------------------------------------------
+
+_SHELLS = ("bash", "zsh", "fish")
+
+_LIBRARY = (
+    "import dataclasses\n"
+    "from lrfun.extend import FunctionReference, Schedule, check\n"
+    "@dataclasses.dataclass(frozen=True)\n"
+    "class HalvingLR(Schedule):\n"
+    "    _namespace = 'other.'\n"
+    "    _reference = FunctionReference('formula', lambda s, k: s.base_lr * 0.5 ** k)\n"
+    "    _hyperparameters = ('base_lr',)\n"
+    "    base_lr: float\n"
+    "    def __post_init__(self):\n"
+    "        self._set(base_lr=check.real('base_lr', self.base_lr, low=0.0), _groups=None)\n"
+    "    def _lr(self, ctx, step):\n"
+    "        return ctx.const(self.base_lr) * 0.5 ** ctx.float(step)\n"
+)
+
+
+def _completion_script(shell: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["completion", shell]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    return captured.out
+
+
+@pytest.mark.parametrize("shell", _SHELLS)
+def test_completion_scripts_are_printed(shell: str, capsys: pytest.CaptureFixture[str]) -> None:
+    script = _completion_script(shell, capsys)
+    # every command and option, read off the parser; the names asked for as the user types
+    for word in ["plot", "show", "gallery", "completion", "--format", "--metrics", "--import"]:
+        if shell == "fish" and word.startswith("--"):  # fish's complete -l format
+            word = f"-l {word[2:]}"
+        assert word in script, word
+    assert "completion --names" in script
+    assert "StepLR" not in script  # not embedded: the registry is asked at completion time
+
+
+@pytest.mark.parametrize("shell", _SHELLS)
+def test_completion_scripts_are_valid(
+    shell: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    path = tmp_path / f"lrfun.{shell}"
+    path.write_text(_completion_script(shell, capsys))
+    result = subprocess.run(
+        [shell, "-n", str(path)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_completion_names_are_the_registered_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["completion", "--names"]) == 0
+    assert capsys.readouterr().out.splitlines() == list(spec_names())
+
+
+@pytest.mark.parametrize("args", [["completion"], ["completion", "bash", "--names"]])
+def test_completion_takes_a_shell_or_names(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    assert "give a shell (bash, zsh or fish), or --names" in capsys.readouterr().err
+
+
+def test_bash_completes_commands_options_and_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bash script's function, called as bash calls it: with the line in COMP_WORDS.
+    Schedule names come from the registry at completion time, a library's (--import)
+    included."""
+    import shutil
+
+    script = Path(sys.executable).with_name("lrfun")
+    if shutil.which("bash") is None or not script.exists():
+        pytest.skip("needs bash and the installed lrfun script")
+    (tmp_path / "lrfun.bash").write_text(_completion_script("bash", capsys))
+    (tmp_path / "halving.py").write_text(_LIBRARY)
+    (tmp_path / "warmup.json").write_text("{}")
+    lines = {
+        "": [script, ""],
+        "command": [script, "sh"],
+        "name": [script, "show", "Cosine"],
+        "quoted": [script, "show", '"OneCyc'],
+        "library": [script, "--import", "halving", "plot", "other."],
+        "option": [script, "show", "StepLR(0.1, 3)", "--fo"],
+        "choice": [script, "show", "StepLR(0.1, 3)", "--format", ""],
+        "config": [script, "show", "@warm"],
+        "shell": [script, "completion", ""],
+    }
+    calls = "".join(
+        "COMP_WORDS=(" + " ".join(shlex.quote(str(w)) for w in words) + ")\n"
+        f"COMP_CWORD={len(words) - 1}; COMPREPLY=(); _lrfun\n"
+        f'echo "{key}=${{COMPREPLY[*]}}"\n'
+        for key, words in lines.items()
+    )
+    result = subprocess.run(
+        ["bash", "-c", f"source lrfun.bash\n{calls}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    got = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    assert got == {
+        "": "plot show gallery completion",
+        "command": "show",
+        "name": "CosineAnnealingLR CosineAnnealingWarmRestarts",
+        "quoted": "OneCycleLR",
+        "library": "other.HalvingLR",
+        "option": "--format",
+        "choice": "table csv json",
+        "config": "@warmup.json",
+        "shell": "bash zsh fish",
+    }

@@ -15,13 +15,15 @@ from hypothesis import strategies as st
 import lrfun
 from parity import assert_close, lr_scale, torch_scheduler, torch_trajectory
 from parity.report import check, float32_representable
-from parity.strategies import compositions, horizon
+from parity.strategies import compositions, horizon, unit_momenta
 
 _steps = st.one_of(st.integers(0, 60), st.integers(60, 400))
 
 
 @given(config=compositions(), steps=_steps, optimizer=st.sampled_from(["sgd", "adam"]))
 def test_parity_every_backend(config: dict, steps: int, optimizer: str) -> None:
+    if not unit_momenta(config):
+        optimizer = "sgd"  # Adam's step raises on a beta1 cycled outside [0, 1)
     rows = check(config, horizon(config, steps), optimizer=optimizer)
     failed = [f"{r.backend}: {r.detail}" for r in rows if not r.passed]
     assert not failed, "\n".join(failed)

@@ -81,6 +81,53 @@ def test_momentum_bounds_torch_never_reads_are_never_checked(cls: Any, bound: An
     assert float(jax.jit(lambda s: s(3))(schedule)) == pytest.approx(reference[3], rel=1e-5)
 
 
+# -- other arguments torch never reads in the configuration given ------------------------------
+
+_anything = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-10, 10),
+    st.text(max_size=5),
+    st.none(),
+    st.lists(st.floats(-2.0, 2.0), max_size=3),
+)
+
+
+def _never_read(config: dict[str, Any]) -> list[str]:
+    """The arguments torch's constructor keeps and its steps never read, for ``config``."""
+    if config["name"] == "OneCycleLR":
+        return ["epochs", "steps_per_epoch"]  # beside total_steps
+    if config.get("scale_fn") is not None:
+        return ["mode", "gamma"]  # the scale_fn replaces the mode
+    # the mode sets scale_mode; gamma scales exp_range only
+    return ["scale_mode"] if config["mode"] == "exp_range" else ["scale_mode", "gamma"]
+
+
+@given(configs("CyclicLR") | configs("OneCycleLR"), _anything, st.data())
+def test_arguments_torch_never_reads_are_kept_and_never_read(
+    config: dict[str, Any], value: Any, data: Any
+) -> None:
+    if config["name"] == "OneCycleLR" and "total_steps" not in config:
+        config["total_steps"] = config.pop("epochs") * config.pop("steps_per_epoch")
+    name = data.draw(st.sampled_from(_never_read(config)), label="argument")
+    before = lrfun.from_config(config)
+    config[name] = value
+    schedule = lrfun.from_config(config)
+    kept = getattr(schedule, name)
+    assert kept is value or kept == (tuple(value) if isinstance(value, list) else value)
+    steps = min(40, schedule._torch_steps() or 40)
+    t = np.arange(steps + 1)
+    reference = torch_trajectory(config, steps)  # torch's constructor takes the value as given
+    assert_close(schedule(t), reference, dtype="float64")
+    np.testing.assert_array_equal(schedule(t), before(t))
+    if schedule.cycles_momentum:
+        assert_close(schedule.momentum(t), reference, dtype="float64", what="momentum")
+    # static in the pytree: jit takes the schedule as it is, and computes as before
+    traced = jax.jit(lambda s: s(jnp.asarray(t)))(schedule)
+    assert_close(np.asarray(traced), reference, dtype="float32")
+    if config.get("scale_fn") is None:
+        assert lrfun.from_config(schedule.to_config()) == schedule
+
+
 def test_momentum_bounds_whose_difference_overflows_are_refused() -> None:
     # torch's momentum is NaN from step 0 ((max - base) * scale overflows to inf).
     opt = _sgd()

@@ -32,7 +32,7 @@ import lrfun.torch
 from lrfun._plateau import Machine
 from parity import assert_close, lr_scale, torch_trajectory
 from parity.report import TENSOR_LR_STEPS, float32_representable
-from parity.strategies import NAMES, configs, horizon, metric_sequences
+from parity.strategies import NAMES, configs, horizon, metric_sequences, unit_momenta
 
 _PLATEAU = "ReduceLROnPlateau"
 
@@ -110,10 +110,10 @@ def _lrs_of(schedule: Any, groups: int) -> list[float]:
     return list(base) if isinstance(base, tuple) else [base] * groups
 
 
-def _step_adapters(schedule: Any, steps: int) -> None:
+def _step_adapters(schedule: Any, steps: int, kinds: tuple[str, ...] = ("sgd", "adam")) -> None:
     """Both adapters step float32 optimizers (SGD and Adam, tensor and float lrs)."""
     groups = schedule.groups or 1
-    for kind in ("sgd", "adam"):
+    for kind in kinds:
         for tensor_lr in (False, True):
             opt = _optimizer(kind, _lrs_of(schedule, groups), tensor_lr)
             with Float32Only():
@@ -156,7 +156,8 @@ def test_drawn_schedules_in_float32_only(data: st.DataObject) -> None:
     steps = horizon(config, data.draw(st.integers(0, 60), label="steps"))
     if name != _PLATEAU:
         _evaluate_float32(schedule, steps)
-    _step_adapters(schedule, steps)
+    # Adam's step raises on a beta1 cycled outside [0, 1)
+    _step_adapters(schedule, steps, ("sgd", "adam") if unit_momenta(config) else ("sgd",))
 
 
 @given(data=st.data())
@@ -183,7 +184,7 @@ def test_parity_harness_float32_branch_in_float32_only(data: st.DataObject) -> N
 
     # torch cannot run every config on float32 lrs (a 1e-200 factor underflows to 0).
     assume(metrics is not None or float32_representable(config, steps))
-    kind = data.draw(st.sampled_from(["sgd", "adam"]), label="optimizer")
+    kind = data.draw(st.sampled_from(["sgd", "adam"] if unit_momenta(config) else ["sgd"]))
     with Float32Only():
         native = torch_trajectory(config, steps, optimizer=kind, tensor_lr=True, metrics=metrics)
         ours = torch_trajectory(

@@ -21,7 +21,8 @@ _SOURCE = Path(lrfun.__file__).parent
 # layers below it; the cycle test keeps imports within a layer one-way.
 LAYERS: list[tuple[str, set[str]]] = [
     # array namespaces and dtype policy, shared formulas, argument checks, the chain engine
-    ("base", {"_backend", "_math", "_validate", "_chain"}),
+    # (and the did-you-mean and progress helpers every layer's messages and work use)
+    ("base", {"_backend", "_math", "_validate", "_chain", "_suggest", "_progress"}),
     # the live references a schedule class names (torch imported only when one runs)
     ("references", {"_reference"}),
     # the Schedule and Configurable base classes and the registry
@@ -29,11 +30,13 @@ LAYERS: list[tuple[str, set[str]]] = [
     # what works on any registered class without knowing one: from_torch, live trajectories
     ("over the base", {"_convert", "_trajectory"}),
     # the schedule families, one home per schedule
-    ("families", {"_decay", "_cosine", "_custom", "_cyclic", "_hf", "_plateau", "_greedy"}),
+    ("families", {
+        "_decay", "_cosine", "_custom", "_cyclic", "_hf", "_plateau", "_greedy", "_optax_family"
+    }),
     # SequentialLR and ChainedScheduler over the families
     ("composites", {"_compose"}),
     # specs, the tolerance policy, the evaluate-and-check path plots and the CLI share
-    ("tools", {"_spec", "_compare", "_check"}),
+    ("tools", {"_spec", "_compare", "_check", "_completion"}),
     # the public modules
     ("public", {"__init__", "hf", "torch", "optax", "extend", "plot", "cli"}),
 ]

@@ -99,7 +99,7 @@ def long_steps(draw: st.DrawFn) -> np.ndarray:
 def momentum_scale(config: dict[str, Any]) -> float:
     """The largest momentum argument: what the absolute tolerance is relative to (as the
     largest lr is for lrs), however small the momenta at the steps compared."""
-    return float(np.max(np.hstack([config["base_momentum"], config["max_momentum"]])))
+    return float(np.max(np.abs(np.hstack([config["base_momentum"], config["max_momentum"]]))))
 
 
 def build(config: dict[str, Any]) -> Any:

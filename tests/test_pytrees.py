@@ -60,6 +60,10 @@ def test_float_hyperparameters_are_the_leaves(name: str) -> None:
     assert jax.tree_util.tree_unflatten(tree, leaves) == s
     if name == "OneCycleLR":  # pct_start places the phase ends: structure, not a leaf
         assert set(_float_fields(s)) - set(s._hyperparameters) == {"pct_start"}
+    elif name.startswith("optax.") and "Onecycle" in name:
+        # optax's onecycles place boundaries and scales with these: structure (host tables)
+        placed = {"pct_start", "pct_final", "div_factor", "final_div_factor"}
+        assert set(_float_fields(s)) - set(s._hyperparameters) <= placed
     elif not isinstance(s, lrfun.SequentialLR | lrfun.ChainedScheduler):
         # an unset option (start_lr=None) is an empty subtree
         held = {n for n in s._hyperparameters if getattr(s, n) is not None}

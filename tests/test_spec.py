@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -127,7 +130,8 @@ def test_specs_build_the_schedule_written(text: str, expected: Configurable) -> 
         ("SequentialLR([1], [])", "must be a schedule call"),
         ("SequentialLR([ReduceLROnPlateau(0.1)], [])", "cannot hold"),
         ("LambdaLR(0.1, 1)", "LambdaLR takes a Python function (lr_lambda)"),
-        ("MultiplicativeLR(0.1, lr_lambda=0.9)", "MultiplicativeLR takes a Python function"),
+        ("MultiplicativeLR(0.1, lr_lambda='0.9')", "lr_lambda must be callable or a number"),
+        ("MultiplicativeLR(0.1, lr_lambda=[])", "lr_lambda must not be empty"),
         ("(" * 300, "not a Python expression"),
         ("1" * 5000, "not a Python expression"),
         ("StepLR(0.1,\x00 3)", "not a Python expression"),
@@ -288,6 +292,46 @@ def _schedule(config: dict) -> Configurable:
 def test_to_spec_parses_back_to_the_same_schedule(config: dict) -> None:
     schedule = _schedule(config)
     assert parse(to_spec(schedule)) == schedule
+
+
+_factors = st.one_of(st.sampled_from([1.0, 0.9, 0.5, 0.0]), st.floats(-1.0, 1.002))
+
+
+@given(
+    factor=st.one_of(_factors, st.lists(_factors, min_size=2, max_size=3)),
+    as_int=st.booleans(),
+    steps=st.integers(0, 60),
+)
+def test_multiplicative_factors_as_numbers_in_specs_files_and_the_cli(
+    factor: float | list[float], as_int: bool, steps: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A number is MultiplicativeLR's constant factor: a spec, a config file and the command
+    hold it (a function stays out of reach), and it is torch's lambda returning it."""
+    pytest.importorskip("torch")
+    from parity import assert_close, torch_trajectory
+
+    if as_int and not isinstance(factor, list):
+        factor = round(factor)  # 0 or 1: an int is a number too
+    base = [0.1] * len(factor) if isinstance(factor, list) else 0.1
+    text = f"MultiplicativeLR({base!r}, lr_lambda={factor!r})"
+    schedule = parse(text)
+    assert schedule == lrfun.MultiplicativeLR(base, factor)
+    assert parse(to_spec(schedule)) == schedule
+    path = tmp_path_factory.mktemp("spec") / "factor.json"
+    path.write_text(json.dumps(schedule.to_config()))
+    assert load(f"@{path}") == schedule
+    # in a composite too, where torch continues it from the previous child's lr
+    sequential = parse(f"SequentialLR([StepLR({base!r}, 2), {text}], milestones=[3])")
+    assert isinstance(sequential, lrfun.SequentialLR)
+    for built in (schedule, sequential):
+        reference = torch_trajectory(built, steps)
+        assert_close(built(np.arange(steps + 1)), reference, dtype="float64")
+    from lrfun.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["show", text, "--steps", "3", "--format", "json"]) == 0
+    assert "MultiplicativeLR" in out.getvalue()
 
 
 def test_a_greedy_lr_spec_is_a_machine_that_round_trips(tmp_path: Path) -> None:

@@ -142,3 +142,22 @@ def test_jax_and_torch_steps_give_their_own_arrays(config: dict[str, Any], steps
     for evaluate in _evaluations(schedule):
         assert isinstance(evaluate(jnp.arange(steps + 1)), jax.Array)
         assert isinstance(evaluate(torch.arange(steps + 1)), torch.Tensor)
+
+
+@pytest.mark.parametrize(
+    ("machine", "state_type"),
+    [
+        (lrfun.ReduceLROnPlateau(0.1, patience=1), lrfun.PlateauState),
+        (lrfun.hf.GreedyLR(0.1, patience=1), lrfun.hf.GreedyState),
+    ],
+    ids=["ReduceLROnPlateau", "GreedyLR"],
+)
+def test_machines_give_their_own_state_type(machine: Any, state_type: type) -> None:
+    # What Machine[StateT] promises: init, update and check_state give the machine's state.
+    for like in (None, jnp.zeros(()), torch.zeros(())):
+        state = machine.init(like=like)
+        assert type(state) is state_type
+        for metric in (3.0, 2.0, 2.0):
+            state = machine.update(state, metric)
+        assert type(state) is state_type
+    assert type(machine.check_state(machine.init())) is state_type

@@ -288,7 +288,7 @@ BAD = [
     ),
     (
         "CyclicLR",
-        dict(base_lr=0.1, max_lr=1.0, scale_mode="epoch"),
+        dict(base_lr=0.1, max_lr=1.0, scale_fn=abs, scale_mode="epoch"),
         ValueError,
         "scale_mode must be one of 'cycle', 'iterations'; got 'epoch'",
     ),
@@ -324,7 +324,7 @@ BAD = [
     ),
     (
         "CyclicLR",
-        dict(base_lr=0.1, max_lr=1.0, gamma=math.nan),
+        dict(base_lr=0.1, max_lr=1.0, mode="exp_range", gamma=math.nan),
         ValueError,
         "gamma must be a finite number >= 0.0, got nan",
     ),
@@ -511,13 +511,13 @@ BAD += [
     ),
     (
         "OneCycleLR",
-        dict(max_lr=0.1, total_steps=10, epochs="junk"),
+        dict(max_lr=0.1, epochs="junk", steps_per_epoch=4),
         TypeError,
         "epochs must be a positive integer, got 'junk'",
     ),
     (
         "OneCycleLR",
-        dict(max_lr=0.1, total_steps=10, steps_per_epoch=0),
+        dict(max_lr=0.1, epochs=3, steps_per_epoch=0),
         ValueError,
         "steps_per_epoch must be a positive integer, got 0",
     ),
@@ -617,6 +617,9 @@ TORCH_REJECTS = [
     ("OneCycleLR", dict(total_steps=10, pct_start=1)),
     ("OneCycleLR", dict(total_steps=10, anneal_strategy="cosine")),
     ("CyclicLR", dict(max_lr=1.0, mode="cosine")),
+    # epochs and steps_per_epoch are read where total_steps is not given
+    ("OneCycleLR", dict(epochs="junk", steps_per_epoch=4)),
+    ("OneCycleLR", dict(epochs=3, steps_per_epoch=0)),
 ]
 
 

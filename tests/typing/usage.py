@@ -139,3 +139,25 @@ def transformers_types() -> None:
     plateau = lrfun.hf.get_scheduler("reduce_lr_on_plateau", 0.1)
     assert_type(plateau, lrfun.ReduceLROnPlateau)
     assert_type(lrfun.hf.get_scheduler("greedy", 0.1), lrfun.hf.GreedyLR)
+
+
+def plateau_machines() -> None:
+    # A machine is generic in its state: the state a checker follows through update is the
+    # machine's own, and a state of another machine is refused.
+    plateau = lrfun.ReduceLROnPlateau(0.1, patience=5)
+    state = plateau.init()
+    assert_type(state, lrfun.PlateauState)
+    for metric in [3.0, 2.0, 2.0]:
+        state = plateau.update(state, metric)
+    assert_type(state, lrfun.PlateauState)
+    on_device = plateau.init(like=jnp.zeros(()))
+    assert_type(on_device, lrfun.PlateauState)
+    assert_type(plateau.update(on_device, jnp.asarray(0.5)), lrfun.PlateauState)
+    assert_type(plateau.check_state(state), lrfun.PlateauState)
+    # The lr is an array of the state's namespace (NumPy, JAX, torch): untyped.
+    lr = plateau.lr(state)
+    del lr
+    greedy = lrfun.hf.GreedyLR(0.1, patience=1)
+    progress = greedy.update(greedy.init(), 1.0)
+    assert_type(progress, lrfun.hf.GreedyState)
+    plateau.update(progress, 1.0)  # type: ignore[arg-type]
