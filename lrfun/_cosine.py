@@ -280,6 +280,23 @@ class CosineAnnealingWarmRestarts(Schedule):
             start, period = start + period, period * self.T_mult
         return start, period
 
+    def _check_epoch(self, epoch: float) -> None:
+        # torch finds the period of step(epoch) as int(math.log(epoch / T_0 * (T_mult - 1) + 1,
+        # T_mult)), which rounds down at some restarts (T_0=1, T_mult=3: 121 gives period 81
+        # at T_cur=81, the trough, where the restart is due): refused, never a different lr.
+        if self.T_mult == 1 or epoch < self.T_0:
+            return
+        n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+        start, period = self._cycle(math.floor(epoch))
+        if self.T_0 * self.T_mult**n != period:
+            raise ValueError(
+                f"step({epoch!r}) of CosineAnnealingWarmRestarts(T_0={self.T_0}, "
+                f"T_mult={self.T_mult}) is a restart torch's step(epoch) misses: its log "
+                f"rounds to period {self.T_0 * self.T_mult**n}, where the epoch is in the "
+                f"period of {period} steps from {start} (torch's lr there is eta_min, not the "
+                "restart's); step() there instead, which both compute alike"
+            )
+
     def _check_live(self, scheduler: Any) -> None:
         # torch keeps the cycle it is in (T_cur, T_i) beside last_epoch: a scheduler rebuilt
         # with last_epoch= starts a cycle of its own (T_cur = last_epoch), which no schedule of

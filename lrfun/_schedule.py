@@ -504,6 +504,10 @@ class Schedule(Configurable, register=False):
     # lists are as long as the groups at construction).
     _continues_added_groups: ClassVar[bool] = False
 
+    def _check_epoch(self, epoch: float) -> None:
+        """Refuses (ValueError) an epoch given to ``step(epoch)`` of a schedule with real
+        steps where torch's own step computes something other than the schedule's value."""
+
     # Constructing the torch scheduler overwrites the group's initial_lr (OneCycleLR), where
     # the others only set it when no scheduler has.
     _sets_initial_lr: ClassVar[bool] = False

@@ -125,6 +125,8 @@ class _Steps:
 _STEPS: weakref.WeakKeyDictionary[Optimizer, _Steps] = weakref.WeakKeyDictionary()
 _STEPS_LOCK = threading.Lock()
 _TICKS = itertools.count()
+# The record's owner for each of torch's SequentialLRs stepping adapters.
+_CONTAINERS: weakref.WeakKeyDictionary[Any, weakref.ref[Any]] = weakref.WeakKeyDictionary()
 
 
 def _steps_of(optimizer: Optimizer) -> _Steps:
@@ -182,9 +184,11 @@ class Scheduler(LRScheduler):
     written anyway.
 
     A param group added mid-run (``optimizer.add_param_group``) continues from its own lr
-    where torch's scheduler continues one (its decays, and a ChainedScheduler of them), and
-    is refused at the next step where torch raises. Two adapters stepping one optimizer are
-    refused (torch would compound them): compose them in ``lrfun.ChainedScheduler``.
+    where torch's scheduler continues one (its decays, and a ChainedScheduler of them,
+    stepped without an epoch); elsewhere it is refused at the next step, where torch raises
+    (at once, or later: CosineAnnealingLR at its trough). Two adapters (or torch's
+    SequentialLR of adapters and another adapter) stepping one optimizer are refused: torch
+    would compound them; compose them in ``lrfun.ChainedScheduler``.
 
     torch's containers: ``torch.optim.lr_scheduler.SequentialLR`` of adapters runs as torch's
     SequentialLR of the native schedulers (a child restarts at its milestone through
@@ -312,21 +316,39 @@ class Scheduler(LRScheduler):
         if epoch is not None:
             if self._real_steps:
                 epoch = check.epoch("epoch", epoch, maximum=check.MAX_STEP)
+                self.schedule._check_epoch(epoch)
             else:
                 epoch = check.integer("epoch", epoch, minimum=0, maximum=check.MAX_STEP)
-        # the user's step, not one of torch's SequentialLR (or its construction)
-        direct = caller is not _SEQUENTIAL_STEP and caller is not _INITIAL_STEP
+        # the user's step, or one of torch's SequentialLR (the container's, shared by its
+        # children), not a construction's
+        direct = caller is not _INITIAL_STEP
         steps = self._steps
-        if direct and steps.owner is not self._ref and steps.tick > self._born:
+        me = self._ref if caller is not _SEQUENTIAL_STEP else self._container(caller)
+        if direct and steps.owner is not me and steps.tick > self._born:
             _refuse_two(steps.owner, self)
-        if self._step_count == 1 and not getattr(self._optimizer, "_opt_called", False):
+        # (torch's warm restarts step without this warning)
+        if self._step_count == 1 and not self._real_steps and not getattr(
+            self._optimizer, "_opt_called", False
+        ):
             warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=2)
         if epoch is not None and not self._real_steps:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._advance(epoch)  # may refuse the step's values: then nothing has changed
         self._step_count += 1
         if direct:
-            steps.owner, steps.tick = self._ref, next(_TICKS)
+            steps.owner, steps.tick = me, next(_TICKS)
+
+    def _container(self, caller: Any) -> weakref.ref[Any]:
+        """The record's name for torch's SequentialLR stepping this adapter: one for all its
+        children (they take turns, as torch's do)."""
+        container = sys._getframe(2).f_locals.get("self")
+        if container is None:
+            return self._ref
+        with _STEPS_LOCK:
+            found = _CONTAINERS.get(container)
+            if found is None:
+                found = _CONTAINERS[container] = weakref.ref(container)
+            return found
 
     def _attach(self, optimizer: Optimizer) -> None:
         """Joins the optimizer's record of who steps it (see ``_Steps``), as a new adapter."""
@@ -369,7 +391,10 @@ class Scheduler(LRScheduler):
             told = message.format(step=step, limit=self._limit, name=self.schedule._name)
             raise kind(f"{told} (as torch raises; nothing was changed)")
         # checks before it writes: a refused step leaves last_epoch too
-        self._write(step) if real is None else self._write_real(real)
+        if real is None:
+            self._write(step, explicit=epoch is not None)
+        else:
+            self._write_real(real)
         self.last_epoch, self._real = step, real
 
     def _forget(self) -> None:
@@ -397,6 +422,13 @@ class Scheduler(LRScheduler):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        # a pickle of an earlier version: what it did not keep, as its construction gives it
+        if "_width" not in state:
+            schedule = self.schedule
+            self._width = len(self._optimizer.param_groups)
+            self._real, self._real_steps = None, schedule._real_steps
+            self._limit = schedule._torch_steps() if schedule._leaves() == (schedule,) else None
+            self._last = check.MAX_STEP if self._limit is None else self._limit
         # torch's constructor wraps optimizer.step to note that it ran, which the step-order
         # warning reads; a copied optimizer has lost the wrapper (an unstepped copy would warn
         # at its first step, after optimizer.step()), so it is put back.
@@ -486,8 +518,12 @@ class Scheduler(LRScheduler):
         if "base_lrs" in state_dict:
             base_lrs = _numbers(state_dict, "base_lrs", len(groups), low=0.0)
             _check_row("state_dict['base_lrs'][{}]", base_lrs, None, groups)
+        added = [float(g["lr"]) for g in every[width:]]
         if "_last_lr" in state_dict:
-            _numbers(state_dict, "_last_lr", len(every))  # checked only: the step's are written
+            last_lrs = _numbers(state_dict, "_last_lr", len(every))
+            # the step's lrs are written; an added group continues from the lr it was saved at
+            added = last_lrs[width:]
+            _check_row("state_dict['_last_lr'][{}]", added, None, every[width:])
         previous = state_dict.get("restarted_from")
         if previous is not None:
             # The lrs the optimizer held when torch's SequentialLR restarted this schedule:
@@ -513,8 +549,8 @@ class Scheduler(LRScheduler):
         self._previous, self._width, self._real = previous, width, real
         self._keep(stretch)
         if last_epoch >= 0:
-            # the step's lrs into the groups the schedule drives (added ones keep theirs)
-            self._put(lrs, momenta, [float(g["lr"]) for g in every[width:]])
+            # the step's lrs into the groups the schedule drives, the saved ones into the added
+            self._put(lrs, momenta, added)
 
     def _check_step(
         self, step: int, lrs: list[float], momenta: list[float] | None, width: int | None = None
@@ -594,7 +630,7 @@ class Scheduler(LRScheduler):
             return lrs, [], peak
         return lrs, rows(self.schedule.momentum(steps)), peak
 
-    def _write(self, step: int) -> None:
+    def _write(self, step: int, *, explicit: bool = False) -> None:
         # The hot path of every step: a row lookup and one assignment per group.
         offset = step - self._start
         stretch = None
@@ -606,7 +642,7 @@ class Scheduler(LRScheduler):
             lrs, momenta = _at(stretch, step, self._momentum_key)
         added = None
         if len(self._optimizer.param_groups) != self._width:
-            added = self._added(step)  # the added groups' lrs (or a refusal)
+            added = self._added(step, explicit)  # the added groups' lrs (or a refusal)
             self._check_step(step, [*lrs, *added], None)
         # Before any group changes: a tensor lr or momentum takes only what its dtype holds
         # (float32's fill_ would raise half-way through the groups, float16's store inf).
@@ -621,7 +657,8 @@ class Scheduler(LRScheduler):
     def _write_real(self, epoch: float) -> None:
         """Writes the lrs at a real-valued epoch (a schedule torch steps at real epochs)."""
         if len(self._optimizer.param_groups) != self._width:
-            self._added(math.floor(epoch))  # refuses: such schedules continue no added group
+            # refuses: such schedules continue no added group
+            self._added(math.floor(epoch), explicit=True)
         lrs, momenta = self._real_values(epoch, self._width)
         self._check_step(epoch, lrs, momenta, self._width)  # type: ignore[arg-type]
         self._put(lrs, momenta, None)
@@ -633,7 +670,7 @@ class Scheduler(LRScheduler):
             return lrs, None
         return lrs, _row(_host_lr(self.schedule.momentum(epoch)), width, self.schedule)
 
-    def _added(self, step: int) -> list[float]:
+    def _added(self, step: int, explicit: bool) -> list[float]:
         """The lrs at ``step`` of the param groups added after construction: torch's update
         of each from the lr it holds now (its decays read only the group's lr); refused
         where torch's scheduler cannot continue such a group, or for a jump."""
@@ -658,10 +695,11 @@ class Scheduler(LRScheduler):
                 "torch's decays (StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, "
                 "PolynomialLR) and a ChainedScheduler of them continue an added group"
             )
-        if step != self.last_epoch + 1:
+        if explicit:
             raise RuntimeError(
-                f"cannot jump to step {step} with param groups added after construction: "
-                f"torch's closed form of {name} has no value for them (it raises)"
+                f"cannot step to an epoch given ({step}) with param groups added after "
+                f"construction: torch's closed form of {name} (step(epoch), or its "
+                "SequentialLR's restart) has no value for them (it raises)"
             )
         values = [float(group["lr"]) for group in groups[self._width :]]
         epochs = np.array([step])
@@ -827,7 +865,8 @@ class PlateauScheduler(_TorchPlateau):
             raise RuntimeError(
                 f"the optimizer has {len(groups)} param groups, and {plateau!r} drives "
                 f"{driven} (a group was added or removed after construction): torch cannot "
-                f"extend its min_lr, {why} (it raises), and neither can this adapter"
+                f"extend its min_lr, {why} (it raises at its next cut); this adapter "
+                "refuses at once"
             )
         current = _row(_host_lr(self.state.lr), driven, plateau)
         lrs = [*current, *(float(group["lr"]) for group in groups[driven:])]
@@ -874,32 +913,59 @@ class PlateauScheduler(_TorchPlateau):
             more than a group's tensor lr holds, a NaN ``best``, a number past float64, lrs
             not one per param group).
         """
-        fields = self.plateau.state_type._fields
+        plateau = self.plateau
+        fields = plateau.state_type._fields
         writer = "a Scheduler (or a torch LRScheduler)"
         check.state_entries(state_dict, (), _SCHEDULER_KEYS, writer)
         # Another machine's (or configuration's) state is named as such, before its fields.
         if "plateau" in state_dict:  # deleted: the documented way to load across configs
             saved_config = state_dict["plateau"]
-            check.state_matches("plateau", saved_config, self.plateau.to_config(), config=True)
+            grown = self._grown_into(saved_config)
+            if grown is None:
+                check.state_matches("plateau", saved_config, plateau.to_config(), config=True)
+            else:
+                plateau = grown
         known = (*fields, *_PLATEAU_ENTRIES)
         check.state_known(state_dict, known, "lrfun.torch.PlateauScheduler", "")
         check.state_entries(state_dict, fields, (), writer)
         groups = len(self.optimizer.param_groups)
-        saved = self.plateau.state_type(**{name: state_dict[name] for name in fields})
-        state = self.plateau._host(self.plateau.check_state(saved, label="state_dict[{!r}]"))
+        saved = plateau.state_type(**{name: state_dict[name] for name in fields})
+        state = plateau._host(plateau.check_state(saved, label="state_dict[{!r}]"))
         step_count = _count(state_dict, "_step_count") if "_step_count" in state_dict else 0
         if "_last_lr" in state_dict:
             _numbers(state_dict, "_last_lr", groups, low=0.0)  # checked only: lr is the truth
         if "min_lrs" in state_dict:  # torch's entry: the floor this plateau cannot change
             min_lrs = _numbers(state_dict, "min_lrs", groups, low=0.0)
             check.state_matches("min_lrs", min_lrs, self.min_lrs)
-        lrs = _row(_host_lr(state.lr), groups, self.plateau)  # raises if the groups changed
-        what = "state_dict['lr']" + ("" if self.plateau.groups is None else "[{}]")
+        lrs = _row(_host_lr(state.lr), groups, plateau)  # raises if the groups changed
+        what = "state_dict['lr']" + ("" if plateau.groups is None else "[{}]")
         _check_row(what, lrs, None, self.optimizer.param_groups)  # in the groups' dtypes
         # Everything checked: the state changes all at once.
-        self.state, self.last_epoch = state, int(state.last_epoch)
+        self.plateau, self.state, self.last_epoch = plateau, state, int(state.last_epoch)
         self._step_count = step_count
         self._write(lrs)
+
+    def _grown_into(self, saved: Any) -> Machine[Any] | None:
+        """The machine a saved config names where this adapter's plateau grew into it, for
+        param groups added mid-run (``_grown``: the same settings, one base lr per group of
+        the optimizer now); None otherwise."""
+        plateau = self.plateau
+        if not isinstance(saved, Mapping) or not isinstance(plateau, ReduceLROnPlateau):
+            return None
+        current = plateau.to_config()
+        base = saved.get("base_lr")
+        groups = len(self.optimizer.param_groups)
+        if self._floors or not isinstance(base, list) or len(base) != groups:
+            return None
+        if set(saved) != set(current) or any(
+            saved[key] != value for key, value in current.items() if key != "base_lr"
+        ):
+            return None
+        try:
+            grown = dataclasses.replace(plateau, base_lr=tuple(float(v) for v in base))
+        except (TypeError, ValueError):
+            return None
+        return grown
 
     def _lrs(self) -> list[float]:
         return _row(_host_lr(self.state.lr), len(self.optimizer.param_groups), self.plateau)
@@ -912,10 +978,13 @@ class PlateauScheduler(_TorchPlateau):
 
 
 def _refuse_two(owner: weakref.ref[Any] | None, adapter: Any) -> None:
-    """Refuses a step of ``adapter``: another adapter has stepped the same optimizer since
-    ``adapter`` was built (the two would overwrite each other, see ``_Steps``). An adapter
-    built after another one stopped stepping takes over."""
+    """Refuses a step of ``adapter``: another adapter (or torch's SequentialLR of adapters)
+    has stepped the same optimizer since ``adapter`` was built (the two would overwrite each
+    other, see ``_Steps``). An adapter built after another one stopped stepping, or whose
+    rival is gone, takes over."""
     other = None if owner is None else owner()
+    if other is None:
+        return
     plateau = isinstance(other, PlateauScheduler) or isinstance(adapter, PlateauScheduler)
     advice = _NO_COMPOSITE if plateau else _COMPOSE
     raise RuntimeError(
