@@ -184,6 +184,8 @@ class _Composite(Schedule, register=False):
     # Whether the children take their first step on the lr the one before left (torch's
     # ChainedScheduler), rather than on the groups' reset initial_lr (SequentialLR).
     _chains: ClassVar[bool] = False
+    # Specs write the children as schedule calls.
+    _schedules_argument: ClassVar[str | None] = "schedulers"
 
     def _tree_leaves(self) -> tuple[str, ...]:
         # A closed form computes from the children's hyperparameters, traced or not; a host

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from lrfun import _validate as check
@@ -52,13 +52,14 @@ from lrfun._backend import Ctx
 from lrfun._math import ByWidth, anneal_cos, anneal_linear, integer_tables, power, reaches
 from lrfun._math import searchsorted as _searchsorted
 from lrfun._reference import FunctionReference
-from lrfun._schedule import Schedule
+from lrfun._schedule import Schedule, classes, from_config
 
 __all__ = [
     "ConstantSchedule",
     "CosineDecaySchedule",
     "CosineOnecycleSchedule",
     "ExponentialDecay",
+    "JoinSchedules",
     "LinearOnecycleSchedule",
     "LinearSchedule",
     "PiecewiseConstantSchedule",
@@ -71,12 +72,14 @@ __all__ = [
     "cosine_decay_schedule",
     "cosine_onecycle_schedule",
     "exponential_decay",
+    "join_schedules",
     "linear_onecycle_schedule",
     "linear_schedule",
     "optax_values",
     "piecewise_constant_schedule",
     "piecewise_interpolate_schedule",
     "polynomial_schedule",
+    "sgdr_schedule",
     "warmup_constant_schedule",
     "warmup_cosine_decay_schedule",
     "warmup_exponential_decay_schedule",
@@ -95,11 +98,12 @@ def optax_values(schedule: Any, steps: Any) -> Any:
     evaluated at ``steps`` in float64 (``jax.enable_x64``): integer steps as optax's int64
     counts, float steps as float64 counts.
 
-    A staircase (``exponential_decay(..., staircase=True)``) is evaluated one step at a time,
-    as a Python number, the way optax's documentation calls a schedule: over an array (or
-    under ``jit``) XLA divides by ``transition_steps`` as a multiplication by its reciprocal,
-    and ``floor`` of ``k * T * (1 / T)`` comes out ``k - 1`` at some multiples of ``T`` (the
-    staircase steps one count late there; lrfun steps at the multiples).
+    A staircase (``exponential_decay(..., staircase=True)``, also one joined to others) is
+    evaluated one step at a time, as a Python number, the way optax's documentation calls a
+    schedule: over an array (or under ``jit``) XLA divides by ``transition_steps`` as a
+    multiplication by its reciprocal, and ``floor`` of ``k * T * (1 / T)`` comes out ``k - 1``
+    at some multiples of ``T`` (the staircase steps one count late there; lrfun steps at the
+    multiples).
 
     Args:
       schedule: a schedule of the ``optax.`` family.
@@ -116,12 +120,18 @@ def optax_values(schedule: Any, steps: Any) -> Any:
     flat = host.reshape(-1)
     with jax.enable_x64(True):
         fn = schedule._optax()
-        if getattr(schedule, "staircase", False):
+        if _staircase(schedule):
             values: Any = [float(fn(step)) for step in flat.tolist()]
         else:
             values = jax.vmap(fn)(jnp.asarray(flat))
         out = np.asarray(values, dtype=np.float64)
     return np.broadcast_to(out, (host.size,)).reshape(host.shape).copy()
+
+
+def _staircase(schedule: Any) -> bool:
+    """Whether a staircase is in the schedule (a join's children included)."""
+    children = getattr(schedule, "schedules", ())
+    return bool(getattr(schedule, "staircase", False)) or any(_staircase(c) for c in children)
 
 
 def _optax_module(name: str) -> Any:
@@ -1186,6 +1196,176 @@ class LinearOnecycleSchedule(_Interpolated):
         )
 
 
+def _join_children(schedules: Any) -> tuple[Schedule, ...]:
+    """A join's children: lrfun schedules (or their configs) of one lr each."""
+    if isinstance(schedules, (str, bytes, Mapping)) or not isinstance(schedules, Sequence):
+        raise TypeError(f"schedules must be a list of schedules, got {check._shown(schedules)}")
+    if not schedules:
+        raise ValueError("schedules must hold at least one schedule, got []")
+    out = []
+    for i, child in enumerate(schedules):
+        if isinstance(child, Mapping):
+            child = from_config(child)
+        if not isinstance(child, Schedule):
+            raise TypeError(
+                f"schedules[{i}] must be an lrfun schedule (a function of the step), got "
+                f"{check._shown(child)}"
+            )
+        if child.groups is not None:
+            raise ValueError(
+                f"schedules[{i}] has {child.groups} param groups; a join gives one lr, as "
+                "optax's schedules do"
+            )
+        out.append(child)
+    return tuple(out)
+
+
+def _shifted(ctx: Ctx, step: Any, boundary: int) -> Any:
+    """``step - boundary``, the count a joined schedule restarted at ``boundary`` is at, for
+    the steps at or past it (a step below it gives 0; a count past the step's integer range,
+    behind a negative boundary, stops at its largest value)."""
+    if boundary > 0:
+        return _at_least(ctx, step, boundary) - boundary
+    if boundary == 0:
+        return step
+    top: int = ctx.xp.iinfo(step.dtype).max
+    if -boundary >= top:
+        return ctx.xp.full_like(step, top)
+    return ctx.minimum(step, top + boundary) - boundary
+
+
+@dataclasses.dataclass(frozen=True)
+class JoinSchedules(_Optax):
+    """optax's ``join_schedules``: ``schedules[0]`` until the first boundary, then each next
+    schedule from its boundary on, at the count restarted there: ``schedules[i](step -
+    boundaries[i - 1])`` once ``step >= boundaries[i - 1]``.
+
+    The children are any lrfun schedules of one lr (optax's own, torch's, a library's), or
+    their configs; configs and specs hold them as configs and schedule calls. Boundaries are
+    integers in any order, as optax takes them: a later schedule whose boundary the step has
+    reached replaces every earlier one (so a boundary at or below 0 starts with a later
+    schedule, and a boundary above a later one never switches). The lookup is one
+    ``searchsorted``, each child evaluated at its own count and selected by ``where``; a
+    float step is a real-valued count, for the children that take real steps.
+
+    Args:
+      schedules: lrfun schedules (or configs), at least one.
+      boundaries: integers, one fewer than the schedules.
+
+    >>> s = JoinSchedules([LinearSchedule(0.0, 1.0, 4), ConstantSchedule(0.5)], [4])
+    >>> s(2), s(4), s(100)
+    (0.5, 0.5, 0.5)
+    """
+
+    schedules: Sequence[Schedule]
+    boundaries: Sequence[int]
+
+    # The step each child starts at, where it runs at all (the smallest of its own and every
+    # later boundary: a later child that starts earlier replaces it), per width of step
+    # integer; and whether each child runs at some step >= 0.
+    _starts: ByWidth = dataclasses.field(init=False, repr=False, compare=False)
+    _reached: tuple[bool, ...] = dataclasses.field(init=False, repr=False, compare=False)
+
+    _schedules_argument = "schedules"
+    _factory = "join_schedules"
+    _gallery = (
+        "optax.JoinSchedules([optax.WarmupCosineDecaySchedule(0.0, 0.1, warmup_steps=5, "
+        "decay_steps=40), optax.WarmupCosineDecaySchedule(0.0, 0.05, warmup_steps=5, "
+        "decay_steps=80)], boundaries=[40])",
+        120,
+    )
+
+    def __post_init__(self) -> None:
+        children = _join_children(self.schedules)
+        boundaries = check.integers("boundaries", self.boundaries, minimum=-_INT_MAX)
+        if len(boundaries) != len(children) - 1:
+            raise ValueError(
+                f"boundaries must have one value fewer than schedules ({len(children)}), got "
+                f"{list(boundaries)}"
+            )
+        # starts[i]: where child i may take over (child 0: from the first step)
+        starts = [min(boundaries[i - 1 :]) for i in range(1, len(children))]
+        low, high = [-math.inf, *starts], [*starts, math.inf]
+        reached = tuple(high[i] > max(low[i], 0) for i in range(len(children)))
+        self._set(
+            schedules=children,
+            boundaries=boundaries,
+            _starts=integer_tables(tuple(starts)),
+            _reached=reached,
+            _groups=None,
+        )
+
+    def _tree_leaves(self) -> tuple[str, ...]:
+        return ("schedules",)
+
+    def _optax(self) -> Any:
+        # optax's own function for each optax child, the lrfun schedule (a JAX function of
+        # the count) for any other
+        children = [c._optax() if isinstance(c, _Optax) else c for c in self.schedules]
+        return _optax_module(self._name).join_schedules(children, list(self.boundaries))
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "name": self._name,
+            "schedules": [c.to_config() for c in self.schedules],
+            "boundaries": list(self.boundaries),
+        }
+
+    def _lr_scale(self) -> float:
+        return max(c._lr_scale() for c in self.schedules)
+
+    def _child(self, ctx: Ctx, step: Any, i: int) -> Any:
+        child = self.schedules[i]
+        own = ctx if child._real_steps else ctx._replace(fraction=None)
+        return child._lr(own, step if i == 0 else _shifted(ctx, step, self.boundaries[i - 1]))
+
+    def _lr(self, ctx: Ctx, step: Any) -> Any:
+        # One term per child that runs: the structure is fixed at construction.
+        running = [
+            i
+            for i, reached in enumerate(self._reached)
+            if reached and (i == 0 or reaches(ctx, step, self.boundaries[i - 1]))
+        ]
+        out = self._child(ctx, step, running[0])
+        if len(running) == 1:
+            return out
+        active = _searchsorted(ctx, self._starts, step)
+        for i in running[1:]:
+            out = ctx.where(active == i, self._child(ctx, step, i), out)
+        return out
+
+    def _course_changes(self, n: int) -> list[float]:
+        starts = [0, *(min(self.boundaries[i - 1 :]) for i in range(1, len(self.schedules)))]
+        ends = [*starts[1:], n]
+        changes: set[float] = set()
+        for i, child in enumerate(self.schedules):
+            if not self._reached[i]:
+                continue
+            start, end = starts[i], ends[i]
+            changes.add(float(start))
+            changes.update(start + x for x in child._course_changes(min(end, n) - start))
+        return sorted(x for x in changes if 0 < x < n)
+
+    @classmethod
+    def _strategy(cls, groups: Any = None) -> Any:
+        from hypothesis import strategies as st
+
+        family = [c for c in classes("optax.", own=True) if c is not cls]
+        child = st.sampled_from(family).flatmap(lambda c: c._strategy())  # type: ignore[attr-defined]
+        edges = st.one_of(st.sampled_from([-3, -1, 0, 1, 2]), st.integers(0, 400))
+
+        @st.composite
+        def config(draw: st.DrawFn) -> dict[str, Any]:
+            n = draw(st.integers(1, 4))
+            children = [draw(child) for _ in range(n)]
+            boundaries = draw(st.lists(edges, min_size=n - 1, max_size=n - 1))
+            if draw(st.integers(0, 3)):  # mostly in order, as joins are written
+                boundaries.sort()
+            return {"name": cls._name, "schedules": children, "boundaries": boundaries}
+
+        return config()
+
+
 def _ends(n: int, *steps: int) -> list[float]:
     return sorted({float(s) for s in steps if 0 < s < n})
 
@@ -1385,3 +1565,43 @@ def warmup_exponential_decay_schedule(
         staircase,
         end_value,
     )
+
+
+def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> JoinSchedules:
+    """optax's ``join_schedules`` ([``JoinSchedules``][lrfun.optax.JoinSchedules]): each
+    schedule from its boundary on, at the count restarted there."""
+    return JoinSchedules(schedules, boundaries)
+
+
+def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, Any]]) -> JoinSchedules:
+    """optax's ``sgdr_schedule``: SGD with warm restarts, a
+    [``JoinSchedules``][lrfun.optax.JoinSchedules] of one
+    [``WarmupCosineDecaySchedule``][lrfun.optax.WarmupCosineDecaySchedule] per dict of
+    ``cosine_kwargs`` (its arguments), each cycle restarting where the one before ends (its
+    ``decay_steps`` later).
+
+    >>> cycle = dict(init_value=0.0, peak_value=1.0, warmup_steps=2, decay_steps=10)
+    >>> s = sgdr_schedule([cycle, cycle])
+    >>> s(2), s(10), s(12)
+    (1.0, 0.0, 1.0)
+    """
+    if isinstance(cosine_kwargs, (str, bytes, Mapping)) or not isinstance(
+        cosine_kwargs, Iterable
+    ):
+        raise TypeError(
+            f"cosine_kwargs must be a list of dicts of warmup_cosine_decay_schedule's "
+            f"arguments, got {check._shown(cosine_kwargs)}"
+        )
+    schedules: list[Schedule] = []
+    boundaries: list[int] = []
+    step = 0
+    for i, kwargs in enumerate(cosine_kwargs):
+        if not isinstance(kwargs, Mapping):
+            raise TypeError(f"cosine_kwargs[{i}] must be a dict, got {check._shown(kwargs)}")
+        cycle = WarmupCosineDecaySchedule(**kwargs)
+        step += cycle.decay_steps
+        schedules.append(cycle)
+        boundaries.append(step)
+    if not schedules:
+        raise ValueError("cosine_kwargs must hold at least one dict (one cycle), got none")
+    return JoinSchedules(schedules, boundaries[:-1])

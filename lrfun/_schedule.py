@@ -404,6 +404,9 @@ class Configurable:
     # Whether that argument takes a number too (a constant, MultiplicativeLR's factor): specs
     # and JSON configs then name the class, with numbers there.
     _function_takes_numbers: ClassVar[bool] = False
+    # A constructor argument that holds child schedules (a composite's, a join's): a list of
+    # schedule calls in specs, of configs in configs; None where the class takes none.
+    _schedules_argument: ClassVar[str | None] = None
 
 
 @dataclasses.dataclass(frozen=True)

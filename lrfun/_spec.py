@@ -16,7 +16,9 @@ Grammar (anything else is rejected)::
     argument  := literal | IDENT "=" literal
     literal   := int | float | str | True | False | None | ("-" | "+") number
                | "[" literal, ... "]" | "(" literal, ... ")"
-    schedulers argument of SequentialLR / ChainedScheduler := "[" spec, ... "]"
+    schedules argument := "[" spec, ... "]"
+        (SequentialLR's and ChainedScheduler's schedulers, optax.JoinSchedules' schedules:
+        a class's _schedules_argument)
 
 A NAME of transformers' schedules is ``hf.<Class>`` (``hf.CosineWithWarmup(0.1, 10, 100)``);
 a FUNCTION is one of [``lrfun.hf``][lrfun.hf]'s ``get_*`` functions, called as in Python
@@ -41,7 +43,6 @@ import stat
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from lrfun._compose import _Composite
 from lrfun._schedule import Configurable, classes, from_config, registered
 from lrfun._suggest import did_you_mean
 from lrfun._validate import PATH_SHOWN, _shown
@@ -356,16 +357,16 @@ class _Reader:
                 f"{name} takes a Python function ({cls._function_argument}), which a spec "
                 "cannot hold: build it in Python"
             )
-        holds_schedules = issubclass(cls, _Composite)
+        holds = cls._schedules_argument
         fields = [f.name for f in dataclasses.fields(cls) if f.init and not f.kw_only]
         args = []
         for i, arg in enumerate(node.args):
             if isinstance(arg, ast.Starred):
                 raise self.reject(arg, f"{name}'s arguments must be literals")
-            composite = holds_schedules and i == 0
             argument = fields[i] if i < len(fields) else f"argument {i + 1}"
+            composite = holds is not None and argument == holds
             args.append(
-                self.schedulers(arg, name, depth)
+                self.schedulers(arg, name, depth, argument)
                 if composite
                 else self.literal(arg, name, argument=argument)
             )
@@ -380,8 +381,8 @@ class _Reader:
                 raise SpecError(
                     f"{name} got argument {_shown(keyword.arg)} twice {self.where(keyword)}"
                 )
-            if holds_schedules and keyword.arg == "schedulers":
-                kwargs[keyword.arg] = self.schedulers(keyword.value, name, depth)
+            if holds is not None and keyword.arg == holds:
+                kwargs[keyword.arg] = self.schedulers(keyword.value, name, depth, holds)
             else:
                 kwargs[keyword.arg] = self.literal(keyword.value, name, argument=keyword.arg)
         return {"name": name, "args": args, "kwargs": kwargs, "where": self.where(node)}
@@ -404,9 +405,11 @@ class _Reader:
             )
         return {"name": name, "args": args, "kwargs": kwargs, "where": self.where(node)}
 
-    def schedulers(self, node: ast.AST, name: str, depth: int) -> list[dict[str, Any]]:
+    def schedulers(
+        self, node: ast.AST, name: str, depth: int, holds: str
+    ) -> list[dict[str, Any]]:
         if not isinstance(node, (ast.List, ast.Tuple)):
-            raise self.reject(node, f"{name}'s schedulers must be a list of schedule calls")
+            raise self.reject(node, f"{name}'s {holds} must be a list of schedule calls")
         return [self.call(child, depth + 1) for child in node.elts]
 
     def literal(
@@ -446,7 +449,7 @@ class _Reader:
                 out[key.value] = self.literal(value, name, depth + 1, argument=key.value)
             return out
         if isinstance(node, ast.Call):
-            raise self.reject(node, f"only {_composite_names()}'s schedulers may be calls")
+            raise self.reject(node, f"only {_composite_names()} may be calls")
         raise self.reject(node, expected)
 
     def integer(self, value: Any, node: ast.AST, name: str, argument: str) -> Any:
@@ -478,13 +481,16 @@ def _construct(call: dict[str, Any]) -> Configurable:
             return function(*call["args"], **kwargs)
         except (TypeError, ValueError, ArithmeticError, NotImplementedError) as e:
             raise SpecError(f"{name} {call['where']}: {_suggested(function, e)}") from None
-    composite = issubclass(cls, _Composite)
+    holds = cls._schedules_argument
+    positional = [f.name for f in dataclasses.fields(cls) if f.init and not f.kw_only]
     args = [
-        [_construct(child) for child in arg] if i == 0 and composite else arg
+        [_construct(child) for child in arg]
+        if holds is not None and i < len(positional) and positional[i] == holds
+        else arg
         for i, arg in enumerate(call["args"])
     ]
-    if composite and "schedulers" in kwargs:
-        kwargs["schedulers"] = [_construct(child) for child in kwargs["schedulers"]]
+    if holds is not None and holds in kwargs:
+        kwargs[holds] = [_construct(child) for child in kwargs[holds]]
     try:
         return cls(*args, **kwargs)
     except (TypeError, ValueError, ArithmeticError) as e:
@@ -556,4 +562,10 @@ def _from_config(config: Mapping[str, Any], where: str) -> Configurable:
 
 
 def _composite_names() -> str:
-    return "/".join(cls._name for cls in classes() if issubclass(cls, _Composite))
+    """The arguments that hold schedule calls, by class
+    (``ChainedScheduler/SequentialLR's schedulers``)."""
+    holders: dict[str, list[str]] = {}
+    for cls in classes():
+        if cls._schedules_argument is not None:
+            holders.setdefault(cls._schedules_argument, []).append(cls._name)
+    return " and ".join(f"{'/'.join(names)}'s {argument}" for argument, names in holders.items())

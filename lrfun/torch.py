@@ -1013,11 +1013,11 @@ def _check_sequential(schedulers: Any, milestones: Any) -> None:
             continue
         raise TypeError(
             f"torch's SequentialLR resets the lrs to the groups' initial_lr ({have!r} in param "
-            f"group {index}, written by a later scheduler such as OneCycleLR), and its first "
-            f"scheduler continues from there; the adapter of {schedule!r} writes its own lrs "
-            f"(from {want!r}), so the two would differ. Compose in lrfun and adapt the "
-            "composite: lrfun.torch.Scheduler(optimizer, lrfun.SequentialLR([...], "
-            "milestones)) gives torch's values"
+            f"group {index}: a later OneCycleLR writes its own, or the optimizer's lr was not "
+            f"the schedule's), and its first scheduler continues from there; the adapter of "
+            f"{schedule!r} writes its own lrs (from {want!r}), so the two would differ. "
+            "Compose in lrfun and adapt the composite: lrfun.torch.Scheduler(optimizer, "
+            "lrfun.SequentialLR([...], milestones)) gives torch's values"
         )
 
 

@@ -45,6 +45,11 @@ STEPS = np.concatenate([np.arange(400), [1_000, 4_096, 123_457, 10**6, 2**31 - 1
 _OWN_DRIFT = {"optax.ExponentialDecay", "optax.WarmupExponentialDecaySchedule"}
 
 
+def _drifts(s: Any) -> bool:
+    """Whether optax's float32 evaluation of ``s`` drifts (a join's children included)."""
+    return s._name in _OWN_DRIFT or any(_drifts(c) for c in getattr(s, "schedules", ()))
+
+
 def _optax32(schedule: Any, steps: np.ndarray) -> np.ndarray:
     """optax's schedule, as optax runs it by default: int32 (or float32) counts, float32."""
     fn = schedule._optax()
@@ -113,14 +118,14 @@ def test_float32_equals_optax(name: str, data: st.DataObject) -> None:
     # optax's own float32 run, short of int32's last count (where optax's `boundary - count`
     # of a negative boundary wraps around)
     theirs = _optax32(s, steps[:-1])
-    slack = np.abs(theirs - truth[:-1]) if name in _OWN_DRIFT else 0.0
+    slack = np.abs(theirs - truth[:-1]) if _drifts(s) else 0.0
     _check(ours[:-1], theirs, "float32", slack=slack)
     real = data.draw(_real_steps(), label="float steps").astype(np.float32)
     ours_real = s(jnp.asarray(real))
     truth_real = optax_values(s, real.astype(np.float64))
     _check(ours_real, truth_real, "float32")
     theirs_real = _optax32(s, real)
-    slack = np.abs(theirs_real - truth_real) if name in _OWN_DRIFT else 0.0
+    slack = np.abs(theirs_real - truth_real) if _drifts(s) else 0.0
     _check(ours_real, theirs_real, "float32", slack=slack)
 
 
@@ -330,7 +335,188 @@ def test_many_boundaries_are_one_lookup() -> None:
 
 
 def test_every_class_is_the_family() -> None:
-    assert len(NAMES) == 12
+    assert len(NAMES) == 13
     for name in NAMES:
         cls = lrfun.extend.registered(name)
         assert cls is not None and issubclass(cls, _Optax) and cls._reference.name == "optax"
+
+
+# -- joins: optax's join_schedules and sgdr_schedule ---------------------------------------
+
+
+def _sgdr_kwargs() -> st.SearchStrategy[list[dict[str, Any]]]:
+    """sgdr_schedule's cycles: warmup_cosine_decay_schedule's arguments, one to four."""
+    cycle = configs("optax.WarmupCosineDecaySchedule").map(
+        lambda c: {k: v for k, v in c.items() if k != "name"}
+    )
+    return st.lists(cycle, min_size=1, max_size=4)
+
+
+def _optax_live(fn: Any, steps: np.ndarray, x64: bool) -> np.ndarray:
+    with jax.enable_x64(x64):
+        return np.asarray(jax.vmap(fn)(jnp.asarray(steps)), dtype=np.float64)
+
+
+@_examples(0.3)
+@given(kwargs=_sgdr_kwargs(), real=_real_steps())
+def test_sgdr_equals_optax(kwargs: list[dict[str, Any]], real: np.ndarray) -> None:
+    s = lrfun.optax.sgdr_schedule(kwargs)
+    assert isinstance(s, lrfun.optax.JoinSchedules)
+    assert all(type(c) is lrfun.optax.WarmupCosineDecaySchedule for c in s.schedules)
+    theirs = optax.sgdr_schedule(kwargs)  # optax's own, not built from lrfun's children
+    _check(s(STEPS), _optax_live(theirs, STEPS, True), "float64")
+    _check(s(real), _optax_live(theirs, real, True), "float64")
+    steps32 = STEPS[:-1].astype(np.int32)
+    _check(s(jnp.asarray(steps32)), _optax_live(theirs, steps32, False), "float32")
+    real32 = real.astype(np.float32)
+    _check(s(jnp.asarray(real32)), _optax_live(theirs, real32, False), "float32")
+    assert lrfun.from_config(json.loads(json.dumps(s.to_config()))) == s
+    assert parse(to_spec(s)) == s
+
+
+def test_joins_reach_every_drawn_structure() -> None:
+    # the strategy draws 1-4 children of every class but the join, with boundaries below 0,
+    # at 0, repeated and out of order (as optax takes them)
+    seen: dict[str, set[Any]] = {"n": set(), "names": set(), "low": set(), "order": set()}
+
+    @settings(max_examples=300, database=None)
+    @given(configs("optax.JoinSchedules"))
+    def draw(config: dict[str, Any]) -> None:
+        b = config["boundaries"]
+        seen["n"].add(len(config["schedules"]))
+        seen["names"].update(c["name"] for c in config["schedules"])
+        seen["low"].update(x <= 0 for x in b)
+        seen["order"].add(b == sorted(b))
+
+    draw()
+    assert seen["n"] == {1, 2, 3, 4}
+    assert seen["names"] == set(NAMES) - {"optax.JoinSchedules"}
+    assert seen["low"] == {True, False} and seen["order"] == {True, False}
+
+
+@pytest.mark.parametrize(
+    "boundaries", [[5, 12], [0, 7], [-3, 4], [9, 4], [6, 6], [-2, -5], [2**40, 3]]
+)
+def test_join_boundaries_as_optax_takes_them(boundaries: list[int]) -> None:
+    children = [
+        lrfun.optax.linear_schedule(1.0, 0.0, 10),
+        lrfun.optax.cosine_decay_schedule(0.5, 6, alpha=0.2),
+        lrfun.optax.exponential_decay(0.3, 3, 0.5, staircase=True),
+    ]
+    s = lrfun.optax.join_schedules(children, boundaries)
+    steps = np.arange(40)
+    with jax.enable_x64(True):
+        theirs = optax.join_schedules([c._optax() for c in children], boundaries)
+        expected = np.array([float(theirs(k)) for k in steps.tolist()])  # one count at a time
+    _check(s(steps), expected, "float64")
+    _check(s(jnp.asarray(steps)), expected, "float32")
+    _check(s(steps + 0.5), optax_values(s, steps + 0.5), "float64")
+
+
+def test_join_of_any_schedule_and_joins_of_joins() -> None:
+    # torch's schedules (a real-step one among them) and a join as children: optax's
+    # join_schedules over the children as JAX functions
+    children = [
+        lrfun.StepLR(0.1, step_size=3, gamma=0.5),
+        lrfun.CosineAnnealingWarmRestarts(0.2, T_0=5),
+        lrfun.optax.sgdr_schedule(
+            [{"init_value": 0.0, "peak_value": 0.3, "warmup_steps": 2, "decay_steps": 6}] * 2
+        ),
+    ]
+    s = lrfun.optax.join_schedules(children, [7, 20])
+    theirs = optax.join_schedules(children, [7, 20])
+    steps = np.concatenate([np.arange(60), np.arange(60) + 0.25])
+    _check(s(steps), _optax_live(theirs, steps, True), "float64")
+    _check(s(jnp.asarray(steps, jnp.float32)), _optax_live(theirs, steps, True), "float32")
+    assert lrfun.from_config(json.loads(json.dumps(s.to_config()))) == s
+    spec = to_spec(s)
+    assert spec.startswith("optax.JoinSchedules([StepLR(0.1, step_size=3, gamma=0.5), ")
+    assert parse(spec) == s
+    alone = parse("optax.JoinSchedules(schedules=[optax.ConstantSchedule(0.1)], boundaries=[])")
+    assert alone(5) == 0.1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "match"),
+    [
+        (([], []), ValueError, "at least one"),
+        (([lrfun.optax.constant_schedule(0.1)], [3]), ValueError, "one value fewer"),
+        (([lrfun.optax.constant_schedule(0.1)] * 2, [2.5]), TypeError, "boundaries"),
+        (([lrfun.optax.constant_schedule(0.1), 0.5], [2]), TypeError, r"schedules\[1\]"),
+        (([lrfun.StepLR([0.1, 0.2], 3)], []), ValueError, "param groups"),
+        ((lrfun.optax.constant_schedule(0.1), []), TypeError, "list of schedules"),
+    ],
+)
+def test_bad_joins_name_themselves(arguments: Any, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        lrfun.optax.join_schedules(*arguments)
+
+
+def test_bad_sgdr_and_specs() -> None:
+    with pytest.raises(ValueError, match="cosine_kwargs"):
+        lrfun.optax.sgdr_schedule([])
+    with pytest.raises(TypeError, match="cosine_kwargs"):
+        lrfun.optax.sgdr_schedule([0.1])
+    with pytest.raises(ValueError, match="decay_steps"):
+        lrfun.optax.sgdr_schedule(
+            [{"init_value": 0.0, "peak_value": 1.0, "warmup_steps": 4, "decay_steps": 4}]
+        )
+    with pytest.raises(lrfun.SpecError, match="schedules must be a list of schedule calls"):
+        parse("optax.JoinSchedules(0.1, boundaries=[])")
+    with pytest.raises(lrfun.SpecError, match=r"optax\.JoinSchedules's schedules may be calls"):
+        parse("optax.LinearSchedule(optax.ConstantSchedule(0.1), 0.0, 10)")
+
+
+def test_join_one_trace_per_structure() -> None:
+    traces = []
+
+    @jax.jit
+    def lr(schedule: Any, step: Any) -> Any:
+        traces.append(1)
+        return schedule(step)
+
+    def sgdr(peak: float) -> Any:
+        return lrfun.optax.sgdr_schedule(
+            [{"init_value": 0.0, "peak_value": peak, "warmup_steps": 5, "decay_steps": 30}] * 3
+        )
+
+    for peak in (0.1, 0.2, 0.3):
+        s = sgdr(peak)
+        got = lr(s, jnp.arange(100))
+        np.testing.assert_allclose(got, s(np.arange(100)), rtol=1e-5, atol=1e-7)
+    assert len(traces) == 1
+    lr(lrfun.optax.join_schedules(sgdr(0.1).schedules, [30, 61]), jnp.arange(100))
+    assert len(traces) == 2  # other boundaries: another structure
+    stacked = jax.tree.map(lambda *xs: jnp.asarray(xs), sgdr(0.1), sgdr(0.2))
+    swept = jax.vmap(lambda s: s(jnp.arange(50)))(stacked)
+    np.testing.assert_allclose(swept[1], 2 * swept[0], rtol=1e-6, atol=1e-9)
+
+
+def test_join_adapters() -> None:
+    s = lrfun.optax.sgdr_schedule(
+        [{"init_value": 0.0, "peak_value": 0.1, "warmup_steps": 2, "decay_steps": 8}] * 3
+    )
+    theirs = optax.sgdr_schedule(
+        [{"init_value": 0.0, "peak_value": 0.1, "warmup_steps": 2, "decay_steps": 8}] * 3
+    )
+    ours_tx = lrfun.optax.inject(optax.sgd, s)
+    theirs_tx = optax.inject_hyperparams(optax.sgd)(learning_rate=theirs)
+    params = jnp.zeros(2)
+    a, b = ours_tx.init(params), theirs_tx.init(params)
+    for _ in range(26):
+        _, a = ours_tx.update(jnp.ones(2), a, params)
+        _, b = theirs_tx.update(jnp.ones(2), b, params)
+        assert float(a.hyperparams["learning_rate"]) == pytest.approx(
+            float(b.hyperparams["learning_rate"]), rel=1e-6, abs=1e-9
+        )
+    param = torch.zeros(3, requires_grad=True)
+    opt = torch.optim.SGD([param], lr=123.0)
+    sched = lrfun.torch.Scheduler(opt, s)
+    reference = optax_values(s, np.arange(30))
+    for k in range(1, 30):
+        param.grad = torch.ones_like(param)
+        opt.step()
+        sched.step()
+        assert opt.param_groups[0]["lr"] == pytest.approx(reference[k], rel=1e-12, abs=1e-15)
+    verdict = lrfun.plot.against_torch(s, steps=30)
+    assert verdict.passed and verdict.reference.reference.startswith("optax")
