@@ -129,6 +129,14 @@ _TICKS = itertools.count()
 _CONTAINERS: weakref.WeakKeyDictionary[Any, weakref.ref[Any]] = weakref.WeakKeyDictionary()
 
 
+def _attach(adapter: Any, optimizer: Optimizer) -> None:
+    """Joins ``adapter`` (either kind) to the optimizer's record of who steps it (see
+    ``_Steps``), as a new adapter: built now, or a copy."""
+    adapter._ref = weakref.ref(adapter)
+    adapter._steps = _steps_of(optimizer)
+    adapter._born = next(_TICKS)
+
+
 def _steps_of(optimizer: Optimizer) -> _Steps:
     with _STEPS_LOCK:
         found = _STEPS.get(optimizer)
@@ -226,6 +234,11 @@ class Scheduler(LRScheduler):
       [0.010000000000000002]
     """
 
+    # Set by ``_attach``: this adapter's place in its optimizer's record of who steps it.
+    _ref: weakref.ref[Any]
+    _steps: _Steps
+    _born: int
+
     def __init__(self, optimizer: Optimizer, schedule: Schedule) -> None:
         check.instance("optimizer", optimizer, Optimizer, "a torch.optim.Optimizer")
         hint = (
@@ -248,7 +261,7 @@ class Scheduler(LRScheduler):
         self._limit = schedule._torch_steps() if schedule._leaves() == (schedule,) else None
         self._last = check.MAX_STEP if self._limit is None else self._limit  # one comparison
         self._real_steps = schedule._real_steps
-        self._attach(optimizer)
+        _attach(self, optimizer)
         # The evaluated stretch: rows of per-group values for steps _start, _start + 1, ...
         self._start: int
         self._lr_rows: list[list[float]]
@@ -344,17 +357,13 @@ class Scheduler(LRScheduler):
         container = sys._getframe(2).f_locals.get("self")
         if container is None:
             return self._ref
-        with _STEPS_LOCK:
-            found = _CONTAINERS.get(container)
-            if found is None:
-                found = _CONTAINERS[container] = weakref.ref(container)
-            return found
-
-    def _attach(self, optimizer: Optimizer) -> None:
-        """Joins the optimizer's record of who steps it (see ``_Steps``), as a new adapter."""
-        self._ref = weakref.ref(self)
-        self._steps = _steps_of(optimizer)
-        self._born = next(_TICKS)
+        found = _CONTAINERS.get(container)  # made once per container, under the lock
+        if found is None:
+            with _STEPS_LOCK:
+                found = _CONTAINERS.get(container)
+                if found is None:
+                    found = _CONTAINERS[container] = weakref.ref(container)
+        return found
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """torch's hook, which its SequentialLR calls as ``_update_lr(0)`` to restart a child
@@ -433,7 +442,7 @@ class Scheduler(LRScheduler):
         # warning reads; a copied optimizer has lost the wrapper (an unstepped copy would warn
         # at its first step, after optimizer.step()), so it is put back.
         _note_steps(self._optimizer)
-        self._attach(self._optimizer)
+        _attach(self, self._optimizer)
 
     # Python floats only: narrower than torch's list[float | Tensor] (a list is invariant).
     def get_lr(self) -> list[float]:  # type: ignore[override]
@@ -765,7 +774,7 @@ class PlateauScheduler(_TorchPlateau):
     # The machine's settings torch's ReduceLROnPlateau keeps as attributes (where it has them).
     _SETTINGS = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps")
 
-    # Set by ``Scheduler._attach``: this adapter's place in its optimizer's record of who steps it.
+    # Set by ``_attach``: this adapter's place in its optimizer's record of who steps it.
     _ref: weakref.ref[Any]
     _steps: _Steps
     _born: int
@@ -782,7 +791,7 @@ class PlateauScheduler(_TorchPlateau):
             setattr(self, name, getattr(plateau, name))
         self.state = plateau._host(plateau.check_state(plateau.init()))
         self._width = len(optimizer.param_groups)
-        Scheduler._attach(self, optimizer)  # type: ignore[arg-type]
+        _attach(self, optimizer)
         # A min_lr per group (torch's list) cannot be extended to an added group.
         self._floors = isinstance(getattr(plateau, "min_lr", None), tuple)
         lrs = self._lrs()
@@ -849,7 +858,7 @@ class PlateauScheduler(_TorchPlateau):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        Scheduler._attach(self, self.optimizer)  # type: ignore[arg-type]
+        _attach(self, self.optimizer)
 
     def _grown(self) -> tuple[Machine[Any], Any]:
         """The machine and state for param groups added since construction: torch's
