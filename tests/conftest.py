@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 
+# Keras 3 reads its backend once, at its first import: lrfun.keras is tested on JAX.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 from hypothesis import HealthCheck, settings
 
 _common = dict(
