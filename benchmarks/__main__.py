@@ -25,6 +25,7 @@ MODULES = (
     "graph",
     "train_step",
     "adapter",
+    "scalar",
     "trajectory",
     "compiled_loop",
     "parity_speed",

@@ -2,7 +2,8 @@
 
 Every schedule, one param group, SGD with momentum, float lrs; horizons long enough that no
 schedule runs out (OneCycleLR's total_steps is 10^8). ReduceLROnPlateau is reported too:
-``PlateauScheduler.step(metric)`` against torch's, with a constant metric.
+``PlateauScheduler.step(metric)`` against torch's, with a constant metric, at 1 and at 10
+param groups.
 """
 
 from __future__ import annotations
@@ -85,14 +86,15 @@ def agree(name: str, steps: int) -> bool:
     return bool(np.allclose(a, b, rtol=1e-12, atol=0.0))
 
 
-def _plateau_pair() -> tuple[Any, Any]:
+def _plateau_pair(groups: int = 1) -> tuple[Any, Any]:
     import torch
 
     import lrfun
     import lrfun.torch
 
     def optimizer() -> Any:
-        return torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        params = [{"params": [torch.zeros(1, requires_grad=True)]} for _ in range(groups)]
+        return torch.optim.SGD(params, lr=0.1, momentum=0.9)
 
     native = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer())
     ours = lrfun.torch.PlateauScheduler(optimizer(), lrfun.ReduceLROnPlateau(0.1))
@@ -104,9 +106,9 @@ def run(tiny: bool = False) -> list[Row]:
     number, repeat = (20, 1) if tiny else (2_000, 15)
     rows = []
     names = ["StepLR", "SequentialLR"] if tiny else list(CONFIGS)
-    for name in [*names, "ReduceLROnPlateau"]:
-        if name == "ReduceLROnPlateau":
-            native, ours = _plateau_pair()
+    for name in [*names, "ReduceLROnPlateau", "ReduceLROnPlateau, 10 groups"]:
+        if name.startswith("ReduceLROnPlateau"):
+            native, ours = _plateau_pair(10 if name.endswith("groups") else 1)
             target = "<= 2"
         else:
             native, ours = _pair(CONFIGS[name])

@@ -8,8 +8,11 @@ of value.
 
 Dtype policy:
 
-* Python numbers are evaluated with NumPy in float64 and come back as Python floats (a NumPy
-  array when the schedule has several param groups).
+* Python numbers are evaluated in float64 and come back as Python floats (a NumPy array when
+  the schedule has several param groups). A Python int runs the formula on Python numbers
+  (``math``: a call costs about what torch's own closed form does); where that cannot
+  answer -- an array-only operation, an overflow Python raises on where NumPy gives inf --
+  the step is evaluated as a NumPy array, as a Python float step always is.
 * Integer arrays evaluate in their namespace's default floating dtype: float64 for NumPy,
   float32 for JAX (float64 under ``jax_enable_x64``), ``torch.get_default_dtype()`` for torch.
 * Floating arrays evaluate in their own dtype (float16/bfloat16 are widened to float32);
@@ -28,6 +31,7 @@ Dtype policy:
 
 from __future__ import annotations
 
+import bisect
 import math
 import sys
 from collections.abc import Callable
@@ -55,10 +59,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCALARS",
+    "ArrayOnlyError",
     "Ctx",
     "NoValuesError",
     "device_of",
     "evaluate",
+    "evaluate_scalar",
     "host_values",
     "is_numpy",
     "is_traced",
@@ -83,6 +89,16 @@ class Ctx(NamedTuple):
     # The fractional part of a real-valued step, for a schedule torch steps at real epochs
     # (``evaluate(..., real=True)``); None: the step is taken as the whole number below it.
     fraction: Any = None
+    # (lowest, highest) step of a host evaluation (NumPy steps), or None: a formula in
+    # phases evaluates only the phases these steps reach (``meets``).
+    span: tuple[int, int] | None = None
+
+    def meets(self, start: float, end: float) -> bool:
+        """Whether a step in ``[start, end)`` may be among the steps evaluated (True unless
+        the host steps' span is known to miss it): a phase none of them is in need not be
+        computed."""
+        span = self.span
+        return span is None or (span[0] < end and span[1] >= start)
 
     def const(self, value: Any) -> Any:
         """A hyperparameter as an operand: a Python float (or the array it is: traced, a
@@ -126,11 +142,16 @@ class Ctx(NamedTuple):
                 values = np.asarray(values, dtype=np.float32)
         return xp.asarray(values, dtype=dtype, device=self.device)
 
+    def iinfo(self, x: Any) -> Any:
+        """The limits of an integer array's dtype (``iinfo``): how far a step of its width
+        counts (an int32 count stops at 2**31 - 1)."""
+        return _iinfo(x.dtype)
+
     def minimum(self, x: Any, bound: int) -> Any:
         """``min(x, bound)`` for an integer array (the bound as an array: compat's clip with a
         Python bound does not trace under every torch.compile). A bound past ``x``'s integer
         range (an int32 count) is no bound for it."""
-        bound = min(bound, self.xp.iinfo(x.dtype).max)
+        bound = min(bound, self.iinfo(x).max)
         return self.xp.minimum(x, self.xp.asarray(bound, dtype=x.dtype, device=self.device))
 
     def float(self, x: Any) -> Any:
@@ -153,11 +174,58 @@ class Ctx(NamedTuple):
         return x % n
 
 
+class ArrayOnlyError(AttributeError):
+    """An operation the Python-number namespace does not do (an array-only operation): the
+    evaluation goes the array way instead. (An AttributeError: to ``getattr`` and
+    ``hasattr`` the namespace has no such function.)"""
+
+
+_INT64 = np.dtype(np.int64)
+_NUMPY_INTEGRAL = np.int64
+_INT64_INFO = np.iinfo(np.int64)
+
+
+class _Step(int):
+    """A Python-int step that says its width, as an int64 array's dtype does; a count
+    derived from it by adding or subtracting integers says it too (formulas read the dtype
+    of ``step - boundary``)."""
+
+    __slots__ = ()
+    dtype = _INT64
+    shape = ()
+
+    def __add__(self, other: Any) -> Any:
+        out = int.__add__(self, other)
+        return _Step(out) if type(out) is int else out
+
+    def __sub__(self, other: Any) -> Any:
+        out = int.__sub__(self, other)
+        return _Step(out) if type(out) is int else out
+
+    def __rsub__(self, other: Any) -> Any:
+        out = int.__rsub__(self, other)
+        return _Step(out) if type(out) is int else out
+
+    __radd__ = __add__
+
+
 class _Scalars:
-    """The array operations the plateau machine uses, on Python numbers: one param group's
-    state stepped on the host at Python speed (NumPy's 0-d operations cost a microsecond
-    each, torch's own scheduler is plain Python). IEEE float64 either way: the same
-    decisions, NaN and infinities included."""
+    """The array API on Python numbers: a schedule's one formula evaluated on a Python int
+    step, as ``math`` would (NumPy's 0-d operations cost a microsecond each; torch's own
+    closed forms are plain Python), and the plateau machine's state stepped on the host.
+
+    Values are Python floats, steps Python ints (the step itself an int carrying the int64
+    ``dtype`` formulas read; a formula reading the dtype of another integer goes the array
+    way). IEEE float64 either way: the same decisions, NaN
+    and infinities included. What Python raises where NumPy returns inf or NaN (a division by
+    zero, an overflowing power) and what is array-only raise; ``evaluate_scalar`` then
+    answers None and the step is evaluated as an array."""
+
+    float64 = np.float64
+    float32 = np.float32
+    nan = math.nan
+    e = math.e
+    pi = math.pi
 
     @staticmethod
     def where(condition: Any, a: Any, b: Any) -> Any:
@@ -168,6 +236,10 @@ class _Scalars:
         return type(x)(0)
 
     @staticmethod
+    def ones_like(x: Any) -> Any:
+        return type(x)(1)
+
+    @staticmethod
     def full_like(x: Any, value: Any) -> Any:
         return type(x)(value)
 
@@ -176,11 +248,173 @@ class _Scalars:
         return a if a >= b or a != a else b  # NaN wins, as np.maximum's
 
     @staticmethod
+    def minimum(a: Any, b: Any) -> Any:
+        return a if a <= b or a != a else b
+
+    @staticmethod
     def asarray(x: Any, dtype: Any = None, device: Any = None) -> Any:
+        if isinstance(x, (tuple, list)):
+            return tuple(x)  # a host table: searchsorted and take read it as it is
+        if dtype is not None and dtype is not float and np.dtype(dtype).kind in "iu":
+            return _Step(x)
         return float(x)
+
+    @staticmethod
+    def astype(x: Any, dtype: Any, copy: bool = True) -> Any:
+        return _Step(x) if np.dtype(dtype).kind in "iu" else float(x)
+
+    @staticmethod
+    def iinfo(dtype: Any) -> Any:
+        return _iinfo(dtype)
+
+    @staticmethod
+    def isdtype(dtype: Any, kind: Any) -> bool:
+        return numpy_namespace().isdtype(dtype, kind)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def reshape(x: Any, shape: Any, copy: Any = None) -> Any:
+        if isinstance(x, (tuple, list, np.ndarray)):
+            raise ArrayOnlyError("reshape")
+        return x
+
+    @staticmethod
+    def broadcast_to(x: Any, shape: Any) -> Any:
+        if shape != ():
+            raise ArrayOnlyError("broadcast_to")
+        return x
+
+    @staticmethod
+    def take(x: Any, index: Any, axis: Any = None) -> Any:
+        return x[int(index)]
+
+    @staticmethod
+    def searchsorted(table: Any, x: Any, side: str = "left", **_: Any) -> Any:
+        return (bisect.bisect_right if side == "right" else bisect.bisect_left)(table, x)
+
+    @staticmethod
+    def floor(x: Any) -> Any:
+        return float(math.floor(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def isnan(x: Any) -> bool:
+        return bool(x != x)
+
+    @staticmethod
+    def cos(x: Any) -> float:
+        return math.cos(x) if math.isfinite(x) else math.nan
+
+    @staticmethod
+    def sin(x: Any) -> float:
+        return math.sin(x) if math.isfinite(x) else math.nan
+
+    @staticmethod
+    def exp(x: Any) -> float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def log(x: Any) -> float:
+        if x > 0:
+            return math.log(x)
+        return -math.inf if x == 0 else math.nan
+
+    @staticmethod
+    def sqrt(x: Any) -> float:
+        return math.sqrt(x) if x >= 0 else math.nan
+
+    def __getattr__(self, name: str) -> Any:
+        raise ArrayOnlyError(name)
 
 
 SCALARS = _Scalars()
+
+
+class _ScalarCtx(Ctx):
+    """A ``Ctx`` for one Python-number step (see ``_Scalars``): its helpers on Python
+    numbers, one group only (per-group values are arrays)."""
+
+    __slots__ = ()
+
+    def const(self, value: Any) -> Any:
+        if isinstance(value, tuple):
+            raise ArrayOnlyError("per-group values")
+        return value
+
+    def array(self, value: Any) -> Any:
+        if isinstance(value, (tuple, np.ndarray)):
+            raise ArrayOnlyError("array")
+        return float(value)
+
+    def where(self, condition: Any, a: Any, b: Any) -> Any:
+        return self.array(a if condition else b)
+
+    def gather(self, values: Any, index: Any, dtype: Any = None) -> Any:
+        value = values[int(index)]
+        return int(value) if dtype is not None and dtype.kind in "iu" else float(value)
+
+    def from_host(self, values: Any, dtype: Any = None) -> Any:
+        return values
+
+    def iinfo(self, x: Any) -> Any:
+        return _INT64_INFO
+
+    def minimum(self, x: Any, bound: int) -> Any:
+        return x if x <= bound else _Step(min(bound, _INT64_INFO.max))
+
+    def float(self, x: Any) -> Any:
+        return float(x)
+
+    def quotient(self, x: Any, n: int) -> Any:
+        return x // n
+
+    def remainder(self, x: Any, n: int) -> Any:
+        return x % n
+
+
+_SCALAR_CTX = _ScalarCtx(SCALARS, np.float64, None)
+# What sends a Python-number evaluation the array way: Python raises where NumPy gives inf
+# or NaN (ZeroDivisionError, OverflowError), array-only operations, a formula reading array
+# attributes. The array evaluation then gives the value, or the same error.
+_ARRAY_WAY = (ArithmeticError, TypeError, AttributeError, IndexError, ValueError)
+
+
+def evaluate_scalar(formula: Callable[[Ctx, Any], Any], step: int) -> float | None:
+    """``formula`` at one Python-int step (``-2**63 <= step < 2**63``) on Python numbers:
+    the value ``evaluate`` gives, or None where it must be evaluated as an array.
+
+    The formula is the schedule's one formula, run on ``math`` instead of 0-d arrays
+    (``math``'s libm and NumPy's vectorised functions may differ in the last ulp)."""
+    try:
+        out = formula(_SCALAR_CTX, _Step(step) if step > 0 else _ZERO)
+    except _ARRAY_WAY:
+        return None
+    if isinstance(out, (float, int, np.floating, np.integer)) and not isinstance(out, bool):
+        return float(out)
+    return None  # a complex power of a negative base, an array: NumPy's answer differs
+
+
+_ZERO = _Step(0)
+
+
+# NumPy's (and JAX's) integer iinfo, built once (constructing one costs about a microsecond);
+# never added to later: torch.compile guards on what a function reads.
+_IINFOS: dict[Any, Any] = {
+    np.dtype(f"{kind}{bits}"): np.iinfo(f"{kind}{bits}")
+    for kind in ("int", "uint")
+    for bits in (8, 16, 32, 64)
+}
+
+
+def _iinfo(dtype: Any) -> Any:
+    info = _IINFOS.get(dtype) if isinstance(dtype, np.dtype) else None
+    if info is not None:
+        return info
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(dtype, torch.dtype):
+        return torch.iinfo(dtype)
+    return np.iinfo(dtype)
 
 
 def _compiling() -> bool:
@@ -194,8 +428,8 @@ _numpy_xp: Any = None
 
 
 def numpy_namespace() -> Any:
-    """array-api-compat's NumPy namespace (the one Python numbers are evaluated in),
-    imported on the first call."""
+    """array-api-compat's NumPy namespace (the one NumPy steps, and Python numbers the
+    Python-number path cannot answer, are evaluated in), imported on the first call."""
     global _numpy_xp
     if _numpy_xp is None:
         import array_api_compat.numpy
@@ -259,7 +493,12 @@ def _prepare(step: Any, real: bool = False) -> tuple[Ctx, Any, Any, bool]:
     xp = numpy_namespace() if python else namespace(step)
     device = device_of(step)
     dtype = np.float64 if python else _float_dtype(xp, step, device)
-    integral = xp.__array_namespace_info__().default_dtypes(device=device)["integral"]
+    # NumPy's default integer is fixed (torch's and JAX's follow settings that can change).
+    integral = (
+        _NUMPY_INTEGRAL
+        if python or is_numpy(xp)
+        else xp.__array_namespace_info__().default_dtypes(device=device)["integral"]
+    )
     nan = None
     wraps = False
     fraction = None
@@ -283,8 +522,19 @@ def _prepare(step: Any, real: bool = False) -> tuple[Ctx, Any, Any, bool]:
         # cannot compare uint64 values before it).
         nan = step < 0
     # NumPy takes the bound as a scalar (no array of zeros); traced namespaces get an array.
-    step = np.maximum(step, 0) if is_numpy(xp) else xp.maximum(step, xp.zeros_like(step))
-    return Ctx(xp, dtype, device, fraction), step, nan, python
+    span = None
+    if is_numpy(xp):
+        step = np.maximum(step, 0)
+        if step.size >= _SPANNED:
+            span = (int(step.min()), int(step.max()))
+    else:
+        step = xp.maximum(step, xp.zeros_like(step))
+    return Ctx(xp, dtype, device, fraction, span), step, nan, python
+
+
+# From this many NumPy steps the span is taken (two cheap passes), so that a formula in phases
+# evaluates only the phases the steps reach (a block of a trajectory is mostly in one).
+_SPANNED = 256
 
 
 def evaluate(
@@ -353,7 +603,8 @@ def _evaluate_prepared(
     # give it the step's shape so trajectories are always arrays of the same shape.
     out = ctx.array(out)
     shape = tuple(s.shape) if groups is None else (*s.shape[:-1], groups)
-    out = xp.broadcast_to(out, shape)
+    if tuple(out.shape) != shape:  # (a broadcast costs microseconds even where it is a view)
+        out = xp.broadcast_to(out, shape)
     if nan is not None:
         out = xp.where(nan, xp.nan, out)
     return out

@@ -130,6 +130,9 @@ _ADVICE = (
 )
 
 
+_UNKNOWN = object()
+
+
 def _start_of(child: Schedule) -> Any:
     """The groups' lr when ``child`` is built first: its start_lr, else its base lr."""
     start = getattr(child, "start_lr", None)
@@ -194,8 +197,13 @@ class _Composite(Schedule, register=False):
 
     @property
     def _base(self) -> Any:
-        """torch's ``initial_lr`` of every group once the children are constructed."""
-        return _per_group(_initial_lr(self._leaves()), self._groups)
+        """torch's ``initial_lr`` of every group once the children are constructed (found
+        once per object: every evaluation reads it)."""
+        base = self.__dict__.get("_base_lrs", _UNKNOWN)
+        if base is _UNKNOWN:
+            base = _per_group(_initial_lr(self._leaves()), self._groups)
+            object.__setattr__(self, "_base_lrs", base)
+        return base
 
     @property
     def cycles_momentum(self) -> bool:
@@ -416,15 +424,29 @@ class SequentialLR(_Composite):
         if not self._closed:
             return self._lookup(ctx, step, 0)
         xp = ctx.xp
-        active = searchsorted(ctx, self._boundaries, step)
-        # The first child starts from the group's initial_lr, which SequentialLR restores.
-        out = self._child(ctx, step, self._first, {})
-        before: dict[int, Any] = {}
+        ends: tuple[float, ...] = (*self.milestones, math.inf)
         # One term per child: the structure is fixed at construction (no loop over steps).
-        for i in range(self._first + 1, len(self.schedulers)):
-            # A milestone past the step's integer range (an int32 count) is never reached.
-            if self._reached[i] and reaches(ctx, step, self.milestones[i - 1]):
-                out = xp.where(active == i, self._child(ctx, step, i, before), out)
+        # A milestone past the step's integer range (an int32 count) is never reached; a
+        # child none of the (host) steps is active in is not computed.
+        active_children = [
+            i
+            for i in range(self._first, len(self.schedulers))
+            if (
+                i == self._first
+                or (self._reached[i] and reaches(ctx, step, self.milestones[i - 1]))
+            )
+            and ctx.meets(ends[i - 1] if i else 0, ends[i])
+        ]
+        active = None
+        if len(active_children) > 1:
+            active = searchsorted(ctx, self._boundaries, step)
+        out = None
+        before: dict[int, Any] = {}
+        for i in active_children:
+            # The first child starts from the group's initial_lr, which SequentialLR
+            # restores (``_child``).
+            value = self._child(ctx, step, i, before)
+            out = value if out is None else xp.where(active == i, value, out)
         return out
 
     def _child(self, ctx: Ctx, step: Any, i: int, before: dict[int, Any]) -> Any:

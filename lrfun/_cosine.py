@@ -256,12 +256,11 @@ class CosineAnnealingWarmRestarts(Schedule):
         )
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        xp = ctx.xp
         if self.T_mult == 1:
             since = ctx.remainder(step, self.T_0) if reaches(ctx, step, self.T_0) else step
             period = float(self.T_0)  # a float operand: an int past int32 overflows JAX
         else:
-            bits = xp.iinfo(step.dtype).bits
+            bits = ctx.iinfo(step).bits
             starts, periods = self._restarts[bits]
             cycle = searchsorted(ctx, starts, step) - 1
             since = step - ctx.gather(starts[bits], cycle, dtype=step.dtype)

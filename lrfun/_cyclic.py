@@ -208,11 +208,11 @@ class CyclicLR(Schedule):
             # No step of this width (an int32 count) completes the first cycle; total is no
             # operand for it, so the steps left in the cycle are summed in floats.
             done, r = xp.zeros_like(step), step
-            imax = xp.iinfo(step.dtype).max
+            imax = ctx.iinfo(step).max
             left = ctx.float(imax - r) + float(total - imax)
         # A down of 0 is replaced: the falling branch is never selected then.
         triangle = xp.where(
-            r <= min(up, xp.iinfo(step.dtype).max),
+            r <= min(up, ctx.iinfo(step).max),
             ctx.float(r) / float(up),
             left / float(self._down or 1),
         )
@@ -235,7 +235,7 @@ class CyclicLR(Schedule):
         falling = (x - 1.0) / (ratio - 1.0 if ratio != 1.0 else 1.0)
         # Cycles shorter than a step count past the step's integers: bounded (triangular2's
         # scale is 0 long before, and a cast past the range is undefined).
-        top = ctx.array(float(2 ** (xp.iinfo(step.dtype).bits - 2)))
+        top = ctx.array(float(2 ** (ctx.iinfo(step).bits - 2)))
         done = xp.astype(xp.minimum(cycle, top), step.dtype) - 1
         return xp.where(x <= ratio, x / ratio, falling), done
 
@@ -493,13 +493,24 @@ class OneCycleLR(Schedule):
         xp = ctx.xp
         anneal = anneal_cos if self.anneal_strategy == "cos" else anneal_linear
         step = ctx.minimum(step, self._total)
-        imax = xp.iinfo(step.dtype).max
+        if ctx.span is not None:  # the steps the phases see
+            low, high = ctx.span
+            ctx = ctx._replace(span=(min(low, self._total), min(high, self._total)))
+        imax = ctx.iinfo(step).max
         out = None
+        # The last step of each phase (t <= end, for an integer t).
+        lasts = [min(math.floor(end), imax) for end in self._ends]
         # Two or three phases, fixed at construction: the last phase takes every step past
         # the earlier ends, as torch's loop does. Steps into a phase and the phase choice are
         # taken in integers: in float32 a step past 2**24, or a phase end, is rounded by more
         # than a short phase can afford.
         for i in reversed(range(len(self._ends))):
+            # A phase none of the (host) steps is in is never selected: not computed. (The
+            # phases are selected from the last, so a skipped later one leaves every step
+            # at or before this one's end.)
+            after = lasts[i] + 1 if i < len(lasts) - 1 else math.inf
+            if not ctx.meets(lasts[i - 1] + 1 if i else 0, after):
+                continue
             start, end = self._starts[i], self._ends[i]
             whole = max(math.floor(start), 0)  # a start at -1: step + 1 overflows int32
             if reaches(ctx, step, whole):
@@ -507,8 +518,7 @@ class OneCycleLR(Schedule):
             else:  # no step of this width gets to this phase: it is never selected
                 since = ctx.float(xp.zeros_like(step))
             value = anneal(ctx, points[i], points[i + 1], since / (end - start))
-            last = min(math.floor(end), imax)  # t <= end, for an integer t
-            out = value if out is None else xp.where(step <= last, value, out)
+            out = value if out is None else xp.where(step <= lasts[i], value, out)
         return out
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:

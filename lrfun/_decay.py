@@ -417,7 +417,7 @@ class PolynomialLR(_Decay):
             left = ctx.float(whole - ctx.minimum(step, whole))
         else:
             # total_iters is past an int32 count, so it is no operand: exact parts summed.
-            imax = ctx.xp.iinfo(step.dtype).max
+            imax = ctx.iinfo(step).max
             left = ctx.float(imax - step) + float(whole - imax)
         if whole != self.total_iters:
             left = left + (self.total_iters - whole)

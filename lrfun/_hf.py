@@ -65,9 +65,9 @@ def _phase(
     end``), as a ``where``. A phase that is empty, or that no step of this integer width
     leaves (an int32 count stops at 2**31 - 1), is decided here, without tracing the other
     piece."""
-    if end <= 0:
+    if end <= 0 or not ctx.meets(0, end):
         return after()
-    if not reaches(ctx, step, end):
+    if not reaches(ctx, step, end) or not ctx.meets(end, math.inf):
         return before()
     return ctx.where(step < end, before(), after())
 

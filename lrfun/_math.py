@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lrfun._backend import Ctx, _is_jax
+import numpy as np
+
+from lrfun._backend import Ctx, _is_jax, is_numpy
 
 __all__ = [
     "ByWidth",
@@ -82,6 +84,17 @@ class ByWidth(dict[int, Any]):
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(sorted(self.items())))
 
+    def host(self, bits: int) -> Any:
+        """The width's values as a read-only NumPy int64 array, made once (a table of 10^5
+        milestones takes milliseconds to convert)."""
+        arrays = self.__dict__.setdefault("_arrays", {})
+        table = arrays.get(bits)
+        if table is None:
+            table = np.asarray(self[bits], dtype=np.int64)
+            table.flags.writeable = False
+            arrays[bits] = table
+        return table
+
 
 def integer_tables(values: tuple[int, ...]) -> ByWidth:
     """Sorted integer boundaries, per width of step integer (32, 64 bits), built once at
@@ -94,7 +107,7 @@ def reaches(ctx: Ctx, step: Any, n: int) -> bool:
     """Whether an integer step array of this width can reach ``n`` (an int32 count stops at
     2**31 - 1). A host integer past that is no operand for the step -- it would overflow --
     and no step gets there: formulas take the branch for steps below it instead."""
-    top: int = ctx.xp.iinfo(step.dtype).max
+    top: int = ctx.iinfo(step).max
     return n <= top
 
 
@@ -102,9 +115,12 @@ def searchsorted(ctx: Ctx, tables: ByWidth, step: Any) -> Any:
     """How many of the sorted boundaries (from ``integer_tables``) are <= ``step``: one
     lookup, whatever their number, so the traced graph does not grow with them."""
     xp = ctx.xp
-    boundaries = tables[xp.iinfo(step.dtype).bits]
+    bits = ctx.iinfo(step).bits
+    boundaries = tables[bits]
     if not boundaries:
         return xp.zeros_like(step)
+    if is_numpy(xp) and step.dtype == np.int64:
+        return _host_counts(tables.host(bits), step)
     table = xp.asarray(boundaries, dtype=step.dtype, device=ctx.device)
     if len(boundaries) <= _SMALL_TABLE and math.prod(step.shape) >= _MANY_STEPS and _is_jax(xp):
         # A trajectory against a short table (warm restarts, a few milestones): XLA fuses
@@ -115,6 +131,22 @@ def searchsorted(ctx: Ctx, tables: ByWidth, step: Any) -> Any:
     return xp.searchsorted(table, step, side="right")
 
 
+def _host_counts(table: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """``searchsorted(table, step, "right")`` for NumPy steps. Sorted steps (a trajectory)
+    against many boundaries are counted the other way round: each boundary is looked up
+    among the steps, and the counts are the running sum of where they land -- a pass of
+    cheap operations per step instead of a binary search."""
+    flat = step.reshape(-1)
+    if len(table) >= _SWEPT_TABLE and flat.size >= 8 * len(table) and (flat[1:] >= flat[:-1]).all():
+        # boundary b counts from the first step >= b on
+        landed = np.bincount(np.searchsorted(flat, table, side="left"), minlength=flat.size + 1)
+        return np.cumsum(landed[: flat.size]).reshape(step.shape)
+    return np.searchsorted(table, step, side="right")
+
+
+# Boundaries from which sorted NumPy steps are counted by a running sum (below it a binary
+# search of a few levels is as fast).
+_SWEPT_TABLE = 16
 # Boundaries up to which, and steps from which, a step array is compared with all the
 # boundaries at once (JAX).
 _SMALL_TABLE = 64

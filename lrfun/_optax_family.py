@@ -974,12 +974,11 @@ class _Interpolated(_Optax, register=False):
         raise NotImplementedError
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
-        xp = ctx.xp
         init = self._init(ctx)
         if len(self._from) == 1:  # no boundary: the initial value throughout
             return init
         index = _searchsorted(ctx, self._starts, step) - 1
-        starts = self._starts[xp.iinfo(step.dtype).bits]
+        starts = self._starts[ctx.iinfo(step).bits]
         start = ctx.gather(starts, index, dtype=step.dtype)
         pct = ctx.float(step - start)
         if ctx.fraction is not None:
@@ -1228,7 +1227,7 @@ def _shifted(ctx: Ctx, step: Any, boundary: int) -> Any:
         return _at_least(ctx, step, boundary) - boundary
     if boundary == 0:
         return step
-    top: int = ctx.xp.iinfo(step.dtype).max
+    top: int = ctx.iinfo(step).max
     if -boundary >= top:
         return ctx.xp.full_like(step, top)
     return ctx.minimum(step, top + boundary) - boundary

@@ -197,7 +197,7 @@ class Machine(Configurable, Generic[StateT], register=False):
             it too; broadcast, it would make per-element decisions and reshape the state).
         """
         if isinstance(state.lr, float):  # one group's state as Python numbers (the host)
-            return self._update(_HOST, state, host_metric(metric))
+            return self._host_update(state, host_metric(metric))
         if type(metric) is int:  # past float's range: its infinity, not OverflowError
             metric = host_metric(metric)
         xp = namespace(state.lr)
@@ -219,6 +219,10 @@ class Machine(Configurable, Generic[StateT], register=False):
 
     def _update(self, ctx: Ctx, state: StateT, current: Any) -> StateT:
         raise NotImplementedError
+
+    def _host_update(self, state: StateT, current: float) -> StateT:
+        """``update`` of one group's state held as Python numbers."""
+        return self._update(_HOST, state, current)
 
     def lr(self, state: StateT) -> Any:
         """The lr the state holds (shape () or (groups,)): an array of the state's namespace
@@ -503,33 +507,53 @@ class ReduceLROnPlateau(Machine[PlateauState]):
         (torch's own ``step`` is this loop). The decisions do not depend on the lrs, so the
         groups' lrs are touched only at a cut, and kept only where they change."""
         lrs, floors = self._floats(self.base_lr), self._floats(self.min_lr)
-        minimize, relative = self.mode == "min", self.threshold_mode == "rel"
+        minimize = self.mode == "min"
         best = (math.inf if minimize else -math.inf) if self.best is None else self.best
         bad, counter = self.num_bad_epochs or 0, self.cooldown_counter or 0
-        factor, threshold, eps = float(self.factor), float(self.threshold), float(self.eps)
-        patience, cooldown = self.patience, self.cooldown
-        scale = (1.0 - threshold) if minimize else (1.0 + threshold)
+        factor, eps = float(self.factor), float(self.eps)
         steps, values = [0], [lrs]
+        decide = self._decide
         for k, current in enumerate(metrics.tolist(), 1):
-            if relative:
-                bound = best * scale
-            else:
-                bound = best - threshold if minimize else best + threshold
-            if current < bound if minimize else current > bound:  # NaN: never better
-                best, bad = current, 0
-            else:
-                bad += 1
-            if counter > 0:
-                counter, bad = counter - 1, 0
-            if bad > patience:
+            best, bad, counter, cuts = decide(best, bad, counter, current)
+            if cuts:
                 cut = [max(lr * factor, floor) for lr, floor in zip(lrs, floors, strict=True)]
                 cut = [new if lr - new > eps else lr for lr, new in zip(lrs, cut, strict=True)]
                 if cut != lrs:
                     steps.append(k)
                     values.append(cut)
                     lrs = cut
-                counter, bad = cooldown, 0
         return self._changes(len(metrics) + 1, steps, values, self.groups)
+
+    def _decide(self, best: float, bad: int, counter: int, current: float) -> tuple[Any, ...]:
+        """One step's decision on Python numbers, the float64 operations of ``_update`` in
+        its order (torch's own ``step``): the new (best, num_bad_epochs, cooldown_counter)
+        and whether the lrs are cut (the counters already reset for it)."""
+        minimize = self.mode == "min"
+        threshold = float(self.threshold)
+        if self.threshold_mode == "rel":
+            bound = best * ((1.0 - threshold) if minimize else (1.0 + threshold))
+        else:
+            bound = best - threshold if minimize else best + threshold
+        if current < bound if minimize else current > bound:  # NaN: never better
+            best, bad = current, 0
+        else:
+            bad += 1
+        if counter > 0:
+            counter, bad = counter - 1, 0
+        if bad > self.patience:
+            return best, 0, self.cooldown, True
+        return best, bad, counter, False
+
+    def _host_update(self, state: PlateauState, current: float) -> PlateauState:
+        best, bad, counter, cuts = self._decide(
+            state.best, state.num_bad_epochs, state.cooldown_counter, current
+        )
+        lr = state.lr
+        if cuts:
+            (floor,) = self._floats(self.min_lr)  # one group's
+            new = max(lr * float(self.factor), floor)
+            lr = new if lr - new > float(self.eps) else lr
+        return PlateauState(lr, best, bad, counter, state.last_epoch + 1)
 
     def _state_spec(self) -> dict[str, FieldSpec]:
         shape = () if self.groups is None else (self.groups,)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 import numpy as np
 
-from lrfun._backend import Ctx, device_of, evaluate, namespace
+from lrfun._backend import Ctx, device_of, evaluate, evaluate_scalar, namespace
 from lrfun._chain import ChainMaps, Node, Shared, Single
 from lrfun._reference import LiveScheduler, Reference, broadcast, check_base, start_groups
 
@@ -295,13 +295,14 @@ class Configurable:
     def _initial_lr(self) -> Any:
         """The live scheduler's ``base_lrs`` (per group: a tuple): what its closed form and
         restarts scale, and what it sets ``initial_lr`` to when it is built first."""
-        arguments = self.arguments()
-        if "base_lr" not in arguments:
+        # Read from the instance (every evaluation of a composite reads it): a field's value.
+        base = self.__dict__.get("base_lr", _NO_BASE)
+        if base is _NO_BASE:
             raise TypeError(
                 f"{self._name} has no base_lr argument: a schedule run on a torch optimizer "
                 "names the optimizer's lr base_lr (or its class gives _initial_lr)"
             )
-        return arguments["base_lr"]
+        return base
 
     def _leaves(self) -> tuple[Configurable, ...]:
         """The single schedules inside, in torch's construction order."""
@@ -458,7 +459,21 @@ class Schedule(Configurable, register=False):
 
     def __call__(self, step: Step) -> Any:
         """The lr after ``step`` scheduler steps (see the class docstring for types)."""
+        if type(step) is int and self._on_scalars() and -(2**63) <= step < 2**63:
+            value = evaluate_scalar(self._lr, step)
+            if value is not None:
+                return value
         return evaluate(self._lr, self._step_like(step), self._groups, real=self._real_steps)
+
+    def _on_scalars(self) -> bool:
+        """Whether a Python-int step is evaluated on Python numbers: one param group, every
+        hyperparameter a Python number (an array hyperparameter makes the result such an
+        array). Decided once per object."""
+        known = self.__dict__.get("_scalars")
+        if known is None:
+            known = self._groups is None and _array_leaf(self) is None
+            object.__setattr__(self, "_scalars", known)
+        return known
 
     def _step_like(self, step: Any) -> Any:
         """A Python step as an array of the namespace a hyperparameter lives in, when one is
@@ -487,6 +502,10 @@ class Schedule(Configurable, register=False):
         """
         if not self.cycles_momentum:
             raise TypeError(f"{self!r} does not cycle momentum")
+        if type(step) is int and self._on_scalars() and -(2**63) <= step < 2**63:
+            value = evaluate_scalar(self._momentum, step)
+            if value is not None:
+                return value
         return evaluate(self._momentum, self._step_like(step), self._groups)
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
@@ -637,6 +656,9 @@ def _flat(value: Any) -> tuple[Any, ...]:
     if value is None:
         return ()
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+_NO_BASE = object()
 
 
 def _array_leaf(s: Configurable) -> Any:

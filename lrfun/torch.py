@@ -324,6 +324,52 @@ class Scheduler(LRScheduler):
             construction is one torch's scheduler cannot continue (torch raises too).
         """
         caller = sys._getframe(1).f_code
+        if epoch is None and self._step_count > 1 and self._real is None:
+            # The common step, the one a training loop takes every iteration: the next row
+            # of the evaluated stretch into float lrs, by this adapter, which stepped last.
+            steps = self._steps
+            step = self.last_epoch + 1
+            offset = step - self._start
+            rows = self._lr_rows
+            groups = self._optimizer.param_groups
+            if (
+                steps.owner is self._ref
+                and caller is not _SEQUENTIAL_STEP
+                and caller is not _CHAINED_STEP
+                and step <= self._last
+                and 0 <= offset < len(rows)
+                and self._peak <= _FITS_ANY
+                and len(groups) == self._width
+            ):
+                lrs = rows[offset]
+                key = self._momentum_key
+                # SGD's float momentum too (other momenta: the general step below)
+                fast = key is None
+                if key == "momentum":
+                    for group in groups:
+                        if type(group["momentum"]) is not float:
+                            break
+                    else:
+                        fast = True
+                if fast:
+                    if key is not None:
+                        momenta = self._momentum_rows[offset]
+                        for group, momentum in zip(groups, momenta, strict=True):
+                            group["momentum"] = momentum
+                    for group, lr in zip(groups, lrs, strict=True):
+                        if type(group["lr"]) is float:
+                            group["lr"] = lr
+                        else:
+                            _set(group, "lr", lr)
+                    self._last_lr = lrs  # type: ignore[assignment]  # floats, torch's type
+                    self.last_epoch = step
+                    self._step_count += 1
+                    steps.tick = next(_TICKS)
+                    return
+        self._step(epoch, caller)
+
+    def _step(self, epoch: float | None, caller: Any) -> None:
+        """``step`` in general (``caller``: the code object that called it)."""
         if caller is _CHAINED_STEP:
             raise TypeError(_CHAINED_MESSAGE)
         if epoch is not None:
@@ -343,9 +389,9 @@ class Scheduler(LRScheduler):
         if self._step_count == 1 and not self._real_steps and not getattr(
             self._optimizer, "_opt_called", False
         ):
-            warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=2)
+            warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=3)
         if epoch is not None and not self._real_steps:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=3)
         self._advance(epoch)  # may refuse the step's values: then nothing has changed
         self._step_count += 1
         if direct:
@@ -353,8 +399,9 @@ class Scheduler(LRScheduler):
 
     def _container(self, caller: Any) -> weakref.ref[Any]:
         """The record's name for torch's SequentialLR stepping this adapter: one for all its
-        children (they take turns, as torch's do)."""
-        container = sys._getframe(2).f_locals.get("self")
+        children (they take turns, as torch's do). (Called from ``_step``, from ``step``,
+        from the container's ``step``.)"""
+        container = sys._getframe(3).f_locals.get("self")
         if container is None:
             return self._ref
         found = _CONTAINERS.get(container)  # made once per container, under the lock
@@ -623,7 +670,12 @@ class Scheduler(LRScheduler):
             table = np.asarray(values, dtype=np.float64)
             finite = np.abs(table[np.isfinite(table)])
             peak = max(peak, float(finite.max()) if finite.size else 0.0)
-            return [_row(value, groups, self.schedule) for value in table.tolist()]
+            if table.ndim == 1:  # one value for every group: the rows built by NumPy
+                table = np.broadcast_to(table[:, None], (table.shape[0], groups))
+            elif table.shape[1:] != (groups,):
+                _row(table[0].tolist(), groups, self.schedule)  # raises, naming the counts
+            rows: list[list[float]] = table.tolist()
+            return rows
 
         schedule = self.schedule
         if previous is None:
@@ -741,7 +793,7 @@ class Scheduler(LRScheduler):
             for group, lr in zip(groups[self._width :], added, strict=True):
                 _set(group, "lr", lr)
             lrs = [*lrs, *added]
-        self._last_lr = cast("list[float | torch.Tensor]", lrs)  # floats, in torch's type
+        self._last_lr = lrs  # type: ignore[assignment]  # floats, in torch's type
 
 
 class PlateauScheduler(_TorchPlateau):
@@ -836,6 +888,22 @@ class PlateauScheduler(_TorchPlateau):
         steps = self._steps  # a Scheduler stepping the same optimizer too
         if steps.owner is not self._ref and steps.tick > self._born:
             _refuse_two(steps.owner, self)
+        plateau, state = self.plateau, self.state
+        groups = self.optimizer.param_groups
+        if type(metrics) is float and type(state.lr) is float and len(groups) == self._width:
+            # The common step: one lr for every group, a float metric, no group added. Where
+            # the groups already hold the new lr there is nothing to check or write.
+            state = plateau.update(state, metrics)
+            lr = state.lr
+            for group in groups:
+                if type(group["lr"]) is not float or group["lr"] != lr:
+                    break
+            else:
+                self.state, self.last_epoch = state, state.last_epoch
+                self._step_count += 1
+                self._last_lr = [lr] * len(groups)
+                steps.owner, steps.tick = self._ref, next(_TICKS)
+                return
         if type(metrics) is not float and isinstance(metrics, torch.Tensor):
             metrics = metrics.detach()  # a loss with its graph: only the value is wanted
         plateau, state = self._grown()
@@ -983,7 +1051,7 @@ class PlateauScheduler(_TorchPlateau):
         """Writes checked lrs (see ``_check_row``) into the param groups."""
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             _set(group, "lr", lr)
-        self._last_lr = cast("list[float | torch.Tensor]", lrs)  # floats, in torch's type
+        self._last_lr = lrs  # type: ignore[assignment]  # floats, in torch's type
 
 
 def _refuse_two(owner: weakref.ref[Any] | None, adapter: Any) -> None:

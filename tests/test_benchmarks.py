@@ -18,6 +18,7 @@ from benchmarks import (
     compiled_loop,
     graph,
     parity_speed,
+    scalar,
     simulation,
     sweep,
     train_step,
@@ -53,6 +54,15 @@ def test_adapter_pairs_agree(name: str) -> None:
 
 def test_adapter() -> None:
     _finite(adapter.run(tiny=True))
+
+
+@pytest.mark.parametrize("name", list(scalar.CASES))
+def test_scalar_pairs_agree(name: str) -> None:
+    assert scalar.agree(name)
+
+
+def test_scalar() -> None:
+    _finite(scalar.run(tiny=True))
 
 
 def test_trajectory() -> None:
