@@ -1,19 +1,28 @@
-"""lrfun: torch's learning-rate schedulers as pure functions of the step.
+"""lrfun: every framework's learning-rate schedules as pure functions of the step.
 
-Every scheduler of ``torch.optim.lr_scheduler`` is an immutable [``Schedule``][lrfun.Schedule] whose
-``schedule(step)`` is the lr torch has set after ``step`` calls of ``scheduler.step()``,
+Every scheduler of ``torch.optim.lr_scheduler`` is an immutable [``Schedule``][lrfun.Schedule]
+whose ``schedule(step)`` is the lr torch has set after ``step`` calls of ``scheduler.step()``,
 on Python numbers, NumPy, JAX (inside ``jit``/``vmap``/``scan``) and torch tensors (inside
-``torch.compile``). Importing lrfun imports none of torch, jax, optax or matplotlib.
+``torch.compile``); so is every schedule of transformers, optax, timm, Keras and the LLM
+frameworks, each exact to its library. Importing lrfun imports none of torch, jax, optax,
+timm, keras or matplotlib.
 
 This module is the whole public API; the implementation modules are private. The user-facing
-modules are ``lrfun.torch`` and ``lrfun.optax`` (adapters), ``lrfun.hf`` (transformers'
-schedules), ``lrfun.plot`` and ``lrfun.cli`` (the ``lrfun`` command), and ``lrfun.extend``
-(the contract a library's own schedule classes follow to work with every tool).
+modules are ``lrfun.torch`` and ``lrfun.optax`` (adapters), the families ``lrfun.hf``
+(transformers'), ``lrfun.timm``, ``lrfun.keras``, ``lrfun.megatron`` and ``lrfun.llm``
+(OLMo-core, nanotron, torchtitan, big_vision, Hägele et al.), ``lrfun.plot`` and
+``lrfun.cli`` (the ``lrfun`` command), and ``lrfun.extend`` (the contract a library's own
+schedule classes follow to work with every tool). The families other than torch's and
+transformers' are imported when first used (one of their names looked up, their module
+imported), so that ``import lrfun`` stays light.
 
 >>> import lrfun
 >>> lrfun.StepLR(0.1, step_size=30)(30)
 0.010000000000000002
 """
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from lrfun._compare import TOLERANCES, Comparison, compare, tolerance
 from lrfun._compose import ChainedScheduler, SequentialLR
@@ -37,9 +46,39 @@ from lrfun._spec import SpecError
 # lrfun.hf imports neither transformers nor torch.
 from lrfun import hf  # isort: skip
 
-# optax's schedules register themselves (as optax.<Class>) the same way; their module imports
-# neither jax nor optax (lrfun.optax, which does, exposes them under optax's names).
-from lrfun import _optax_family  # noqa: F401  # isort: skip
+if TYPE_CHECKING:
+    from lrfun import llm, megatron
+    from lrfun._branch import Cooldown, Resume, cooldown_from, resume
+    from lrfun._warmup import Warmup, WarmupPlateau, join
+    from lrfun._wsd import WarmupStableDecay
+
+# Imported on first use (PEP 562): the compositions below and the families they build on
+# cost a tenth of a second to import, which every ``import lrfun`` would pay otherwise.
+_LAZY = {
+    "Cooldown": "lrfun._branch",
+    "Resume": "lrfun._branch",
+    "cooldown_from": "lrfun._branch",
+    "resume": "lrfun._branch",
+    "Warmup": "lrfun._warmup",
+    "WarmupPlateau": "lrfun._warmup",
+    "join": "lrfun._warmup",
+    "WarmupStableDecay": "lrfun._wsd",
+    "llm": "lrfun.llm",
+    "megatron": "lrfun.megatron",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lrfun' has no attribute {name!r}")
+    imported = importlib.import_module(module)
+    return imported if module == f"lrfun.{name}" else getattr(imported, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "TOLERANCES",
@@ -47,6 +86,7 @@ __all__ = [
     "Comparison",
     "Configurable",
     "ConstantLR",
+    "Cooldown",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
     "CyclicLR",
@@ -59,14 +99,23 @@ __all__ = [
     "PlateauState",
     "PolynomialLR",
     "ReduceLROnPlateau",
+    "Resume",
     "Schedule",
     "SequentialLR",
     "SpecError",
     "StepLR",
+    "Warmup",
+    "WarmupPlateau",
+    "WarmupStableDecay",
     "compare",
+    "cooldown_from",
     "from_config",
     "from_torch",
     "hf",
+    "join",
+    "llm",
+    "megatron",
+    "resume",
     "tolerance",
 ]
 

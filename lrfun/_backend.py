@@ -223,6 +223,8 @@ class _Scalars:
 
     float64 = np.float64
     float32 = np.float32
+    int64 = np.int64
+    int32 = np.int32
     nan = math.nan
     e = math.e
     pi = math.pi
@@ -300,6 +302,40 @@ class _Scalars:
         return bool(x != x)
 
     @staticmethod
+    def abs(x: Any) -> Any:
+        return abs(x)
+
+    @staticmethod
+    def round(x: Any) -> Any:
+        # half to even, as NumPy's (and Python's) rounding
+        return float(round(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def ceil(x: Any) -> Any:
+        return float(math.ceil(x)) if math.isfinite(x) else x
+
+    @staticmethod
+    def remainder(a: Any, b: Any) -> Any:
+        return a % b  # the divisor's sign, as NumPy's (ZeroDivisionError: the array way)
+
+    @staticmethod
+    def tanh(x: Any) -> float:
+        return math.tanh(x)
+
+    @staticmethod
+    def log1p(x: Any) -> float:
+        if x > -1:
+            return math.log1p(x)
+        return -math.inf if x == -1 else math.nan
+
+    @staticmethod
+    def expm1(x: Any) -> float:
+        try:
+            return math.expm1(x)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
     def cos(x: Any) -> float:
         return math.cos(x) if math.isfinite(x) else math.nan
 
@@ -328,6 +364,8 @@ class _Scalars:
         raise ArrayOnlyError(name)
 
 
+# (set apart: in the class body the name would shadow the annotations' bool)
+setattr(_Scalars, "bool", np.bool_)  # noqa: B010
 SCALARS = _Scalars()
 
 
@@ -352,7 +390,8 @@ class _ScalarCtx(Ctx):
 
     def gather(self, values: Any, index: Any, dtype: Any = None) -> Any:
         value = values[int(index)]
-        return int(value) if dtype is not None and dtype.kind in "iu" else float(value)
+        kind = "f" if dtype is None else np.dtype(dtype).kind
+        return _Step(value) if kind in "iu" else bool(value) if kind == "b" else float(value)
 
     def from_host(self, values: Any, dtype: Any = None) -> Any:
         return values

@@ -130,9 +130,6 @@ _ADVICE = (
 )
 
 
-_UNKNOWN = object()
-
-
 def _start_of(child: Schedule) -> Any:
     """The groups' lr when ``child`` is built first: its start_lr, else its base lr."""
     start = getattr(child, "start_lr", None)
@@ -199,11 +196,9 @@ class _Composite(Schedule, register=False):
     def _base(self) -> Any:
         """torch's ``initial_lr`` of every group once the children are constructed (found
         once per object: every evaluation reads it)."""
-        base = self.__dict__.get("_base_lrs", _UNKNOWN)
-        if base is _UNKNOWN:
-            base = _per_group(_initial_lr(self._leaves()), self._groups)
-            object.__setattr__(self, "_base_lrs", base)
-        return base
+        return self._memo.get(
+            "base", lambda: _per_group(_initial_lr(self._leaves()), self._groups)
+        )
 
     @property
     def cycles_momentum(self) -> bool:

@@ -113,6 +113,9 @@ def _continued(schedule: Schedule, scheduler: Any) -> Schedule:
     step sets the lr outright (LambdaLR, CyclicLR, warm restarts, ...) overwrites them at
     the next step, as torch does. Where a chainable schedule's next lrs depend on held lrs
     that no ``start_lr`` gives, the state is refused, named."""
+    if not getattr(schedule._reference, "continues_held_lrs", True):
+        # its library's next step sets the lrs outright from the count it is given (timm's)
+        return schedule
     step = _epoch(scheduler)
     groups = _param_groups(scheduler)
     held = scheduler.get_last_lr() if groups is None else [group["lr"] for group in groups]

@@ -333,6 +333,7 @@ class OneCycleLR(Schedule):
         "div_factor",
         "final_div_factor",
     )
+    _static_floats = ("pct_start",)
 
     def __post_init__(self) -> None:
         max_lr = check.lr_values("max_lr", self.max_lr)

@@ -51,7 +51,16 @@ def power(ctx: Ctx, base: Any, exponent: Any, scale: Any = 1.0) -> Any:
         logs = tuple(math.log(s) if s > 0 else -math.inf for s in scales)
         log_scale = ctx.const(logs if isinstance(scale, tuple) else logs[0])
         return xp.exp(exponent * math.log(base) + log_scale)
-    return factor * xp.exp(exponent * math.log(base))
+    grown = exponent * math.log(base)
+    if base > 1.0:
+        # A growth with a scale that is an array (traced by jit, swept by vmap): its log joins
+        # inside the exponential too where it is positive, so a power past float32's range
+        # that the scale brings back stays finite.
+        factor = ctx.array(factor)
+        positive = factor > 0
+        log_scale = xp.log(xp.where(positive, factor, xp.ones_like(factor)))
+        return xp.where(positive, xp.exp(grown + log_scale), factor * xp.exp(grown))
+    return factor * xp.exp(grown)
 
 
 def anneal_cos(ctx: Ctx, start: Any, end: Any, fraction: Any) -> Any:

@@ -1093,6 +1093,7 @@ class CosineOnecycleSchedule(_Interpolated):
     final_div_factor: float = 1e4
 
     _hyperparameters = ("peak_value",)
+    _static_floats = ("pct_start", "div_factor", "final_div_factor")
     _factory = "cosine_onecycle_schedule"
     _gallery = ("optax.CosineOnecycleSchedule(100, 0.1)", 110)
 
@@ -1152,6 +1153,7 @@ class LinearOnecycleSchedule(_Interpolated):
     final_div_factor: float = 1e4
 
     _hyperparameters = ("peak_value",)
+    _static_floats = ("pct_start", "pct_final", "div_factor", "final_div_factor")
     _factory = "linear_onecycle_schedule"
     _gallery = ("optax.LinearOnecycleSchedule(100, 0.1)", 110)
 

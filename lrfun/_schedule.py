@@ -121,6 +121,12 @@ class Configurable:
     # Spelled out, as every derived field: type checkers know a field only by
     # dataclasses.field itself, and would read a helper's result as a default (an argument).
     _groups: int | None = dataclasses.field(init=False, repr=False, compare=False)
+    # What an object finds once, on first use, about itself (whether a Python int evaluates
+    # on Python numbers, a composite's initial lrs): made with the object, never changing
+    # what it computes.
+    _memo: Cache = dataclasses.field(
+        init=False, repr=False, compare=False, metadata={"cache": True}
+    )
 
     # Where the class's name lives: "" for torch's schedulers, "hf." for transformers', one
     # identifier and a dot for a library's own.
@@ -143,6 +149,10 @@ class Configurable:
     # tuple gives one leaf per group). Every other field -- integers, modes, functions,
     # structure and what the constructor derived -- is static data.
     _hyperparameters: ClassVar[tuple[str, ...]] = ()
+    # Float arguments that are structure, not leaves: they place phase boundaries or shape
+    # what the constructor builds (OneCycleLR's pct_start), which a traced value could not
+    # move. Static data, as integers are.
+    _static_floats: ClassVar[tuple[str, ...]] = ()
 
     if not TYPE_CHECKING:
         # Hidden from type checkers, which read each class's arguments off its own __init__.
@@ -159,7 +169,9 @@ class Configurable:
                     for key in kwargs:
                         if key not in taken:
                             raise TypeError(_unexpected_keyword(cls, key))
-            return super().__new__(cls)
+            self = super().__new__(cls)
+            object.__setattr__(self, "_memo", Cache())
+            return self
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -469,11 +481,12 @@ class Schedule(Configurable, register=False):
         """Whether a Python-int step is evaluated on Python numbers: one param group, every
         hyperparameter a Python number (an array hyperparameter makes the result such an
         array). Decided once per object."""
-        known = self.__dict__.get("_scalars")
+        known = self._memo._values.get(_SCALARS)  # (a read without the lock: see Cache.get)
         if known is None:
-            known = self._groups is None and _array_leaf(self) is None
-            object.__setattr__(self, "_scalars", known)
-        return known
+            known = self._memo.get(
+                _SCALARS, lambda: self._groups is None and _array_leaf(self) is None
+            )
+        return bool(known)
 
     def _step_like(self, step: Any) -> Any:
         """A Python step as an array of the namespace a hyperparameter lives in, when one is
@@ -645,7 +658,41 @@ _FAMILIES = {
     "": "torch's schedulers",
     "hf.": "transformers' schedules",
     "optax.": "optax's schedules",
+    "timm.": "timm's schedulers",
+    "keras.": "Keras' schedules",
+    "megatron.": "Megatron-LM's schedules",
+    "olmo.": "OLMo-core's schedules",
+    "nanotron.": "nanotron's schedules",
+    "torchtitan.": "torchtitan's schedules",
+    "big_vision.": "big_vision's schedules",
+    "hagele.": "the schedules of Hägele et al. (2024)",
+    "lrfun.": "lrfun's own schedules",
 }
+
+# The modules that define a family, imported when one of its names is first looked up or
+# every class is listed: ``import lrfun`` imports none of them (torch's and transformers'
+# families are imported with lrfun).
+_FAMILY_MODULES: dict[str, tuple[str, ...]] = {
+    "optax.": ("lrfun._optax_family",),
+    "timm.": ("lrfun._timm_family",),
+    "keras.": ("lrfun._keras_family",),
+    "megatron.": ("lrfun.megatron",),
+    "olmo.": ("lrfun._llm_presets",),
+    "nanotron.": ("lrfun._llm_presets",),
+    "torchtitan.": ("lrfun._llm_presets",),
+    "big_vision.": ("lrfun._llm_presets",),
+    "hagele.": ("lrfun._llm_presets",),
+    "lrfun.": ("lrfun._wsd", "lrfun._branch", "lrfun._warmup"),
+}
+
+
+def _load(namespace: str | None = None) -> None:
+    """Imports the modules of lrfun's family ``namespace`` (None: of every family), once."""
+    for family, modules in _FAMILY_MODULES.items():
+        if namespace is None or namespace == family:
+            for module in modules:
+                if module not in sys.modules:
+                    importlib.import_module(module)
 
 
 def _where(cls: type) -> str:
@@ -659,6 +706,8 @@ def _flat(value: Any) -> tuple[Any, ...]:
 
 
 _NO_BASE = object()
+# The memo's key for ``Schedule._on_scalars``.
+_SCALARS = "scalars"
 
 
 def _array_leaf(s: Configurable) -> Any:
@@ -675,13 +724,22 @@ def _array_leaf(s: Configurable) -> Any:
 def registered(name: object) -> type[Configurable] | None:
     """The schedule class registered under ``name`` (a torch scheduler's name, or
     ``hf.<Class>`` for transformers' schedules), or None."""
-    return _REGISTRY.get(name) if isinstance(name, str) else None
+    if not isinstance(name, str):
+        return None
+    found = _REGISTRY.get(name)
+    if found is None and "." in name:
+        family = name[: name.index(".") + 1]
+        if family in _FAMILY_MODULES:
+            _load(family)
+            found = _REGISTRY.get(name)
+    return found
 
 
 def names(namespace: str | None = None, *, own: bool = False) -> tuple[str, ...]:
     """Every registered name, sorted; only a family's with ``namespace`` (``""``: torch's
     schedulers, ``"hf."``: transformers'); only lrfun's own classes with ``own`` (not those a
     library's modules registered)."""
+    _load(namespace)
     return tuple(
         sorted(
             n
@@ -719,7 +777,7 @@ def from_config(config: Mapping[str, Any]) -> Configurable:
     >>> from_config({"name": "StepLR", "base_lr": 0.1, "step_size": 10})(10)
     0.010000000000000002
     """
-    from lrfun._suggest import did_you_mean
+    from lrfun._suggest import did_you_mean, listed
     from lrfun._validate import _shown
 
     if not isinstance(config, Mapping):
@@ -742,7 +800,7 @@ def from_config(config: Mapping[str, Any]) -> Configurable:
     if cls is None:
         suggestion = did_you_mean(name, names())
         raise ValueError(
-            f"config name must be one of {', '.join(names())}; got {_shown(name)}"
+            f"config name must be one of {listed(names())}; got {_shown(name)}"
             + (f" ({suggestion})" if suggestion else "")
         )
     fields = {f.name for f in dataclasses.fields(cls) if f.init}

@@ -44,7 +44,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from lrfun._schedule import Configurable, classes, from_config, registered
-from lrfun._suggest import did_you_mean
+from lrfun._suggest import did_you_mean, listed
 from lrfun._validate import PATH_SHOWN, _shown
 
 __all__ = ["MAX_CONFIG_BYTES", "SpecError", "load", "parse", "read_file", "spec_names", "to_spec"]
@@ -504,17 +504,7 @@ def _unknown_schedule(name: str, where: str) -> str:
     suggestion = did_you_mean(name, known)
     if suggestion:
         return f"unknown schedule {_shown(name)} {where}; {suggestion}"
-    # lrfun's own names in full, the families' counted (hundreds of characters otherwise)
-    own = [n for n in known if "." not in n]
-    families = sorted({n.split(".", 1)[0] for n in known if "." in n})
-    counted = ", ".join(
-        f"{family}.* ({sum(n.startswith(family + '.') for n in known)} names)"
-        for family in families
-    )
-    return (
-        f"unknown schedule {_shown(name)} {where}; a spec names one of {', '.join(own)}"
-        + (f"; or a family's: {counted} ('lrfun completion --names' lists them)" if counted else "")
-    )
+    return f"unknown schedule {_shown(name)} {where}; a spec names one of {listed(known)}"
 
 
 def _constructor_message(cls: type[Configurable], e: Exception) -> str:

@@ -7,9 +7,9 @@ a ``get_scheduler`` type, a command of ``lrfun``) asks here, so all of them sugg
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-__all__ = ["close_names", "did_you_mean"]
+__all__ = ["close_names", "did_you_mean", "listed"]
 
 # difflib's own default: 'OneCyclLR' -> 'OneCycleLR' and 'total_step' -> 'total_steps' pass,
 # 'Foo' -> 'ExponentialLR' does not.
@@ -80,3 +80,17 @@ def did_you_mean(name: object, choices: Iterable[object]) -> str:
     quoted = [repr(c) for c in close]
     listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
     return f"did you mean {listed}?"
+
+
+def listed(known: Sequence[str]) -> str:
+    """Schedule names for a refusal: lrfun's own (torch's) in full, each family's counted --
+    the whole list runs to thousands of characters and says less than its shape."""
+    own = [n for n in known if "." not in n]
+    families = sorted({n.split(".", 1)[0] for n in known if "." in n})
+    counted = ", ".join(
+        f"{family}.* ({sum(n.startswith(family + '.') for n in known)} names)"
+        for family in families
+    )
+    if not counted:
+        return ", ".join(own)
+    return f"{', '.join(own)}; or a family's: {counted} ('lrfun completion --names' lists them)"

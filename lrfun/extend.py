@@ -18,7 +18,9 @@ fields, ``__post_init__``   its arguments, checked with ``check`` (errors name t
                             from ``check.group_count`` for per-group lrs
 ``_lr(ctx, step)``          the closed form, once, on the array API (``ctx.xp``): no Python
                             branch on values, no loop over steps
-``_hyperparameters``        its float arguments: the JAX pytree leaves (the rest is static)
+``_hyperparameters``        its float arguments: the JAX pytree leaves (the rest is static;
+                            a float that places phase boundaries is named in
+                            ``_static_floats``)
 ``_reference``              a ``LiveScheduler`` (a scheduler class on a torch optimizer:
                             torch's, a library's, your own ``LRScheduler`` subclass) or a
                             ``FunctionReference`` (a function of the step)

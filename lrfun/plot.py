@@ -73,6 +73,7 @@ __all__ = [
     "TorchCheck",
     "against_torch",
     "gallery",
+    "gallery_name",
     "label",
     "plot",
 ]
@@ -486,6 +487,15 @@ def _save(fig: Figure, path: str | os.PathLike[str], fmt: str | None, dpi: float
                 os.remove(temporary)
 
 
+def gallery_name(cls: type) -> str:
+    """The file name (without ``.png``) of a class's gallery picture: torch's and
+    transformers' by the class name (``StepLR``, ``CosineWithWarmup``), every other
+    family's by its registered name (``keras.ExponentialDecay``, ``optax.ExponentialDecay``:
+    names the families share stay apart)."""
+    namespace = getattr(cls, "_namespace", "")
+    return cls.__name__ if namespace in ("", "hf.") else f"{namespace}{cls.__name__}"
+
+
 def gallery(
     directory: str | os.PathLike[str],
     *,
@@ -533,7 +543,7 @@ def gallery(
         spec, steps = cls._gallery
         schedule = load(spec)
         metrics = _synthetic_loss(steps) if schedule._metric_driven else None
-        path = out / f"{cls.__name__}.png"
+        path = out / f"{gallery_name(cls)}.png"
         plot(schedule, steps, metrics=metrics, dpi=dpi, path=path)
         done(path)
     if torch:

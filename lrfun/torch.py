@@ -839,8 +839,9 @@ class PlateauScheduler(_TorchPlateau):
         check.groups_fit("plateau", plateau.groups, len(optimizer.param_groups))
         self.optimizer = optimizer
         self.plateau = plateau
-        for name in self._SETTINGS:
-            setattr(self, name, getattr(plateau, name))
+        for name in self._SETTINGS:  # torch's settings, where the machine has them
+            if hasattr(plateau, name):
+                setattr(self, name, getattr(plateau, name))
         self.state = plateau._host(plateau.check_state(plateau.init()))
         self._width = len(optimizer.param_groups)
         _attach(self, optimizer)

@@ -1,8 +1,11 @@
-"""python -m parity: the parity report, lrfun against torch (and transformers) run live.
+"""python -m parity: the parity report, lrfun against torch (and every other family's
+library: transformers, optax, timm, Keras, megatron-core, the LLM frameworks' pinned
+formulas) run live.
 
-One row per schedule x backend x torch reference (float lrs; tensor lrs, which torch computes
-in float32) x device: the steps, the configs and values compared, the worst error as a
-fraction of the parity tolerance, and the verdict (pass, a documented known miss, or FAIL).
+One row per schedule x backend x reference (torch's float lrs; tensor lrs, which torch
+computes in float32; another library with its version) x device: the steps, the configs and
+values compared, the worst error as a fraction of the parity tolerance, and the verdict (pass,
+a documented known miss, or FAIL).
 With rich installed the table and the progress bar are rich's; without it, plain columns on
 stdout and plain progress lines on stderr. --json writes the rows as JSON instead.
 
@@ -21,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lrfun._progress import progress
-from lrfun._schedule import registered
+from lrfun._schedule import names, registered
 from lrfun._suggest import did_you_mean
 from lrfun._validate import cut
 from lrfun.cli import _discard_stdout, _printable
@@ -37,6 +40,18 @@ MAX_EXAMPLES = 1_000
 # "hf": transformers' get_scheduler types (lrfun.hf) against transformers itself, when
 # it is installed.
 EXTRA = ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau", "hf")
+
+
+def families() -> list[str]:
+    """lrfun's other families (optax's, timm's, Keras', Megatron's, the LLM frameworks', its
+    own compositions), each class against its own library: in the default report too."""
+    return [
+        name
+        for name in names(own=True)
+        if "." in name
+        and not name.startswith("hf.")
+        and getattr(registered(name), "_strategy", None) is not None
+    ]
 
 
 _COLUMNS = (
@@ -259,18 +274,20 @@ def main(argv: list[str] | None = None) -> int:
             devices = [_device(args.device, found)]
         except ValueError as e:
             parser.error(f"argument --device: {e}")
-    names = args.schedule or [*NAMES, *EXTRA]
+    chosen = args.schedule or [*NAMES, *EXTRA, *families()]
 
     if args.json:
-        rows = run(names, steps=args.steps, examples=args.examples, devices=devices)
+        rows = run(chosen, steps=args.steps, examples=args.examples, devices=devices)
     else:
         # plain lines on stderr where rich is missing: the report runs for minutes
         with progress(plain=True) as bar:
-            total = sum(1 if n in ("ReduceLROnPlateau", "hf") else args.examples + 1 for n in names)
-            total += "LambdaLR" in names and "cpu" in devices  # the traced-lambda rows
+            total = sum(
+                1 if n in ("ReduceLROnPlateau", "hf") else args.examples + 1 for n in chosen
+            )
+            total += "LambdaLR" in chosen and "cpu" in devices  # the traced-lambda rows
             task = bar.add_task("parity", total=total)
             rows = run(
-                names,
+                chosen,
                 steps=args.steps,
                 examples=args.examples,
                 devices=devices,

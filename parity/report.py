@@ -53,7 +53,7 @@ class Row:
 
     schedule: str
     backend: str
-    reference: str  # "float lr" or "tensor lr"
+    reference: str  # "float lr" or "tensor lr" (torch), or "<library> <version>, float lr"
     device: str
     examples: int
     values: int  # lr and momentum values compared
@@ -154,12 +154,23 @@ def check(
     # their total with a num_cycles float32 cannot hold: docs/torch-quirks.md)
     limit = schedule._float32_steps() if isinstance(schedule, Schedule) else None
     float32_end = steps if limit is None else limit
+    # A function of the step (a library's formula transcribed) is NaN where the library
+    # raises (a division by zero, an assertion): lrfun's value there is documented, not
+    # compared.
+    defined = (
+        np.ones(len(ks), dtype=bool)
+        if _on_optimizer(config["name"])
+        else ~np.isnan(ref.lr).any(axis=1)
+    )
     rows = []
     for backend in backends(device):
         picks = sample_rows(len(ks)) if backend.sample else np.arange(len(ks))
+        picks = picks[defined[picks]]
         dtype = "float32" if tensor_lr else backend.dtype
         if dtype == "float32":
             picks = picks[held[picks] & (ks[picks] <= float32_end)]
+        if not picks.size:
+            continue  # no step the library computes (a formula that raises at every one)
         lr_slack = slack["lr"][picks] if np.ndim(slack["lr"]) else 0.0
         results = [
             compare(
@@ -188,7 +199,7 @@ def check(
             Row(
                 schedule=config["name"],
                 backend=backend.name,
-                reference="tensor lr" if tensor_lr else "float lr",
+                reference=_reference_column(ref.reference, tensor_lr),
                 device=str(device),
                 examples=1,
                 values=sum(len(picks) * ref.lr.shape[1] for _ in results),
@@ -515,7 +526,7 @@ def check_plateau(
             Row(
                 schedule=config["name"],
                 backend=name,
-                reference="tensor lr" if tensor_lr else "float lr",
+                reference=_reference_column(ref.reference, tensor_lr),
                 device=str(device),
                 examples=1,
                 values=ref.lr.size,
@@ -569,6 +580,29 @@ def _plateau_rows(examples: int, devices: Sequence[str]) -> list[Row]:
     return rows
 
 
+def _machine_rows(name: str, examples: int, devices: Sequence[str]) -> list[Row]:
+    """Any other metric-driven machine (a family's: timm.PlateauLRScheduler): its strategy's
+    configs fed drawn metrics, float64 backends (float32 metrics take float32 decisions)."""
+    from hypothesis import strategies as st
+
+    from parity.strategies import configs, metric_sequences
+
+    drawn = _drawn(st.tuples(configs(name), metric_sequences()), examples + 1)
+    return [
+        row
+        for device in devices
+        for config, metrics in drawn
+        for row in check_plateau(config, metrics, device=device, float32=False)
+    ]
+
+
+def _reference_column(reference: str, tensor_lr: bool) -> str:
+    """What a row was compared with: torch's scheduler on float or tensor lrs, or another
+    library with its version (``timm 1.0.31``, ``megatron-core 0.16.1``)."""
+    kind = "tensor lr" if tensor_lr else "float lr"
+    return kind if reference.split(" ")[0] == "torch" else f"{reference}, {kind}"
+
+
 def _on_optimizer(name: str) -> bool:
     """Whether the reference of the class ``name`` runs on a torch optimizer (where tensor
     lrs apply)."""
@@ -597,6 +631,10 @@ def run(
             continue
         if name == "ReduceLROnPlateau":
             rows += _plateau_rows(examples, devices)
+            advance(name)
+            continue
+        if getattr(registered(name), "_metric_driven", False):
+            rows += _machine_rows(name, examples, devices)
             advance(name)
             continue
         drawn = (

@@ -27,6 +27,7 @@ import lrfun.plot
 from lrfun._schedule import classes, names
 from lrfun._spec import spec_names
 from lrfun.cli import main
+from lrfun.plot import gallery_name
 from parity.strategies import (
     HF_NAMES,
     NAMES,
@@ -100,7 +101,7 @@ def test_gallery_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     written = sorted((tmp_path / "pictures").iterdir())
     # one per class that names a gallery example (no overlay without torch)
-    pictured = [cls.__name__ for cls in classes(own=True) if cls._gallery is not None]
+    pictured = [gallery_name(cls) for cls in classes(own=True) if cls._gallery is not None]
     assert sorted(p.stem for p in written) == sorted(pictured)
     assert sorted(result.stdout.splitlines()) == [
         f"wrote {Path('pictures') / p.name}" for p in written

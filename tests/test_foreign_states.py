@@ -26,20 +26,34 @@ from lrfun._trajectory import torch_scheduler
 from tests.test_state_loads import snapshot
 from tests.test_torch_adapter import _adapter_of, _examples
 
-# The classes whose reference is a scheduler on a torch optimizer: only those have live
-# states to load (optax's schedules are references of a step, with no torch object).
-_EXAMPLES = [
-    e for e in _examples() if e._reference is None or e._reference.on_optimizer
-]
+
+def _checkpointed(example: Any) -> bool:
+    """Whether the live reference is an object with a state_dict a checkpoint holds: a
+    scheduler on a torch optimizer (optax's schedules are references of a step, with no
+    torch object; a warmup ramp in front of torch's plateau is no object of its own)."""
+    if example._reference is not None and not example._reference.on_optimizer:
+        return False
+    return hasattr(torch_scheduler(example)[1], "state_dict")
+
+
+_EXAMPLES = [e for e in _examples() if _checkpointed(e)]
+
+
+def _by_epoch(example: Any) -> bool:
+    """Whether the live object steps as timm's do: ``step(epoch[, metric])``, the lrs set
+    outright from the epoch (torch's step count does not apply)."""
+    return not getattr(example._reference, "continues_held_lrs", True)
 
 
 def _live_state(example: Any, steps: int = 3) -> tuple[Any, dict[str, Any]]:
     """The live reference of ``example``, stepped, and its state_dict as a checkpoint holds
     it (``torch.load(weights_only=True)``)."""
     opt, live = torch_scheduler(example)
-    for _ in range(steps):
+    for epoch in range(1, steps + 1):
         opt.step()
-        if isinstance(example, Machine):
+        if _by_epoch(example):
+            live.step(epoch, 1.0) if isinstance(example, Machine) else live.step(epoch)
+        elif isinstance(example, Machine):
             live.step(1.0)
         else:
             live.step()
@@ -83,7 +97,7 @@ def test_live_states_are_refused_by_both_adapters(example: Any) -> None:
 
 @pytest.mark.parametrize(
     "example",
-    [e for e in _EXAMPLES if not isinstance(e, Machine)],
+    [e for e in _EXAMPLES if not isinstance(e, Machine) and not _by_epoch(e)],
     ids=lambda s: type(s).__name__,
 )
 def test_the_step_alone_carries_a_torch_run_over(example: Any) -> None:

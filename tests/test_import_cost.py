@@ -20,7 +20,10 @@ NOT_IMPORTED = (
     "torch",
     "jax",
     "optax",
+    "keras",
+    "timm",
     "transformers",
+    "megatron",
     "matplotlib",
     "rich",
     "hypothesis",
@@ -58,7 +61,8 @@ def test_the_numpy_namespace_arrives_with_the_first_evaluation(first: str) -> No
         "p = lrfun.ReduceLROnPlateau(0.1, patience=1)\n"
         "assert 'array_api_compat.numpy' not in sys.modules\n"
         f"first = {evaluations[first]}\n"
-        "assert 'array_api_compat.numpy' in sys.modules\n"
+        # a Python int runs the formula on Python numbers: no namespace is needed yet
+        f"assert ('array_api_compat.numpy' in sys.modules) is {first != 'int'}\n"
         f"assert {evaluations[first]} == first\n"
         "print(repr(first))\n"
     )

@@ -22,23 +22,30 @@ _SOURCE = Path(lrfun.__file__).parent
 LAYERS: list[tuple[str, set[str]]] = [
     # array namespaces and dtype policy, shared formulas, argument checks, the chain engine
     # (and the did-you-mean and progress helpers every layer's messages and work use)
-    ("base", {"_backend", "_math", "_validate", "_chain", "_suggest", "_progress"}),
-    # the live references a schedule class names (torch imported only when one runs)
-    ("references", {"_reference"}),
+    # (and the phase shapes the LLM families share)
+    ("base", {"_backend", "_math", "_validate", "_chain", "_suggest", "_progress", "_shapes"}),
+    # the live references a schedule class names (torch imported only when one runs; the
+    # LLM frameworks' code transcribed)
+    ("references", {"_reference", "_llm_references"}),
     # the Schedule and Configurable base classes and the registry
     ("schedule", {"_schedule"}),
     # what works on any registered class without knowing one: from_torch, live trajectories
     ("over the base", {"_convert", "_trajectory"}),
     # the schedule families, one home per schedule
+    # (Megatron's module is its family's home and its public module at once)
     ("families", {
-        "_decay", "_cosine", "_custom", "_cyclic", "_hf", "_plateau", "_greedy", "_optax_family"
+        "_decay", "_cosine", "_custom", "_cyclic", "_hf", "_plateau", "_greedy", "_optax_family",
+        "_timm_family", "_keras_family", "_wsd", "_llm_presets", "megatron",
     }),
-    # SequentialLR and ChainedScheduler over the families
-    ("composites", {"_compose"}),
+    # SequentialLR and ChainedScheduler over the families; the warmup, cooldown and resume
+    # wrappers of any schedule
+    ("composites", {"_compose", "_branch", "_warmup"}),
     # specs, the tolerance policy, the evaluate-and-check path plots and the CLI share
     ("tools", {"_spec", "_compare", "_check", "_completion"}),
     # the public modules
-    ("public", {"__init__", "hf", "torch", "optax", "extend", "plot", "cli"}),
+    ("public", {
+        "__init__", "hf", "torch", "optax", "extend", "plot", "cli", "timm", "keras", "llm"
+    }),
 ]
 
 _LAYER = {module: rank for rank, (_, modules) in enumerate(LAYERS) for module in modules}

@@ -58,16 +58,13 @@ def test_float_hyperparameters_are_the_leaves(name: str) -> None:
     leaves, tree = jax.tree_util.tree_flatten(s)
     assert all(isinstance(leaf, float) for leaf in leaves)
     assert jax.tree_util.tree_unflatten(tree, leaves) == s
-    if name == "OneCycleLR":  # pct_start places the phase ends: structure, not a leaf
-        assert set(_float_fields(s)) - set(s._hyperparameters) == {"pct_start"}
-    elif name.startswith("optax.") and "Onecycle" in name:
-        # optax's onecycles place boundaries and scales with these: structure (host tables)
-        placed = {"pct_start", "pct_final", "div_factor", "final_div_factor"}
-        assert set(_float_fields(s)) - set(s._hyperparameters) <= placed
-    elif not isinstance(s, lrfun.SequentialLR | lrfun.ChainedScheduler):
-        # an unset option (start_lr=None) is an empty subtree
+    if not isinstance(s, lrfun.SequentialLR | lrfun.ChainedScheduler):
+        # an unset option (start_lr=None) is an empty subtree; a float that places phase
+        # boundaries (OneCycleLR's pct_start) is declared structure (_static_floats)
         held = {n for n in s._hyperparameters if getattr(s, n) is not None}
-        assert held == set(_float_fields(s)), name
+        assert held <= set(_float_fields(s)), name
+        assert set(_float_fields(s)) - held <= set(s._static_floats), name
+        assert not held & set(s._static_floats), name
     paths = [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(s)[0]]
     assert all(p.startswith(".") for p in paths)
     # equal structure, equal treedef; the static part compares and hashes

@@ -51,6 +51,21 @@ def _decay(epoch: int) -> float:
 # The base classes torch exports beside its schedulers (torch 2.13 lists LRScheduler only).
 _TORCH_BASES = {"LRScheduler", "_LRScheduler"}
 
+# Each family's public module: where its classes are exported.
+_FAMILY_MODULES = {
+    "hf.": "lrfun.hf",
+    "optax.": "lrfun.optax",
+    "timm.": "lrfun.timm",
+    "keras.": "lrfun.keras",
+    "megatron.": "lrfun.megatron",
+    "olmo.": "lrfun.llm",
+    "nanotron.": "lrfun.llm",
+    "torchtitan.": "lrfun.llm",
+    "big_vision.": "lrfun.llm",
+    "hagele.": "lrfun.llm",
+    "lrfun.": "lrfun",
+}
+
 
 def test_the_classes_fill_the_registry() -> None:
     # every scheduler torch exports, each registered by its own class under torch's name, and
@@ -61,17 +76,17 @@ def test_the_classes_fill_the_registry() -> None:
         assert registered(cls.__name__) is cls
         assert isinstance(getattr(torch.optim.lr_scheduler, cls.__name__), type)
         assert getattr(lrfun, cls.__name__) is cls and cls.__name__ in lrfun.__all__
-    # transformers' schedules as hf.<Class>, public in lrfun.hf; optax's as optax.<Class>,
-    # public in lrfun.optax
-    families = {*names(""), *names("hf."), *names("optax.")}
-    assert names("hf.") and names("optax.") and set(names(own=True)) == families
-    for cls in classes("hf."):
-        assert registered(f"hf.{cls.__name__}") is cls
-        assert getattr(lrfun.hf, cls.__name__) is cls and cls.__name__ in lrfun.hf.__all__
-    optax_module = importlib.import_module("lrfun.optax")
-    for cls in classes("optax."):
-        assert registered(f"optax.{cls.__name__}") is cls
-        assert getattr(optax_module, cls.__name__) is cls and cls.__name__ in optax_module.__all__
+    # every other family under its library's prefix, each class public in the module of its
+    # family (lrfun's own compositions in lrfun itself), and no class outside them
+    families = {*names("")}
+    for namespace, module_name in _FAMILY_MODULES.items():
+        module = importlib.import_module(module_name)
+        assert names(namespace), namespace
+        families |= set(names(namespace))
+        for cls in classes(namespace):
+            assert registered(f"{namespace}{cls.__name__}") is cls
+            assert getattr(module, cls.__name__) is cls and cls.__name__ in module.__all__
+    assert set(names(own=True)) == families
 
 
 @pytest.mark.parametrize("name", names(""))
@@ -210,12 +225,23 @@ def test_the_public_surface() -> None:
     public_modules = sorted(
         m.name for m in pkgutil.iter_modules(lrfun.__path__) if m.name[0] != "_"
     )
-    assert public_modules == ["cli", "extend", "hf", "optax", "plot", "torch"]
+    assert public_modules == [
+        "cli",
+        "extend",
+        "hf",
+        "keras",
+        "llm",
+        "megatron",
+        "optax",
+        "plot",
+        "timm",
+        "torch",
+    ]
     assert lrfun.__all__ == sorted(lrfun.__all__, key=lambda n: (not n.isupper(), n))
     for name in lrfun.__all__:
         value = getattr(lrfun, name)
-        if name == "hf":  # transformers' schedules: the public module
-            assert value.__name__ == "lrfun.hf"
+        if name in ("hf", "llm", "megatron"):  # families: their public modules
+            assert value.__name__ == f"lrfun.{name}"
             continue
         assert name == "TOLERANCES" or value.__module__.startswith("lrfun")
     assert issubclass(lrfun.SpecError, ValueError)
