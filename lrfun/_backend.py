@@ -93,6 +93,18 @@ class Ctx(NamedTuple):
     # phases evaluates only the phases these steps reach (``meets``).
     span: tuple[int, int] | None = None
 
+    def shifted(self, offset: int) -> Ctx:
+        """This context for a child evaluated at ``max(step - offset, 0)`` (a schedule
+        restarted at ``offset``): the span moved with the steps."""
+        span = self.span
+        if span is None:
+            return self
+        return self._replace(span=(max(span[0] - offset, 0), max(span[1] - offset, 0)))
+
+    def at(self, step: int) -> Ctx:
+        """This context for a child evaluated at the one host step ``step``."""
+        return self if self.span is None else self._replace(span=(step, step))
+
     def meets(self, start: float, end: float) -> bool:
         """Whether a step in ``[start, end)`` may be among the steps evaluated (True unless
         the host steps' span is known to miss it): a phase none of them is in need not be

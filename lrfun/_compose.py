@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx, evaluate, host_values, is_traced, table_end
+from lrfun._backend import SCALARS, Ctx, evaluate, host_values, is_traced, table_end
 from lrfun._chain import (
     Chained,
     Node,
@@ -419,6 +419,8 @@ class SequentialLR(_Composite):
         if not self._closed:
             return self._lookup(ctx, step, 0)
         xp = ctx.xp
+        if xp is SCALARS:  # one Python-int step: only the child active there
+            ctx = ctx._replace(span=(int(step), int(step)))
         ends: tuple[float, ...] = (*self.milestones, math.inf)
         # One term per child: the structure is fixed at construction (no loop over steps).
         # A milestone past the step's integer range (an int32 count) is never reached; a
@@ -461,9 +463,10 @@ class SequentialLR(_Composite):
                 # Step m - 1 is a host number, so the child active there is found on the host.
                 at = m - 1
                 active = bisect.bisect_right(self.milestones, at)
-                before[i] = self._child(ctx, xp.zeros_like(step) + at, active, before)
+                fixed = xp.zeros_like(step) + at
+                before[i] = self._child(ctx.at(at), fixed, active, before)
             previous = before[i]
-        return child._restarted(ctx, since, child._initial_lr, previous)
+        return child._restarted(ctx.shifted(m), since, child._initial_lr, previous)
 
     def _node(self, groups: int, base: np.ndarray, shared: Shared) -> Node:
         children = [c._node(groups, base, shared) for c in self.schedulers]

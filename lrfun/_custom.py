@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal, cast
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx, host_values, is_traced, table_end
+from lrfun._backend import SCALARS, Ctx, host_values, is_traced, table_end
 from lrfun._chain import ChainMaps, Node, Shared, Simulation, Slot, check_steps, check_table
 from lrfun._math import power
 from lrfun._reference import TORCH
@@ -51,6 +51,8 @@ def call_user_function(ctx: Ctx, fn: Fn, step: Any, name: str) -> Any:
     [1.0, 1.0, 0.5, 0.5]
     """
     xp = ctx.xp
+    if xp is SCALARS:  # one Python-int step: the call torch makes
+        return float(fn(int(step)))
     if is_traced(step):
         try:
             out = fn(step)

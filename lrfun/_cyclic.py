@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx
+from lrfun._backend import SCALARS, Ctx
 from lrfun._chain import Shared
 from lrfun._custom import call_user_function
 from lrfun._math import anneal_cos, anneal_linear, power, reaches
@@ -494,7 +494,9 @@ class OneCycleLR(Schedule):
         xp = ctx.xp
         anneal = anneal_cos if self.anneal_strategy == "cos" else anneal_linear
         step = ctx.minimum(step, self._total)
-        if ctx.span is not None:  # the steps the phases see
+        if ctx.xp is SCALARS:  # one Python-int step: only its phase
+            ctx = ctx._replace(span=(int(step), int(step)))
+        elif ctx.span is not None:  # the steps the phases see
             low, high = ctx.span
             ctx = ctx._replace(span=(min(low, self._total), min(high, self._total)))
         imax = ctx.iinfo(step).max

@@ -32,7 +32,7 @@ from typing import Any, ClassVar, cast
 import numpy as np
 
 from lrfun import _validate as check
-from lrfun._backend import Ctx
+from lrfun._backend import SCALARS, Ctx
 from lrfun._math import reaches
 from lrfun._reference import LiveScheduler
 from lrfun._schedule import Schedule
@@ -65,6 +65,8 @@ def _phase(
     end``), as a ``where``. A phase that is empty, or that no step of this integer width
     leaves (an int32 count stops at 2**31 - 1), is decided here, without tracing the other
     piece."""
+    if ctx.xp is SCALARS:  # one Python-int step: its own phase only
+        return before() if step < end else after()
     if end <= 0 or not ctx.meets(0, end):
         return after()
     if not reaches(ctx, step, end) or not ctx.meets(end, math.inf):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from lrfun._backend import Ctx, _is_jax, is_numpy
+from lrfun._backend import SCALARS, Ctx, _is_jax, is_numpy
 
 __all__ = [
     "ByWidth",
@@ -45,6 +45,11 @@ def power(ctx: Ctx, base: Any, exponent: Any, scale: Any = 1.0) -> Any:
     if base == 0.0:
         return factor * ctx.where(exponent == 0, 1.0, 0.0)
     if ctx.dtype == xp.float64:
+        if xp is SCALARS:  # Python raises where NumPy overflows to inf
+            try:
+                return factor * base**exponent
+            except OverflowError:
+                return factor * math.inf
         return factor * base**exponent  # torch's own closed form, exact for powers of two
     scales = scale if isinstance(scale, tuple) else (scale,)
     if all(isinstance(s, float) and s >= 0 for s in scales):

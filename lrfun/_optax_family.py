@@ -1318,7 +1318,10 @@ class JoinSchedules(_Optax):
     def _child(self, ctx: Ctx, step: Any, i: int) -> Any:
         child = self.schedules[i]
         own = ctx if child._real_steps else ctx._replace(fraction=None)
-        return child._lr(own, step if i == 0 else _shifted(ctx, step, self.boundaries[i - 1]))
+        if i == 0:
+            return child._lr(own, step)
+        boundary = self.boundaries[i - 1]
+        return child._lr(own.shifted(boundary), _shifted(ctx, step, boundary))
 
     def _lr(self, ctx: Ctx, step: Any) -> Any:
         # One term per child that runs: the structure is fixed at construction.

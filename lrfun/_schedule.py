@@ -691,8 +691,9 @@ def _load(namespace: str | None = None) -> None:
     for family, modules in _FAMILY_MODULES.items():
         if namespace is None or namespace == family:
             for module in modules:
-                if module not in sys.modules:
-                    importlib.import_module(module)
+                # (every time: a module another thread is importing is in sys.modules
+                # before its classes are registered, and this waits for it)
+                importlib.import_module(module)
 
 
 def _where(cls: type) -> str:

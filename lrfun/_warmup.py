@@ -220,11 +220,11 @@ class Warmup(Schedule):
         if self.mode == "multiply":
             lr = inner._lr(own, step)
             return ctx.where(step < w, factor * lr, lr)
-        first = inner._lr(own, ctx.xp.zeros_like(step))
+        first = inner._lr(own.at(0), ctx.xp.zeros_like(step))
         if not reaches(ctx, step, w):  # (an int32 step never gets past such a warmup)
             return factor * first
         bound = ctx.xp.asarray(w, dtype=step.dtype, device=ctx.device)
-        later = inner._lr(own, ctx.xp.maximum(step, bound) - w)
+        later = inner._lr(own.shifted(w), ctx.xp.maximum(step, bound) - w)
         return ctx.where(step < w, factor * first, later)
 
     def _course_changes(self, n: int) -> list[float]:

@@ -111,12 +111,20 @@ def test_a_user_function_is_called_once_per_step() -> None:
     assert calls == [3] and type(calls[0]) is int
 
 
-def test_an_overflowing_power_falls_back_to_numpys_inf() -> None:
-    # Python raises OverflowError where NumPy gives inf: the array way answers.
-    schedule = lrfun.ExponentialLR(1.0, gamma=10.0)
-    assert evaluate_scalar(schedule._lr, 400) is None
+def test_an_overflow_is_numpys_inf_or_the_array_way() -> None:
+    # Python raises OverflowError where NumPy gives inf: a power answers inf itself (a user
+    # function before it is not called twice), any other overflow goes the array way.
+    calls: list[int] = []
+    schedule = lrfun.SequentialLR(
+        [lrfun.LambdaLR(1.0, lambda k: calls.append(k) or 1.0), lrfun.ExponentialLR(1.0, 10.0)],
+        [500],
+    )
+    assert evaluate_scalar(lrfun.ExponentialLR(1.0, gamma=10.0)._lr, 400) == math.inf
+    assert schedule(900) == math.inf and schedule(3) == 1.0
+    assert calls == [3]  # (900: only the child active there)
     with np.errstate(over="ignore"):
-        assert schedule(400) == math.inf == float(schedule(np.asarray([400]))[0])
+        assert float(schedule(np.asarray([900]))[0]) == math.inf
+    assert evaluate_scalar(lrfun.CosineAnnealingLR(1.0, T_max=10)._lr, 2**62) is not None
 
 
 @given(
@@ -214,3 +222,66 @@ def test_the_plateaus_host_step_is_its_array_step(config: dict, metrics: list[fl
         arrays = plateau.update(arrays, metric)
         for a, b in zip(host, arrays, strict=True):
             assert a == float(b) or (math.isnan(a) and math.isnan(float(b)))
+
+
+PHASED_CHILDREN = [
+    {"name": "OneCycleLR", "max_lr": 0.1, "total_steps": 400},
+    {"name": "hf.LinearWithWarmup", "base_lr": 0.1, "num_warmup_steps": 50,
+     "num_training_steps": 300},
+    {"name": "hf.WarmupStableDecay", "base_lr": 0.1, "num_warmup_steps": 30,
+     "num_stable_steps": 100, "num_decay_steps": 100},
+    {"name": "MultiplicativeLR", "base_lr": 0.1, "lr_lambda": 0.99},
+]
+
+
+def _composite(kind: str, first: dict, later: dict, at: int) -> Any:
+    if kind == "sequential":
+        config = {"name": "SequentialLR", "schedulers": [first, later], "milestones": [at]}
+        return from_config(config)
+    if kind == "join":
+        return lrfun.join([from_config(first), from_config(later)], [at])
+    return lrfun.Warmup(from_config(later), warmup_steps=at, mode="prefix")
+
+
+@given(
+    kind=st.sampled_from(["sequential", "join", "prefix"]),
+    first=st.sampled_from([FIRST[0], PHASED_CHILDREN[0]]),
+    later=st.sampled_from(PHASED_CHILDREN),
+    at=st.integers(1, 1200),
+    start=st.integers(0, 1500),
+    shuffled=st.booleans(),
+)
+def test_a_composite_gives_each_child_the_steps_it_sees(
+    kind: str, first: dict, later: dict, at: int, start: int, shuffled: bool
+) -> None:
+    """A child restarted at a milestone sees the steps less the milestone: a block of host
+    steps past it takes that child's phases at those steps (not at the block's)."""
+    if kind == "join" and later["name"] == "MultiplicativeLR":
+        later = PHASED_CHILDREN[1]  # a join's children are closed forms
+    schedule = _composite(kind, first, later, at)
+    step = np.arange(start, start + 300, dtype=np.int64)
+    if shuffled:
+        step = np.random.default_rng(start).permutation(step)
+    got = np.asarray(schedule(step))
+    one_by_one = np.asarray([float(schedule(int(k))) for k in step])
+    np.testing.assert_allclose(got, one_by_one, rtol=RTOL, atol=ATOL_FRAC * 0.1)
+
+
+def test_the_adapter_writes_a_phased_later_childs_lrs() -> None:
+    import torch
+
+    import lrfun.torch
+
+    schedule = lrfun.SequentialLR(
+        [lrfun.LinearLR(0.1, 0.01, total_iters=500), lrfun.OneCycleLR(0.1, total_steps=2000)],
+        [500],
+    )
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = lrfun.torch.Scheduler(opt, schedule)
+    written = []
+    for _ in range(1100):
+        opt.step()
+        sched.step()
+        written.append(opt.param_groups[0]["lr"])
+    expected = [schedule(k) for k in range(1, 1101)]
+    np.testing.assert_allclose(written, expected, rtol=RTOL, atol=ATOL_FRAC * 0.1)
