@@ -129,16 +129,29 @@ class CosineAnnealingLR(Schedule):
         period = 2 * self.T_max
         if float(period).is_integer() and reaches(ctx, step, int(period)):
             step = ctx.remainder(step, int(period))
-        elif self._fraction is not None and ctx.dtype != ctx.xp.float64:
+        elif self._fraction is not None:
             # float32 cannot hold pi * t / T_max past a few thousand steps (3.1: 12x the
             # float32 tolerance at step 1,132): the angle is pi * x / p with x = t * q mod 2p,
-            # taken in integers on the period 2p / gcd(2, q). float64 keeps torch's arithmetic.
+            # taken in integers on the period 2p / gcd(2, q). float64 keeps torch's arithmetic
+            # while that holds the phase -- its angle's rounding under 2e-13 of the lr, up to
+            # step 1000 * T_max -- and folds past it (at 2**53 torch's own angle has lost it).
             p, q = self._fraction
             steps = 2 * p // math.gcd(2, q)
-            if reaches(ctx, step, steps):
-                step = ctx.remainder(step, steps)
-            x = ctx.remainder(step * q, 2 * p) if q > 1 else step
-            return 0.5 + 0.5 * ctx.xp.cos(ctx.float(x) * (math.pi / p))
+            folded = ctx.remainder(step, steps) if reaches(ctx, step, steps) else step
+            x = ctx.remainder(folded * q, 2 * p) if q > 1 else folded
+            exact = 0.5 + 0.5 * ctx.xp.cos(ctx.float(x) * (math.pi / p))
+            if ctx.dtype != ctx.xp.float64:
+                return exact
+            held = max(1, int(1000 * self.T_max))
+            if not reaches(ctx, step, held) or not ctx.meets(held, math.inf):
+                return self._torch_wave(ctx, step)
+            if not ctx.meets(0, held):
+                return exact
+            return ctx.where(step < held, self._torch_wave(ctx, step), exact)
+        return self._torch_wave(ctx, step)
+
+    def _torch_wave(self, ctx: Ctx, step: Any) -> Any:
+        """torch's own ``(1 + cos(pi * t / T_max)) / 2``, in its float arithmetic."""
         return 0.5 + 0.5 * ctx.xp.cos(ctx.float(step) * (math.pi / self.T_max))
 
     def _chain_maps(self, epochs: np.ndarray, groups: int, base: np.ndarray) -> ChainMaps:

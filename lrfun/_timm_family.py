@@ -297,6 +297,32 @@ def _build_live(schedule: Any, optimizer: Any) -> Any:
     return TIMM.build(schedule, optimizer)
 
 
+def _check_live(scheduler: Any, warmup: bool = True) -> None:
+    """Refuses (ValueError) a live timm scheduler whose state no lrfun schedule describes:
+    param groups added after construction (timm writes only the groups it was built with)
+    or base values changed since (its warmup steps were computed from the old ones)."""
+    groups = len(scheduler.optimizer.param_groups)
+    bases = [float(v) for v in scheduler.base_values]
+    if groups != len(bases):
+        raise ValueError(
+            f"from_torch cannot express {type(scheduler).__name__} on an optimizer with "
+            f"{groups} param groups: it was built with {len(bases)} (groups added since are "
+            "ones timm never writes)"
+        )
+    warmup_t = getattr(scheduler, "warmup_t", 0)
+    steps = getattr(scheduler, "warmup_steps", None)
+    if steps is None or not warmup:
+        return
+    init = float(getattr(scheduler, "warmup_lr_init", 0.0))
+    expected = [(v - init) / warmup_t for v in bases] if warmup_t else [1.0] * len(bases)
+    if not np.allclose([float(s) for s in steps], expected, rtol=1e-12, atol=0.0):
+        raise ValueError(
+            f"from_torch cannot express {type(scheduler).__name__} whose base_values "
+            f"({bases}) changed after construction: its warmup steps ({list(steps)}) "
+            "were computed from others"
+        )
+
+
 def _scales(scales: list[Any]) -> Any:
     """The groups' ``lr_scale`` (a group without one: 1): one value where they share it."""
     values = [1.0 if s is None else float(s) for s in scales]
@@ -639,9 +665,12 @@ class _Timm(_Noise, Schedule, register=False):
         return _build_live(self, optimizer)
 
     _torch_names: ClassVar[tuple[str, ...]] = ()
+    # Whether timm's warmup_steps are computed from base_values (checked by from_torch).
+    _warmup_to_base: ClassVar[bool] = True
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        _check_live(scheduler, warmup=cls._warmup_to_base)
         groups = scheduler.optimizer.param_groups
         scales = [g.get("lr_scale") for g in groups]
         if getattr(scheduler, "noise_type", "normal") != cls._live_noise_type(scheduler):
@@ -985,6 +1014,8 @@ class TanhLRScheduler(_Cycles):
         "base_lr", "lb", "ub", "lr_min", "cycle_mul", "cycle_decay", "warmup_lr_init",
         "noise_pct", "noise_std", "lr_scale",
     )  # fmt: skip
+    # timm warms a tanh without prefix up to the curve's value at warmup_t, not the base
+    _warmup_to_base: ClassVar[bool] = False
     _torch_names = (
         "t_initial", "lb", "ub", "lr_min", "cycle_mul", "cycle_decay", "cycle_limit",
         "warmup_t", "warmup_lr_init", "warmup_prefix", "t_in_epochs",
@@ -1867,6 +1898,7 @@ class PlateauLRScheduler(_Noise, Machine[PlateauState]):
 
     @classmethod
     def _from_torch(cls, scheduler: Any) -> dict[str, Any]:
+        _check_live(scheduler)
         inner = scheduler.lr_scheduler
         groups = scheduler.optimizer.param_groups
         scales = [g.get("lr_scale") for g in groups]
@@ -1904,13 +1936,40 @@ class PlateauLRScheduler(_Noise, Machine[PlateauState]):
         # timm keeps no epoch: torch's metric steps follow the warmup epochs, one per epoch
         # (timm's training loop); before the first, the warmup lr the groups hold says it.
         epoch = scheduler.warmup_t + inner.last_epoch if inner.last_epoch else None
-        if epoch is None and scheduler.warmup_t:
+        fresh = False
+        if epoch is None:
             probe = cls(**{k: v for k, v in arguments.items()})
-            for e in range(scheduler.warmup_t + 1):
-                if np.allclose(probe._warmup_lrs(e), held, rtol=1e-12, atol=0.0):
-                    epoch = e or None
-                    break
-        fresh = epoch is None and not inner.last_epoch
+            if scheduler.warmup_t:
+                # the one warmup epoch whose lrs the groups hold (none, or several in a flat
+                # warmup: timm keeps no epoch, and a guess would be a plausible wrong lr)
+                found = [
+                    e
+                    for e in range(scheduler.warmup_t + 1)
+                    if np.allclose(probe._warmup_lrs(e), held, rtol=1e-12, atol=0.0)
+                ]
+                if len(found) != 1:
+                    raise ValueError(
+                        f"from_torch cannot tell the epoch of this PlateauLRScheduler: its "
+                        f"groups hold lrs {held}, which "
+                        + ("no warmup epoch gives (written by hand?)" if not found else
+                           f"warmup epochs {found} all give")
+                        + "; timm keeps no epoch of its own"
+                    )
+                epoch, fresh = found[0] or None, found[0] == 0
+            else:
+                # before any metric the groups hold the lrs torch's plateau continues from:
+                # the construction's, or others written since
+                built = probe._scaled(probe._floats(probe.base_lr))
+                fresh = bool(np.allclose(built, held, rtol=1e-12, atol=0.0))
+        if restore is None and epoch is not None and scheduler._is_apply_noise(epoch):
+            # a live run keeps the lr from before the noise; a loaded state does not, and
+            # the groups' lr is noised already (the plateau would add noise again)
+            raise ValueError(
+                "from_torch cannot read this PlateauLRScheduler: its groups hold a noised lr "
+                f"(epoch {epoch} is in noise_range_t) but not the lr before the noise, which "
+                "timm's state_dict does not save; read it before saving, or between epochs "
+                "outside the noise range"
+            )
         arguments.update(
             current_lr=None if fresh else per_group(held),
             best=None if inner.best == inner.mode_worse else float(inner.best),

@@ -661,6 +661,10 @@ def weight_decay_of(scheduler: Any) -> WeightDecay:
     group's ``start_wd``/``end_wd``/``wd_mult`` overrides included (``lrfun.from_torch`` of
     the same object gives its lr).
 
+    Megatron's ``load_state_dict`` steps to the loaded ``num_steps`` *before* it loads the
+    weight-decay settings, so right after a load the groups hold the decay of the old
+    settings at that step; from the next step on they hold this schedule's.
+
     Raises:
       TypeError: ``scheduler`` is not megatron-core's ``OptimizerParamScheduler``.
       ValueError: a state ``WeightDecay`` does not describe, named.

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from fractions import Fraction
 from typing import Any
 
 import jax
@@ -231,8 +232,16 @@ def torch_reference(config: dict[str, Any], epoch: int) -> tuple[list[float], li
         return torch_at(config, epoch)
     if name == "CosineAnnealingLR":
         # cos(pi * epoch / T_max) at 2**53 has lost the phase in float64 (measured below);
-        # torch's own curve has period 2 * T_max, so the equivalent epoch is exact.
-        return torch_at(config, epoch % (2 * config["T_max"]))
+        # torch's own curve has period 2 * T_max, so the equivalent epoch is exact. A float
+        # T_max that is the float of p / q is p / q (lrfun's documented reading): its period
+        # in whole steps is 2p / gcd(2, q), where a float remainder by 2 * T_max would carry
+        # the float's rounding 2**53 times over.
+        period = 2 * config["T_max"]
+        fraction = Fraction(config["T_max"]).limit_denominator(2**15)
+        if not float(period).is_integer() and float(fraction) == config["T_max"]:
+            p, q = fraction.numerator, fraction.denominator
+            return torch_at(config, epoch % (2 * p // math.gcd(2, q)))
+        return torch_at(config, epoch % period)
     if name == "CosineAnnealingWarmRestarts":
         if config["T_mult"] == 1:
             return torch_at(config, epoch)  # torch takes epoch % T_0: exact

@@ -304,3 +304,56 @@ def test_configs_round_trip_and_import_is_light() -> None:
     s = lrfun.timm.CosineLRScheduler(0.1, 10, noise_range_t=[2, 5], lr_scale=[0.5, 1.0])
     assert lrfun.from_config(s.to_config()) == s
     assert math.isclose(s(3)[0] * 2, s(3)[1])
+
+
+def _plateau(**kwargs: Any) -> tuple[Any, Any]:
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return opt, lrfun.timm.timm_scheduler().PlateauLRScheduler(opt, **kwargs)
+
+
+def test_from_torch_refuses_what_timm_keeps_no_record_of() -> None:
+    """States no lrfun schedule describes are refused, named (never a guessed epoch)."""
+    timm = lrfun.timm.timm_scheduler()
+    # an lr written before the first metric: the plateau continues from it, as torch's
+    opt, live = _plateau(patience_t=0)
+    opt.param_groups[0]["lr"] = 0.05
+    machine = lrfun.from_torch(live)
+    state = machine.init()
+    for epoch in (1, 2):
+        live.step(epoch, 1.0)
+        state = machine.update(state, 1.0)
+        assert math.isclose(float(machine.lr(state)), opt.param_groups[0]["lr"], rel_tol=1e-12)
+    # an lr written by hand mid-warmup, or a flat warmup: no one epoch
+    opt, live = _plateau(warmup_t=3, warmup_lr_init=0.01)
+    live.step(1)
+    opt.param_groups[0]["lr"] = 0.05
+    with pytest.raises(ValueError, match="no warmup epoch gives"):
+        lrfun.from_torch(live)
+    opt, live = _plateau(warmup_t=3, warmup_lr_init=0.1)
+    live.step(1)
+    with pytest.raises(ValueError, match=r"warmup epochs \[0, 1, 2, 3\] all give"):
+        lrfun.from_torch(live)
+    # a noised lr after a state load (timm saves no lr from before the noise)
+    opt, live = _plateau(noise_range_t=0, noise_pct=0.5, noise_seed=1, patience_t=0)
+    for epoch in range(1, 5):
+        live.step(epoch, 1.0)
+    opt2, loaded = _plateau(noise_range_t=0, noise_pct=0.5, noise_seed=1, patience_t=0)
+    opt2.load_state_dict(opt.state_dict())
+    loaded.load_state_dict(live.state_dict())
+    with pytest.raises(ValueError, match="noised lr"):
+        lrfun.from_torch(loaded)
+    assert math.isclose(float(lrfun.from_torch(live).lr(lrfun.from_torch(live).init())),
+                        opt.param_groups[0]["lr"], rel_tol=1e-12)
+    # a group added after construction (timm never writes it); base values changed since
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    cosine = timm.CosineLRScheduler(opt, t_initial=10, warmup_t=2)
+    opt.add_param_group({"params": [torch.zeros(1, requires_grad=True)], "lr": 0.5})
+    with pytest.raises(ValueError, match="2 param groups: it was built with 1"):
+        lrfun.from_torch(cosine)
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    cosine = timm.CosineLRScheduler(opt, t_initial=10, warmup_t=2)
+    cosine.base_values = [0.2]
+    with pytest.raises(ValueError, match="changed after construction"):
+        lrfun.from_torch(cosine)
