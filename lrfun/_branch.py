@@ -57,10 +57,8 @@ def _at(ctx: Ctx, schedule: Schedule, like: Any, step: int) -> Any:
     """``schedule``'s lr at the fixed ``step``, as an array of the evaluation (a 0-d step
     of ``like``'s integer type: broadcasts against any step array)."""
     fixed = ctx.xp.asarray(step, dtype=like.dtype, device=ctx.device)
-    if getattr(ctx, "span", None) is not None:
-        # the steps' span says which phases they reach, not which this step is in
-        ctx = ctx._replace(span=(step, step))
-    return schedule._lr(ctx, fixed)
+    # (the steps' span says which phases they reach, not which this step is in)
+    return schedule._lr(ctx.at(step), fixed)
 
 
 class _Branch(Schedule, register=False):
